@@ -1,0 +1,1 @@
+//! Margin engine for Tickwork (being built under issue 3).

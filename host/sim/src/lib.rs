@@ -1,0 +1,1 @@
+//! TWS protocol simulator for Tickwork (being built under issue 4).
