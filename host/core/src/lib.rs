@@ -1,0 +1,1 @@
+//! GTK-free services of the Tickwork workbench.
