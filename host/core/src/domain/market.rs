@@ -1,0 +1,68 @@
+//! Market data as recorded: individual ticks and OHLCV bars.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+/// Which quote field a tick updates (IB tick types, reduced to what the recorder keeps).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TickKind {
+    Bid,
+    Ask,
+    Last,
+    BidSize,
+    AskSize,
+    LastSize,
+    Volume,
+}
+
+impl TickKind {
+    /// The stable number stored in `ticks.kind`.
+    pub fn code(self) -> i16 {
+        match self {
+            TickKind::Bid => 1,
+            TickKind::Ask => 2,
+            TickKind::Last => 4,
+            TickKind::BidSize => 0,
+            TickKind::AskSize => 3,
+            TickKind::LastSize => 5,
+            TickKind::Volume => 8,
+        }
+    }
+
+    pub fn from_code(code: i16) -> Option<Self> {
+        [
+            TickKind::Bid,
+            TickKind::Ask,
+            TickKind::Last,
+            TickKind::BidSize,
+            TickKind::AskSize,
+            TickKind::LastSize,
+            TickKind::Volume,
+        ]
+        .into_iter()
+        .find(|kind| kind.code() == code)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tick {
+    pub instrument_id: i64,
+    pub ts: DateTime<Utc>,
+    pub kind: TickKind,
+    pub price: Option<Decimal>,
+    pub size: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bar {
+    pub instrument_id: i64,
+    /// Bar length in seconds (60 for one-minute bars).
+    pub bar_seconds: i32,
+    /// Start of the bar.
+    pub ts: DateTime<Utc>,
+    pub open: Decimal,
+    pub high: Decimal,
+    pub low: Decimal,
+    pub close: Decimal,
+    pub volume: Decimal,
+}

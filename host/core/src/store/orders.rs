@@ -1,0 +1,209 @@
+//! Orders: written before they are sent, updated as TWS reports on them.
+
+use rust_decimal::Decimal;
+use sqlx::{PgPool, Row};
+
+use super::{StoreError, parse_column};
+use crate::domain::Order;
+
+/// A new order as the risk gate approved it, before TWS has seen it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    pub order_ref: String,
+    pub account: String,
+    pub instrument_id: i64,
+    pub origin: String,
+    pub side: crate::domain::OrderSide,
+    pub quantity: Decimal,
+    pub order_type: crate::domain::OrderType,
+    pub limit_price: Option<Decimal>,
+    pub stop_price: Option<Decimal>,
+    pub time_in_force: crate::domain::TimeInForce,
+    pub parent_ref: Option<String>,
+}
+
+/// The status TWS reports for an order before we know anything else.
+pub const STATUS_PENDING_SUBMIT: &str = "PendingSubmit";
+/// Statuses after which an order can no longer fill.
+pub const FINAL_STATUSES: &[&str] = &["Filled", "Cancelled", "ApiCancelled", "Inactive"];
+
+/// Inserts the order; the unique `order_ref` makes a second insert of the same order fail.
+pub async fn insert(pool: &PgPool, order: &NewOrder) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO orders (order_ref, account, instrument_id, origin, side, quantity, order_type, \
+         limit_price, stop_price, time_in_force, parent_ref, status) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&order.order_ref)
+    .bind(&order.account)
+    .bind(order.instrument_id)
+    .bind(&order.origin)
+    .bind(order.side.as_str())
+    .bind(order.quantity)
+    .bind(order.order_type.as_str())
+    .bind(order.limit_price)
+    .bind(order.stop_price)
+    .bind(order.time_in_force.as_str())
+    .bind(&order.parent_ref)
+    .bind(STATUS_PENDING_SUBMIT)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Links our order to the ids TWS gave it.
+pub async fn set_tws_ids(
+    pool: &PgPool,
+    order_ref: &str,
+    order_id: i32,
+    perm_id: Option<i64>,
+    client_id: i32,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE orders SET tws_order_id = $2, tws_perm_id = COALESCE($3, tws_perm_id), \
+         tws_client_id = $4, updated_at = now() WHERE order_ref = $1",
+    )
+    .bind(order_ref)
+    .bind(order_id)
+    .bind(perm_id)
+    .bind(client_id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Applies an order status report. Filled quantity never goes backwards, whatever order the
+/// reports arrive in.
+pub async fn update_status(
+    pool: &PgPool,
+    order_ref: &str,
+    status: &str,
+    filled: Decimal,
+    average_fill_price: Option<Decimal>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE orders SET status = $2, filled_quantity = GREATEST(filled_quantity, $3), \
+         average_fill_price = COALESCE($4, average_fill_price), updated_at = now() \
+         WHERE order_ref = $1",
+    )
+    .bind(order_ref)
+    .bind(status)
+    .bind(filled)
+    .bind(average_fill_price)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn get(pool: &PgPool, order_ref: &str) -> Result<Option<Order>, StoreError> {
+    let row = sqlx::query("SELECT * FROM orders WHERE order_ref = $1")
+        .bind(order_ref)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Orders of an account that may still fill: what a reconnect must reconcile.
+pub async fn working(pool: &PgPool, account: &str) -> Result<Vec<Order>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT * FROM orders WHERE account = $1 AND status <> ALL($2) ORDER BY created_at, id",
+    )
+    .bind(account)
+    .bind(FINAL_STATUSES)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+fn from_row(row: &sqlx::postgres::PgRow) -> Result<Order, StoreError> {
+    let side: String = row.try_get("side")?;
+    let order_type: String = row.try_get("order_type")?;
+    let tif: String = row.try_get("time_in_force")?;
+    Ok(Order {
+        order_ref: row.try_get("order_ref")?,
+        account: row.try_get("account")?,
+        instrument_id: row.try_get("instrument_id")?,
+        origin: row.try_get("origin")?,
+        side: parse_column(&side)?,
+        quantity: row.try_get("quantity")?,
+        order_type: parse_column(&order_type)?,
+        limit_price: row.try_get("limit_price")?,
+        stop_price: row.try_get("stop_price")?,
+        time_in_force: parse_column(&tif)?,
+        parent_ref: row.try_get("parent_ref")?,
+        tws_order_id: row.try_get("tws_order_id")?,
+        tws_perm_id: row.try_get("tws_perm_id")?,
+        tws_client_id: row.try_get("tws_client_id")?,
+        status: row.try_get("status")?,
+        filled_quantity: row.try_get("filled_quantity")?,
+        average_fill_price: row.try_get("average_fill_price")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+    use crate::domain::{InstrumentSpec, OrderSide, OrderType, TimeInForce};
+    use crate::store::instruments;
+
+    async fn limit_buy(pool: &PgPool, order_ref: &str) -> NewOrder {
+        let aapl = instruments::upsert(pool, &InstrumentSpec::stock("AAPL")).await.unwrap();
+        NewOrder {
+            order_ref: order_ref.to_owned(),
+            account: "DU1".to_owned(),
+            instrument_id: aapl.id,
+            origin: "ui".to_owned(),
+            side: OrderSide::Buy,
+            quantity: dec!(100),
+            order_type: OrderType::Limit,
+            limit_price: Some(dec!(187.25)),
+            stop_price: None,
+            time_in_force: TimeInForce::Day,
+            parent_ref: None,
+        }
+    }
+
+    #[sqlx::test(migrations = "../../migrations")]
+    async fn lifecycle_and_duplicate_ref(pool: PgPool) {
+        let order = limit_buy(&pool, "tw-1").await;
+        insert(&pool, &order).await.unwrap();
+        assert!(insert(&pool, &order).await.is_err(), "same order_ref twice must fail");
+        assert!(set_tws_ids(&pool, "tw-1", 17, Some(9_000_001), 1).await.unwrap());
+        update_status(&pool, "tw-1", "Submitted", dec!(0), None).await.unwrap();
+        assert_eq!(working(&pool, "DU1").await.unwrap().len(), 1);
+        update_status(&pool, "tw-1", "PartiallyFilled", dec!(60), Some(dec!(187.20))).await.unwrap();
+        // A late report with less filled must not undo the fill.
+        update_status(&pool, "tw-1", "Filled", dec!(40), Some(dec!(187.21))).await.unwrap();
+        let stored = get(&pool, "tw-1").await.unwrap().unwrap();
+        assert_eq!(stored.filled_quantity, dec!(60));
+        assert_eq!(stored.average_fill_price, Some(dec!(187.21)));
+        assert_eq!(stored.tws_perm_id, Some(9_000_001));
+        assert_eq!(stored.limit_price, Some(dec!(187.25)));
+        assert!(working(&pool, "DU1").await.unwrap().is_empty());
+        assert!(!update_status(&pool, "nope", "Filled", dec!(1), None).await.unwrap());
+    }
+
+    #[sqlx::test(migrations = "../../migrations")]
+    async fn bracket_child_references_parent(pool: PgPool) {
+        let parent = limit_buy(&pool, "tw-p").await;
+        insert(&pool, &parent).await.unwrap();
+        let child = NewOrder {
+            order_ref: "tw-c".into(),
+            side: OrderSide::Sell,
+            order_type: OrderType::Stop,
+            limit_price: None,
+            stop_price: Some(dec!(180)),
+            time_in_force: TimeInForce::Gtc,
+            parent_ref: Some("tw-p".into()),
+            ..parent.clone()
+        };
+        insert(&pool, &child).await.unwrap();
+        let orphan = NewOrder { order_ref: "tw-o".into(), parent_ref: Some("missing".into()), ..child };
+        assert!(insert(&pool, &orphan).await.is_err());
+        assert_eq!(get(&pool, "tw-c").await.unwrap().unwrap().parent_ref.as_deref(), Some("tw-p"));
+    }
+}
