@@ -1,0 +1,603 @@
+//! The strategies of margin-rules §2: strict recognition (same multiplier, expiry order, equal
+//! wings, stock in lots of the multiplier) and their requirements. `generate` lists every
+//! recognisable strategy instance of a book; grouping then chooses how many of each to use.
+
+use super::book::{Book, OptLeg};
+use super::naked::{Costs, naked_per_share};
+use crate::explain::amt;
+use crate::model::Right;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use std::collections::HashMap;
+
+/// A strategy shape. Leg order in [`Template::legs`] follows the comment on each variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Kind {
+    /// [short, long], same right, long expires on/after short.
+    Spread,
+    /// [short call, short put], same expiry.
+    ShortStraddle,
+    /// [low wing, middle ×2, high wing] long wings, same right and expiry, equal intervals.
+    LongButterfly,
+    /// [low wing, middle ×2, high wing] short wings.
+    ShortButterfly,
+    /// [long put, short put, short call, long call], same expiry, equal wings.
+    IronCondor,
+    /// [long call K1, short call K2, long put K2, short put K1].
+    LongBox,
+    /// [short call K1, long call K2, short put K2, long put K1].
+    ShortBox,
+    /// [short call] + long stock lot.
+    CoveredCall,
+    /// [short put] + short stock lot.
+    CoveredPut,
+    /// [long put] + long stock lot.
+    ProtectivePut,
+    /// [long call] + short stock lot.
+    ProtectiveCall,
+    /// [long put, short call] + long stock lot, put strike below call strike.
+    Collar,
+    /// [long put, short call] + long stock lot, same strike and expiry.
+    Conversion,
+    /// [short put, long call] + short stock lot, same strike and expiry.
+    ReverseConversion,
+}
+
+impl Kind {
+    /// The rule text with its source, shown in explanations.
+    pub fn rule(self) -> &'static str {
+        match self {
+            Kind::Spread => {
+                "spread: call max(K_long − K_short, 0), put max(K_short − K_long, 0); long leg expires on/after short (IB; CBOE 12.3(c)(5)(C)(ii))"
+            }
+            Kind::ShortStraddle => {
+                "short straddle/strangle: max(naked call, naked put) + the other leg's value (IB; FINRA 4210(f)(2)(G)(viii))"
+            }
+            Kind::LongButterfly => "long butterfly, equal wings, same expiry: 0 (IB; CBOE 12.3)",
+            Kind::ShortButterfly => {
+                "short butterfly: calls K_mid − K_low, puts K_high − K_mid (IB; CBOE 12.3)"
+            }
+            Kind::IronCondor => {
+                "iron condor/butterfly, equal wings, same expiry: the wing width (IB; CBOE 12.3)"
+            }
+            Kind::LongBox => "long box: 0 (IB; CBOE 12.3)",
+            Kind::ShortBox => "short box: max(1.02 × cost to close, strike width) (IB)",
+            Kind::CoveredCall => {
+                "covered call: initial stock initial + call ITM; maintenance max(ITM + stock margin at min(S,K), min(stock value, max(call value, stock margin))) (IB)"
+            }
+            Kind::CoveredPut => {
+                "covered put: short-stock margin + put ITM (IB; FINRA 4210(f)(2)(C))"
+            }
+            Kind::ProtectivePut => {
+                "protective put: initial stock initial; maintenance min(10%·K + put OTM, stock maintenance) (IB)"
+            }
+            Kind::ProtectiveCall => {
+                "protective call: initial stock initial; maintenance min(10%·K + call OTM, short-stock maintenance) (IB)"
+            }
+            Kind::Collar => {
+                "collar: initial stock initial + call ITM; maintenance min(10%·K_put + put OTM, 25%·K_call) (IB)"
+            }
+            Kind::Conversion => {
+                "conversion: initial stock initial + call ITM; maintenance 10%·K + call ITM (IB)"
+            }
+            Kind::ReverseConversion => {
+                "reverse conversion: initial short-stock initial + put ITM; maintenance 10%·K + put ITM (IB)"
+            }
+        }
+    }
+
+    /// Whether the strategy contains a stock lot.
+    pub fn uses_stock(self) -> bool {
+        matches!(
+            self,
+            Kind::CoveredCall
+                | Kind::CoveredPut
+                | Kind::ProtectivePut
+                | Kind::ProtectiveCall
+                | Kind::Collar
+                | Kind::Conversion
+                | Kind::ReverseConversion
+        )
+    }
+}
+
+/// One recognised strategy instance: per unit, it uses `uses` (unit index, count).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Template {
+    pub kind: Kind,
+    /// Option series in the order documented on [`Kind`].
+    pub legs: Vec<usize>,
+    pub uses: Vec<(usize, i64)>,
+    /// Requirement of one unit of the strategy.
+    pub cost: Costs,
+}
+
+/// Lists every strategy instance recognisable in `book`.
+pub(crate) fn generate(book: &Book) -> Vec<Template> {
+    let o = &book.options;
+    let mut out = Vec::new();
+    let mut push = |kind: Kind, legs: Vec<usize>| {
+        let (cost, _) = price(book, kind, &legs, false);
+        let mut uses: Vec<(usize, i64)> = Vec::with_capacity(legs.len() + 1);
+        for (pos, &l) in legs.iter().enumerate() {
+            let n = if matches!(kind, Kind::LongButterfly | Kind::ShortButterfly) && pos == 1 {
+                2
+            } else {
+                1
+            };
+            uses.push((l, n));
+        }
+        if kind.uses_stock() {
+            let lot = legs
+                .first()
+                .map_or(100, |&l| i64::from(o[l].spec.multiplier));
+            uses.push((book.stock_index(), lot));
+        }
+        out.push(Template {
+            kind,
+            legs,
+            uses,
+            cost,
+        });
+    };
+    let index: HashMap<(crate::date::Date, Right, Decimal, u32), usize> = o
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            (
+                (
+                    l.spec.expiry,
+                    l.spec.right,
+                    l.spec.strike,
+                    l.spec.multiplier,
+                ),
+                i,
+            )
+        })
+        .collect();
+    let find = |like: &OptLeg, right: Right, strike: Decimal| -> Option<usize> {
+        index
+            .get(&(
+                like.spec.expiry,
+                right,
+                strike.normalize(),
+                like.spec.multiplier,
+            ))
+            .copied()
+    };
+    let same_class = |a: &OptLeg, b: &OptLeg| a.spec.multiplier == b.spec.multiplier;
+    for (i, a) in o.iter().enumerate() {
+        for (j, b) in o.iter().enumerate() {
+            if i == j || !same_class(a, b) {
+                continue;
+            }
+            // Spreads and calendars: a short leg covered by a long leg expiring on/after it.
+            if a.qty < 0
+                && b.qty > 0
+                && a.spec.right == b.spec.right
+                && b.spec.expiry >= a.spec.expiry
+            {
+                push(Kind::Spread, vec![i, j]);
+            }
+            // Short straddles and strangles.
+            if a.qty < 0
+                && b.qty < 0
+                && a.spec.right == Right::Call
+                && b.spec.right == Right::Put
+                && a.spec.expiry == b.spec.expiry
+            {
+                push(Kind::ShortStraddle, vec![i, j]);
+            }
+            // Butterflies: (i low wing, j middle), high wing found by strike.
+            if a.spec.right == b.spec.right
+                && a.spec.expiry == b.spec.expiry
+                && a.spec.strike < b.spec.strike
+            {
+                let high = b.spec.strike + (b.spec.strike - a.spec.strike);
+                if let Some(k) = find(a, a.spec.right, high) {
+                    let c = &o[k];
+                    if a.qty > 0 && b.qty < 0 && c.qty > 0 {
+                        push(Kind::LongButterfly, vec![i, j, k]);
+                    }
+                    if a.qty < 0 && b.qty > 0 && c.qty < 0 {
+                        push(Kind::ShortButterfly, vec![i, j, k]);
+                    }
+                }
+            }
+            // Iron condors: (i long put, j short put), call side found by wing width.
+            if a.spec.right == Right::Put
+                && b.spec.right == Right::Put
+                && a.qty > 0
+                && b.qty < 0
+                && a.spec.expiry == b.spec.expiry
+                && a.spec.strike < b.spec.strike
+            {
+                let width = b.spec.strike - a.spec.strike;
+                for (k, c) in o.iter().enumerate() {
+                    if c.spec.right == Right::Call
+                        && c.qty < 0
+                        && c.spec.expiry == a.spec.expiry
+                        && same_class(a, c)
+                        && c.spec.strike >= b.spec.strike
+                        && let Some(m) = find(a, Right::Call, c.spec.strike + width)
+                        && o[m].qty > 0
+                    {
+                        push(Kind::IronCondor, vec![i, j, k, m]);
+                    }
+                }
+            }
+            // Boxes: (i call K1, j call K2) with K1 < K2 and puts at the same strikes.
+            if a.spec.right == Right::Call
+                && b.spec.right == Right::Call
+                && a.spec.expiry == b.spec.expiry
+                && a.spec.strike < b.spec.strike
+                && let (Some(p2), Some(p1)) = (
+                    find(a, Right::Put, b.spec.strike),
+                    find(a, Right::Put, a.spec.strike),
+                )
+            {
+                if a.qty > 0 && b.qty < 0 && o[p2].qty > 0 && o[p1].qty < 0 {
+                    push(Kind::LongBox, vec![i, j, p2, p1]);
+                }
+                if a.qty < 0 && b.qty > 0 && o[p2].qty < 0 && o[p1].qty > 0 {
+                    push(Kind::ShortBox, vec![i, j, p2, p1]);
+                }
+            }
+            // Collars and conversions: (i long put, j short call) against long stock.
+            if book.stock_capacity() >= i64::from(a.spec.multiplier)
+                && book.stock > Decimal::ZERO
+                && a.spec.right == Right::Put
+                && a.qty > 0
+                && b.spec.right == Right::Call
+                && b.qty < 0
+            {
+                if a.spec.strike == b.spec.strike && a.spec.expiry == b.spec.expiry {
+                    push(Kind::Conversion, vec![i, j]);
+                } else if a.spec.strike < b.spec.strike && a.spec.expiry >= b.spec.expiry {
+                    push(Kind::Collar, vec![i, j]);
+                }
+            }
+            // Reverse conversions: (i short put, j long call) against short stock.
+            if book.stock_capacity() >= i64::from(a.spec.multiplier)
+                && book.stock < Decimal::ZERO
+                && a.spec.right == Right::Put
+                && a.qty < 0
+                && b.spec.right == Right::Call
+                && b.qty > 0
+                && a.spec.strike == b.spec.strike
+                && a.spec.expiry == b.spec.expiry
+            {
+                push(Kind::ReverseConversion, vec![i, j]);
+            }
+        }
+        // Stock with one option.
+        if book.stock_capacity() >= i64::from(a.spec.multiplier) {
+            let long_stock = book.stock > Decimal::ZERO;
+            match (a.spec.right, a.qty < 0, long_stock) {
+                (Right::Call, true, true) => push(Kind::CoveredCall, vec![i]),
+                (Right::Put, true, false) => push(Kind::CoveredPut, vec![i]),
+                (Right::Put, false, true) => push(Kind::ProtectivePut, vec![i]),
+                (Right::Call, false, false) => push(Kind::ProtectiveCall, vec![i]),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// Requirement of one unit of a strategy, and (if `explain`) the formula with numbers.
+pub(crate) fn price(book: &Book, kind: Kind, legs: &[usize], explain: bool) -> (Costs, String) {
+    let o = &book.options;
+    let r = &book.rates;
+    let s = r.s;
+    let leg = |n: usize| -> &OptLeg { &o[legs.get(n).copied().unwrap_or(0)] };
+    let m = leg(0).mult();
+    let k = |n: usize| leg(n).spec.strike;
+    let ten = dec!(0.10);
+    let (per_share, text): (Costs, String) = match kind {
+        Kind::Spread => {
+            let (short, long) = (leg(0), leg(1));
+            let v = match short.spec.right {
+                Right::Call => (long.spec.strike - short.spec.strike).max(Decimal::ZERO),
+                Right::Put => (short.spec.strike - long.spec.strike).max(Decimal::ZERO),
+            };
+            (
+                Costs::same(v),
+                text_if(explain, || {
+                    format!(
+                        "|K_long {} vs K_short {}| risk {}",
+                        amt(long.spec.strike),
+                        amt(short.spec.strike),
+                        amt(v)
+                    )
+                }),
+            )
+        }
+        Kind::ShortStraddle => {
+            let (c, p) = (leg(0), leg(1));
+            let (nc, np) = (naked_per_share(book, c), naked_per_share(book, p));
+            let v = if nc >= np { nc + p.mark } else { np + c.mark };
+            (
+                Costs::same(v),
+                text_if(explain, || {
+                    format!(
+                        "max(naked call {}, naked put {}) + other leg value {}",
+                        amt(nc),
+                        amt(np),
+                        amt(if nc >= np { p.mark } else { c.mark })
+                    )
+                }),
+            )
+        }
+        Kind::LongButterfly | Kind::LongBox => {
+            (Costs::default(), text_if(explain, || "0".to_string()))
+        }
+        Kind::ShortButterfly => {
+            let v = if leg(0).spec.right == Right::Call {
+                k(1) - k(0)
+            } else {
+                k(2) - k(1)
+            };
+            (
+                Costs::same(v),
+                text_if(explain, || {
+                    format!(
+                        "strikes {}/{}/{}: {}",
+                        amt(k(0)),
+                        amt(k(1)),
+                        amt(k(2)),
+                        amt(v)
+                    )
+                }),
+            )
+        }
+        Kind::IronCondor => {
+            let v = k(1) - k(0);
+            (
+                Costs::same(v),
+                text_if(explain, || {
+                    format!("wing width {} − {} = {}", amt(k(1)), amt(k(0)), amt(v))
+                }),
+            )
+        }
+        Kind::ShortBox => {
+            let close = leg(0).mark - leg(1).mark + leg(2).mark - leg(3).mark;
+            let width = k(1) - k(0);
+            let v = (dec!(1.02) * close).max(width);
+            (
+                Costs::same(v),
+                text_if(explain, || {
+                    format!(
+                        "max(1.02 × cost to close {}, width {}) = {}",
+                        amt(close),
+                        amt(width),
+                        amt(v)
+                    )
+                }),
+            )
+        }
+        Kind::CoveredCall => {
+            let c = leg(0);
+            let itm = c.itm(s);
+            let stock_margin = r.long_maint;
+            let a = itm + r.long_maint_pct * s.min(c.spec.strike);
+            let b = s.min(c.mark.max(stock_margin));
+            let maint = a.max(b);
+            (
+                Costs {
+                    init: r.long_init + itm,
+                    maint,
+                    eod: r.long_eod + itm,
+                },
+                text_if(explain, || {
+                    format!(
+                        "initial {} + ITM {}; maintenance max({} + {}·min({}, {}), min({}, max({}, {}))) = {}",
+                        amt(r.long_init),
+                        amt(itm),
+                        amt(itm),
+                        amt(r.long_maint_pct),
+                        amt(s),
+                        amt(c.spec.strike),
+                        amt(s),
+                        amt(c.mark),
+                        amt(stock_margin),
+                        amt(maint)
+                    )
+                }),
+            )
+        }
+        Kind::CoveredPut => {
+            let itm = leg(0).itm(s);
+            (
+                Costs {
+                    init: r.short_init + itm,
+                    maint: r.short_maint + itm,
+                    eod: r.short_eod + itm,
+                },
+                text_if(explain, || {
+                    format!(
+                        "short stock {} / {} + put ITM {}",
+                        amt(r.short_init),
+                        amt(r.short_maint),
+                        amt(itm)
+                    )
+                }),
+            )
+        }
+        Kind::ProtectivePut => {
+            let p = leg(0);
+            let maint = (ten * p.spec.strike + p.otm(s)).min(r.long_maint);
+            (
+                Costs {
+                    init: r.long_init,
+                    maint,
+                    eod: r.long_eod,
+                },
+                text_if(explain, || {
+                    format!(
+                        "initial {}; maintenance min(10%·{} + OTM {}, {}) = {}",
+                        amt(r.long_init),
+                        amt(p.spec.strike),
+                        amt(p.otm(s)),
+                        amt(r.long_maint),
+                        amt(maint)
+                    )
+                }),
+            )
+        }
+        Kind::ProtectiveCall => {
+            let c = leg(0);
+            let maint = (ten * c.spec.strike + c.otm(s)).min(r.short_maint);
+            (
+                Costs {
+                    init: r.short_init,
+                    maint,
+                    eod: r.short_eod,
+                },
+                text_if(explain, || {
+                    format!(
+                        "initial {}; maintenance min(10%·{} + OTM {}, {}) = {}",
+                        amt(r.short_init),
+                        amt(c.spec.strike),
+                        amt(c.otm(s)),
+                        amt(r.short_maint),
+                        amt(maint)
+                    )
+                }),
+            )
+        }
+        Kind::Collar => {
+            let (p, c) = (leg(0), leg(1));
+            let itm = c.itm(s);
+            let maint = (ten * p.spec.strike + p.otm(s)).min(dec!(0.25) * c.spec.strike);
+            (
+                Costs {
+                    init: r.long_init + itm,
+                    maint,
+                    eod: r.long_eod + itm,
+                },
+                text_if(explain, || {
+                    format!(
+                        "initial {} + call ITM {}; maintenance min(10%·{} + put OTM {}, 25%·{}) = {}",
+                        amt(r.long_init),
+                        amt(itm),
+                        amt(p.spec.strike),
+                        amt(p.otm(s)),
+                        amt(c.spec.strike),
+                        amt(maint)
+                    )
+                }),
+            )
+        }
+        Kind::Conversion => {
+            let c = leg(1);
+            let itm = c.itm(s);
+            let maint = ten * c.spec.strike + itm;
+            (
+                Costs {
+                    init: r.long_init + itm,
+                    maint,
+                    eod: r.long_eod + itm,
+                },
+                text_if(explain, || {
+                    format!(
+                        "initial {} + call ITM {}; maintenance 10%·{} + {} = {}",
+                        amt(r.long_init),
+                        amt(itm),
+                        amt(c.spec.strike),
+                        amt(itm),
+                        amt(maint)
+                    )
+                }),
+            )
+        }
+        Kind::ReverseConversion => {
+            let p = leg(0);
+            let itm = p.itm(s);
+            let maint = ten * p.spec.strike + itm;
+            (
+                Costs {
+                    init: r.short_init + itm,
+                    maint,
+                    eod: r.short_eod + itm,
+                },
+                text_if(explain, || {
+                    format!(
+                        "initial {} + put ITM {}; maintenance 10%·{} + {} = {}",
+                        amt(r.short_init),
+                        amt(itm),
+                        amt(p.spec.strike),
+                        amt(itm),
+                        amt(maint)
+                    )
+                }),
+            )
+        }
+    };
+    let total = per_share * m;
+    let text = if explain {
+        format!(
+            "per unit, per share: {text}; × {m} = initial {}, maintenance {}",
+            amt(total.init),
+            amt(total.maint)
+        )
+    } else {
+        text
+    };
+    (total, text)
+}
+
+fn text_if(explain: bool, f: impl FnOnce() -> String) -> String {
+    if explain { f() } else { String::new() }
+}
+
+/// Display name of a strategy instance (e.g. "bull call spread").
+pub(crate) fn name(book: &Book, t: &Template) -> &'static str {
+    let o = &book.options;
+    let leg = |n: usize| &o[t.legs.get(n).copied().unwrap_or(0)];
+    match t.kind {
+        Kind::Spread => {
+            let (short, long) = (leg(0), leg(1));
+            if short.spec.strike == long.spec.strike {
+                return "calendar spread";
+            }
+            let diagonal = short.spec.expiry != long.spec.expiry;
+            match (
+                short.spec.right,
+                long.spec.strike < short.spec.strike,
+                diagonal,
+            ) {
+                (_, _, true) => "diagonal spread",
+                (Right::Call, true, false) => "bull call spread",
+                (Right::Call, false, false) => "bear call spread",
+                (Right::Put, true, false) => "bull put spread",
+                (Right::Put, false, false) => "bear put spread",
+            }
+        }
+        Kind::ShortStraddle => {
+            if leg(0).spec.strike == leg(1).spec.strike {
+                "short straddle"
+            } else {
+                "short strangle"
+            }
+        }
+        Kind::LongButterfly => "long butterfly",
+        Kind::ShortButterfly => "short butterfly",
+        Kind::IronCondor => {
+            if leg(1).spec.strike == leg(2).spec.strike {
+                "iron butterfly"
+            } else {
+                "iron condor"
+            }
+        }
+        Kind::LongBox => "long box",
+        Kind::ShortBox => "short box",
+        Kind::CoveredCall => "covered call",
+        Kind::CoveredPut => "covered put",
+        Kind::ProtectivePut => "protective put",
+        Kind::ProtectiveCall => "protective call",
+        Kind::Collar => "collar",
+        Kind::Conversion => "conversion",
+        Kind::ReverseConversion => "reverse conversion",
+    }
+}
