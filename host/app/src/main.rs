@@ -1,1 +1,48 @@
-fn main() {}
+//! `tickwork`: the desktop workbench and its command line.
+
+mod cli;
+mod commands;
+mod context;
+mod gui;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tickwork_core::config::LogLevel;
+
+use cli::{Cli, Command};
+use context::Context;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line: the error and its causes, joined.
+            let text = format!("{err:#}");
+            eprintln!(
+                "tickwork: error: {}",
+                text.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    // Commands keep the terminal for their output; the window logs at the configured level.
+    let stderr_level = cli.command.as_ref().map(|_| LogLevel::Warn);
+    let ctx = Context::load(cli.config, stderr_level)?;
+    match cli.command {
+        Some(Command::Db(command)) => commands::db::run(&ctx, command),
+        Some(Command::Secret(command)) => commands::secret::run(&ctx, command),
+        None => {
+            let target = if cli.demo {
+                ctx.embedded_target()
+            } else {
+                ctx.database_target()?
+            };
+            gui::run(target, cli.demo, cli.screenshot)
+        }
+    }
+}

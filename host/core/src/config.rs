@@ -143,11 +143,18 @@ impl Config {
     fn validate(&self) -> Result<(), (&'static str, String)> {
         if let Some(url) = &self.database.url {
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                return Err(("database.url", "must start with postgres:// or postgresql://".to_owned()));
+                return Err((
+                    "database.url",
+                    "must start with postgres:// or postgresql://".to_owned(),
+                ));
             }
-            url.parse::<sqlx::postgres::PgConnectOptions>().map_err(|e| {
-                ("database.url", format!("not a PostgreSQL URL: {}", one_line(&e.to_string())))
-            })?;
+            url.parse::<sqlx::postgres::PgConnectOptions>()
+                .map_err(|e| {
+                    (
+                        "database.url",
+                        format!("not a PostgreSQL URL: {}", one_line(&e.to_string())),
+                    )
+                })?;
             if url_has_password(url) {
                 return Err((
                     "database.url",
@@ -160,7 +167,10 @@ impl Config {
         if let Some(user) = &self.database.embedded_run_as
             && user.trim().is_empty()
         {
-            return Err(("database.embedded_run_as", "must name a system user".to_owned()));
+            return Err((
+                "database.embedded_run_as",
+                "must name a system user".to_owned(),
+            ));
         }
         Ok(())
     }
@@ -254,7 +264,10 @@ mod tests {
              embedded_run_as = \"postgres\"\n[logging]\nlevel = \"debug\"\nfile = false\n",
         )
         .unwrap();
-        assert_eq!(config.database.url.as_deref(), Some("postgres://trader@db.example/tickwork"));
+        assert_eq!(
+            config.database.url.as_deref(),
+            Some("postgres://trader@db.example/tickwork")
+        );
         assert!(config.database.password_from_keyring);
         assert_eq!(config.logging.level, LogLevel::Debug);
         assert!(!config.logging.file);
@@ -266,7 +279,10 @@ mod tests {
         assert_eq!(err.line, Some(3));
         assert_eq!(err.key.as_deref(), Some("logging.level"));
         let shown = err.to_string();
-        assert!(shown.starts_with("/cfg/config.toml:3: logging.level: "), "{shown}");
+        assert!(
+            shown.starts_with("/cfg/config.toml:3: logging.level: "),
+            "{shown}"
+        );
         assert!(!shown.contains('\n'));
     }
 
@@ -293,7 +309,8 @@ mod tests {
 
     #[test]
     fn password_in_url_is_refused() {
-        let err = parse("[database]\n\nurl = \"postgres://trader:hunter2@db/tickwork\"\n").unwrap_err();
+        let err =
+            parse("[database]\n\nurl = \"postgres://trader:hunter2@db/tickwork\"\n").unwrap_err();
         assert_eq!(err.key.as_deref(), Some("database.url"));
         assert_eq!(err.line, Some(3));
         assert!(err.message.contains("contains a password"));
@@ -316,7 +333,10 @@ mod tests {
     #[test]
     fn missing_file_is_defaults_unreadable_is_error() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(Config::load(&dir.path().join("none.toml")).unwrap(), Config::default());
+        assert_eq!(
+            Config::load(&dir.path().join("none.toml")).unwrap(),
+            Config::default()
+        );
         let err = Config::load(dir.path()).unwrap_err();
         assert!(err.message.starts_with("cannot read"), "{err}");
     }

@@ -31,7 +31,9 @@ pub struct LoggingError {
 pub fn init(level: LogLevel, file_dir: Option<&Path>) -> Result<LogGuard, LoggingError> {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(format!("{},sqlx=warn", level.as_str())));
-    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false);
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false);
     let (file_layer, guard) = match file_dir {
         Some(dir) => {
             let error = |message: String| LoggingError {
@@ -47,7 +49,9 @@ pub fn init(level: LogLevel, file_dir: Option<&Path>) -> Result<LogGuard, Loggin
                 .build(dir)
                 .map_err(|e| error(e.to_string()))?;
             let (writer, guard) = tracing_appender::non_blocking(appender);
-            let layer = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(false);
+            let layer = tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(false);
             (Some(layer), Some(guard))
         }
         None => (None, None),

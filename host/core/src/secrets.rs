@@ -97,7 +97,11 @@ impl SecretStore {
 }
 
 fn map_error(name: SecretName, err: keyring::Error) -> SecretError {
-    let message = err.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+    let message = err
+        .to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     match err {
         keyring::Error::PlatformFailure(_) | keyring::Error::NoStorageAccess(_) => {
             SecretError::Unreachable(message)

@@ -29,14 +29,21 @@ fn server_running(config: &EmbeddedConfig) -> bool {
 }
 
 async fn count_rows(cluster: &EmbeddedCluster) -> i64 {
-    let store = tickwork_core::store::Store::connect(cluster.connect_options(), "test").await.unwrap();
-    let n = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(store.pool()).await.unwrap();
+    let store = tickwork_core::store::Store::connect(cluster.connect_options(), "test")
+        .await
+        .unwrap();
+    let n = sqlx::query_scalar("SELECT count(*) FROM audit_log")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
     store.close().await;
     n
 }
 
 async fn add_row(cluster: &EmbeddedCluster) {
-    let store = tickwork_core::store::Store::connect(cluster.connect_options(), "test").await.unwrap();
+    let store = tickwork_core::store::Store::connect(cluster.connect_options(), "test")
+        .await
+        .unwrap();
     sqlx::query("INSERT INTO audit_log (actor, action) VALUES ('test', 'row')")
         .execute(store.pool())
         .await
@@ -48,7 +55,9 @@ async fn add_row(cluster: &EmbeddedCluster) {
 async fn first_start_restart_and_no_tcp() {
     let dir = tempfile::tempdir().unwrap();
     let config = config(&dir);
-    let opened = open(DatabaseTarget::Embedded(config.clone()), true).await.unwrap();
+    let opened = open(DatabaseTarget::Embedded(config.clone()), true)
+        .await
+        .unwrap();
     let cluster = opened.cluster().unwrap();
     assert!(cluster.started_here());
     let listen: String = sqlx::query_scalar("SHOW listen_addresses")
@@ -61,7 +70,9 @@ async fn first_start_restart_and_no_tcp() {
     assert!(!server_running(&config), "the last user stops the server");
 
     // Restart: same data, migrations already applied.
-    let opened = open(DatabaseTarget::Embedded(config.clone()), true).await.unwrap();
+    let opened = open(DatabaseTarget::Embedded(config.clone()), true)
+        .await
+        .unwrap();
     assert_eq!(count_rows(opened.cluster().unwrap()).await, 1);
     let status = opened.store.status().await.unwrap();
     assert!(status.migrations.iter().all(|m| m.applied_at.is_some()));
@@ -72,12 +83,22 @@ async fn first_start_restart_and_no_tcp() {
 async fn second_instance_reuses_and_last_one_stops() {
     let dir = tempfile::tempdir().unwrap();
     let config = config(&dir);
-    let first = open(DatabaseTarget::Embedded(config.clone()), true).await.unwrap();
-    let second = open(DatabaseTarget::Embedded(config.clone()), true).await.unwrap();
+    let first = open(DatabaseTarget::Embedded(config.clone()), true)
+        .await
+        .unwrap();
+    let second = open(DatabaseTarget::Embedded(config.clone()), true)
+        .await
+        .unwrap();
     assert!(first.cluster().unwrap().started_here());
-    assert!(!second.cluster().unwrap().started_here(), "second instance must reuse the server");
+    assert!(
+        !second.cluster().unwrap().started_here(),
+        "second instance must reuse the server"
+    );
     first.close().await.unwrap();
-    assert!(server_running(&config), "still in use by the second instance");
+    assert!(
+        server_running(&config),
+        "still in use by the second instance"
+    );
     add_row(second.cluster().unwrap()).await;
     second.close().await.unwrap();
     assert!(!server_running(&config));
@@ -87,19 +108,40 @@ async fn second_instance_reuses_and_last_one_stops() {
 async fn recovers_from_killed_server_and_stale_pid_file() {
     let dir = tempfile::tempdir().unwrap();
     let config = config(&dir);
-    let opened = open(DatabaseTarget::Embedded(config.clone()), true).await.unwrap();
+    let opened = open(DatabaseTarget::Embedded(config.clone()), true)
+        .await
+        .unwrap();
     add_row(opened.cluster().unwrap()).await;
     let pid_file = config.root.join("data/postmaster.pid");
-    let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().lines().next().unwrap().parse().unwrap();
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
-    assert!(pid_file.exists(), "a killed postmaster leaves its pid file behind");
+    assert!(
+        pid_file.exists(),
+        "a killed postmaster leaves its pid file behind"
+    );
     // Releasing a cluster whose server died is not an error.
     opened.close().await.unwrap();
 
-    let reopened = open(DatabaseTarget::Embedded(config.clone()), true).await.unwrap();
+    let reopened = open(DatabaseTarget::Embedded(config.clone()), true)
+        .await
+        .unwrap();
     assert!(reopened.cluster().unwrap().started_here());
-    assert_eq!(count_rows(reopened.cluster().unwrap()).await, 1, "committed data survives the crash");
+    assert_eq!(
+        count_rows(reopened.cluster().unwrap()).await,
+        1,
+        "committed data survives the crash"
+    );
     reopened.close().await.unwrap();
 
     let data_dir = config.root.join("data");
@@ -110,8 +152,13 @@ async fn recovers_from_killed_server_and_stale_pid_file() {
     // ...or a live process that is not our postgres (this test): both are stale.
     for stale_pid in [dead_pid, std::process::id()] {
         std::fs::write(&pid_file, format!("{stale_pid}\n{}\n", data_dir.display())).unwrap();
-        let reopened = open(DatabaseTarget::Embedded(config.clone()), true).await.unwrap();
-        assert!(reopened.cluster().unwrap().started_here(), "pid {stale_pid}");
+        let reopened = open(DatabaseTarget::Embedded(config.clone()), true)
+            .await
+            .unwrap();
+        assert!(
+            reopened.cluster().unwrap().started_here(),
+            "pid {stale_pid}"
+        );
         assert_eq!(count_rows(reopened.cluster().unwrap()).await, 1);
         reopened.close().await.unwrap();
     }
@@ -124,13 +171,22 @@ fn root_without_server_user_gets_a_clear_error() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let config = EmbeddedConfig { run_as: "tickwork-no-such-user".to_owned(), ..config(&dir) };
+    let config = EmbeddedConfig {
+        run_as: "tickwork-no-such-user".to_owned(),
+        ..config(&dir)
+    };
     let err = EmbeddedCluster::start(&config).unwrap_err();
     assert!(matches!(err, EmbeddedError::NoServerUser { .. }), "{err:?}");
     let text = err.to_string();
-    assert!(text.contains("refuses to run as root") && text.contains("tickwork-no-such-user"), "{text}");
+    assert!(
+        text.contains("refuses to run as root") && text.contains("tickwork-no-such-user"),
+        "{text}"
+    );
     assert!(!text.contains('\n'));
-    assert!(!config.root.join("data").exists(), "nothing is created before the check");
+    assert!(
+        !config.root.join("data").exists(),
+        "nothing is created before the check"
+    );
 }
 
 #[test]
@@ -141,7 +197,11 @@ fn unreachable_directory_is_refused_when_root() {
     let dir = tempfile::tempdir().unwrap();
     // Owned by root and closed to others, like root's home: `postgres` cannot enter it.
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-    let config = EmbeddedConfig { root: dir.path().join("pg"), bin_dir: None, run_as: "postgres".into() };
+    let config = EmbeddedConfig {
+        root: dir.path().join("pg"),
+        bin_dir: None,
+        run_as: "postgres".into(),
+    };
     let err = EmbeddedCluster::start(&config).unwrap_err();
     assert!(matches!(err, EmbeddedError::Unreachable { .. }), "{err:?}");
 }
@@ -149,7 +209,13 @@ fn unreachable_directory_is_refused_when_root() {
 #[test]
 fn missing_binaries_are_named() {
     let dir = tempfile::tempdir().unwrap();
-    let config = EmbeddedConfig { bin_dir: Some(dir.path().to_path_buf()), ..config(&dir) };
+    let config = EmbeddedConfig {
+        bin_dir: Some(dir.path().to_path_buf()),
+        ..config(&dir)
+    };
     let err = EmbeddedCluster::start(&config).unwrap_err();
-    assert!(err.to_string().contains("database.postgres_bin_dir"), "{err}");
+    assert!(
+        err.to_string().contains("database.postgres_bin_dir"),
+        "{err}"
+    );
 }

@@ -42,7 +42,9 @@ pub async fn set_alias(pool: &PgPool, code: &str, alias: Option<&str>) -> Result
 }
 
 pub async fn list(pool: &PgPool) -> Result<Vec<Account>, StoreError> {
-    Ok(sqlx::query_as("SELECT * FROM accounts ORDER BY code").fetch_all(pool).await?)
+    Ok(sqlx::query_as("SELECT * FROM accounts ORDER BY code")
+        .fetch_all(pool)
+        .await?)
 }
 
 #[cfg(test)]

@@ -48,19 +48,23 @@ pub async fn append(pool: &PgPool, entry: &AuditEntry) -> Result<i64, StoreError
 
 /// The newest `limit` entries, newest first.
 pub async fn recent(pool: &PgPool, limit: i64) -> Result<Vec<AuditRecord>, StoreError> {
-    Ok(sqlx::query_as("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1")
-        .bind(limit)
-        .fetch_all(pool)
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1")
+            .bind(limit)
+            .fetch_all(pool)
+            .await?,
+    )
 }
 
 /// Entries after `id`, oldest first: how a viewer follows the log.
 pub async fn after(pool: &PgPool, id: i64, limit: i64) -> Result<Vec<AuditRecord>, StoreError> {
-    Ok(sqlx::query_as("SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2")
-        .bind(id)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?,
+    )
 }
 
 #[cfg(test)]
@@ -82,7 +86,16 @@ mod tests {
     #[sqlx::test(migrations = "../../migrations")]
     async fn append_and_read_back(pool: PgPool) {
         let first = append(&pool, &denied()).await.unwrap();
-        let second = append(&pool, &AuditEntry { decision: None, reason: None, ..denied() }).await.unwrap();
+        let second = append(
+            &pool,
+            &AuditEntry {
+                decision: None,
+                reason: None,
+                ..denied()
+            },
+        )
+        .await
+        .unwrap();
         assert!(second > first);
         let newest = recent(&pool, 1).await.unwrap();
         assert_eq!(newest[0].id, second);
@@ -90,7 +103,10 @@ mod tests {
         assert_eq!(followed.len(), 1);
         let all = after(&pool, 0, 10).await.unwrap();
         assert_eq!(all[0].details, json!({"symbol": "AAPL", "qty": "250"}));
-        assert_eq!(all[0].reason.as_deref(), Some("max quantity 100 exceeded by 250"));
+        assert_eq!(
+            all[0].reason.as_deref(),
+            Some("max quantity 100 exceeded by 250")
+        );
     }
 
     #[sqlx::test(migrations = "../../migrations")]
@@ -102,9 +118,15 @@ mod tests {
             "TRUNCATE audit_log",
         ] {
             let err = sqlx::query(statement).execute(&pool).await.unwrap_err();
-            assert!(err.to_string().contains("append-only"), "{statement}: {err}");
+            assert!(
+                err.to_string().contains("append-only"),
+                "{statement}: {err}"
+            );
         }
         assert_eq!(recent(&pool, 10).await.unwrap()[0].id, id);
-        assert_eq!(recent(&pool, 10).await.unwrap()[0].decision.as_deref(), Some("denied"));
+        assert_eq!(
+            recent(&pool, 10).await.unwrap()[0].decision.as_deref(),
+            Some("denied")
+        );
     }
 }

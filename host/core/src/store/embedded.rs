@@ -63,7 +63,10 @@ impl EmbeddedConfig {
         Self {
             root,
             bin_dir: config.postgres_bin_dir.clone(),
-            run_as: config.embedded_run_as.clone().unwrap_or_else(|| DEFAULT_RUN_AS.to_owned()),
+            run_as: config
+                .embedded_run_as
+                .clone()
+                .unwrap_or_else(|| DEFAULT_RUN_AS.to_owned()),
         }
     }
 }
@@ -88,9 +91,13 @@ pub enum EmbeddedError {
     Unreachable { user: String, path: PathBuf },
     #[error("{path}: {message}")]
     Io { path: PathBuf, message: String },
-    #[error("{path} exists but is not a PostgreSQL data directory; move it away or set database.embedded_dir")]
+    #[error(
+        "{path} exists but is not a PostgreSQL data directory; move it away or set database.embedded_dir"
+    )]
     NotADataDir { path: PathBuf },
-    #[error("socket path {path} is longer than {MAX_SOCKET_PATH} bytes; set a shorter database.embedded_dir")]
+    #[error(
+        "socket path {path} is longer than {MAX_SOCKET_PATH} bytes; set a shorter database.embedded_dir"
+    )]
     SocketPathTooLong { path: PathBuf },
     #[error("{command} failed: {message}")]
     Command { command: String, message: String },
@@ -174,7 +181,9 @@ impl EmbeddedCluster {
             self.init_cluster()?;
         }
         match self.server_pid()? {
-            Some(pid) => tracing::info!(pid, dir = %self.data_dir.display(), "reusing running embedded PostgreSQL"),
+            Some(pid) => {
+                tracing::info!(pid, dir = %self.data_dir.display(), "reusing running embedded PostgreSQL")
+            }
             None => {
                 self.start_server()?;
                 self.started_here = true;
@@ -267,10 +276,9 @@ impl EmbeddedCluster {
     }
 
     fn prepare_dirs(&self) -> Result<(), EmbeddedError> {
-        for dir in [&self.socket_dir] {
-            fs::create_dir_all(dir).map_err(io_error(dir))?;
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io_error(dir))?;
-        }
+        let run = &self.socket_dir;
+        fs::create_dir_all(run).map_err(io_error(run))?;
+        fs::set_permissions(run, fs::Permissions::from_mode(0o700)).map_err(io_error(run))?;
         if let Some(user) = &self.server_user {
             for dir in [&self.root, &self.socket_dir] {
                 chown(dir, Some(user.uid), Some(user.gid)).map_err(io_error(dir))?;
@@ -289,7 +297,10 @@ impl EmbeddedCluster {
 
     fn init_cluster(&self) -> Result<(), EmbeddedError> {
         if self.data_dir.exists()
-            && fs::read_dir(&self.data_dir).map_err(io_error(&self.data_dir))?.next().is_some()
+            && fs::read_dir(&self.data_dir)
+                .map_err(io_error(&self.data_dir))?
+                .next()
+                .is_some()
         {
             return Err(EmbeddedError::NotADataDir {
                 path: self.data_dir.clone(),
@@ -308,7 +319,13 @@ impl EmbeddedCluster {
             .arg(&scratch)
             .arg("-U")
             .arg(&self.db_user)
-            .args(["--auth-local=peer", "--auth-host=reject", "-E", "UTF8", "--no-locale"]);
+            .args([
+                "--auth-local=peer",
+                "--auth-host=reject",
+                "-E",
+                "UTF8",
+                "--no-locale",
+            ]);
         run(&mut initdb, "initdb")?;
         let conf = scratch.join("postgresql.conf");
         let mut text = fs::read_to_string(&conf).map_err(io_error(&conf))?;
@@ -334,7 +351,11 @@ impl EmbeddedCluster {
     fn server_pid(&self) -> Result<Option<i32>, EmbeddedError> {
         let pid_file = self.data_dir.join("postmaster.pid");
         let first_line = match File::open(&pid_file) {
-            Ok(file) => BufReader::new(file).lines().next().transpose().map_err(io_error(&pid_file))?,
+            Ok(file) => BufReader::new(file)
+                .lines()
+                .next()
+                .transpose()
+                .map_err(io_error(&pid_file))?,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(err) => return Err(io_error(&pid_file)(err)),
         };
@@ -462,7 +483,11 @@ fn run(command: &mut Command, what: &str) -> Result<Output, EmbeddedError> {
     } else {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let stdout = String::from_utf8_lossy(&output.stdout);
-        let text = if stderr.trim().is_empty() { stdout } else { stderr };
+        let text = if stderr.trim().is_empty() {
+            stdout
+        } else {
+            stderr
+        };
         Err(EmbeddedError::Command {
             command: what.to_owned(),
             message: format!("{} ({})", super::one_line(&text), output.status),
@@ -473,7 +498,12 @@ fn run(command: &mut Command, what: &str) -> Result<Output, EmbeddedError> {
 fn last_line(path: &Path) -> String {
     fs::read_to_string(path)
         .ok()
-        .and_then(|text| text.lines().rev().find(|l| !l.trim().is_empty()).map(str::to_owned))
+        .and_then(|text| {
+            text.lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map(str::to_owned)
+        })
         .unwrap_or_else(|| "(empty)".to_owned())
 }
 

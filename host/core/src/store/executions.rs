@@ -55,10 +55,12 @@ pub async fn set_commission(
 
 /// The time of the newest recorded fill of an account: where a resync starts asking from.
 pub async fn last_time(pool: &PgPool, account: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT max(executed_at) FROM executions WHERE account = $1")
-        .bind(account)
-        .fetch_one(pool)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT max(executed_at) FROM executions WHERE account = $1")
+            .bind(account)
+            .fetch_one(pool)
+            .await?,
+    )
 }
 
 /// Fills of an account at or after `since`, oldest first.
@@ -108,7 +110,9 @@ mod tests {
 
     #[sqlx::test(migrations = "../../migrations")]
     async fn replayed_fill_is_recorded_once(pool: PgPool) {
-        let aapl = instruments::upsert(&pool, &InstrumentSpec::stock("AAPL")).await.unwrap();
+        let aapl = instruments::upsert(&pool, &InstrumentSpec::stock("AAPL"))
+            .await
+            .unwrap();
         let at = Utc.with_ymd_and_hms(2026, 11, 24, 15, 30, 0).unwrap();
         let fill = Execution {
             exec_id: "0001f4e8.6743a1b2.01.01".into(),
@@ -127,13 +131,22 @@ mod tests {
         };
         assert!(record(&pool, &fill).await.unwrap());
         assert!(!record(&pool, &fill).await.unwrap());
-        assert!(set_commission(&pool, &fill.exec_id, dec!(1.00), "USD", None).await.unwrap());
+        assert!(
+            set_commission(&pool, &fill.exec_id, dec!(1.00), "USD", None)
+                .await
+                .unwrap()
+        );
         assert_eq!(last_time(&pool, "DU1").await.unwrap(), Some(at));
         assert_eq!(last_time(&pool, "DU2").await.unwrap(), None);
         let stored = since(&pool, "DU1", at).await.unwrap();
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].commission, Some(dec!(1.00)));
         assert_eq!(stored[0].price, dec!(187.2));
-        assert!(since(&pool, "DU1", at + chrono::Duration::seconds(1)).await.unwrap().is_empty());
+        assert!(
+            since(&pool, "DU1", at + chrono::Duration::seconds(1))
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }

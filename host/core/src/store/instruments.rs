@@ -56,15 +56,21 @@ pub async fn get(pool: &PgPool, id: i64) -> Result<Option<Instrument>, StoreErro
 }
 
 pub async fn by_con_id(pool: &PgPool, con_id: i64) -> Result<Option<Instrument>, StoreError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM instruments WHERE con_id = $1"))
-        .bind(con_id)
-        .fetch_optional(pool)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM instruments WHERE con_id = $1"
+    ))
+    .bind(con_id)
+    .fetch_optional(pool)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
 /// Instruments whose symbol starts with `prefix` (case-insensitive), for search boxes.
-pub async fn search(pool: &PgPool, prefix: &str, limit: i64) -> Result<Vec<Instrument>, StoreError> {
+pub async fn search(
+    pool: &PgPool,
+    prefix: &str,
+    limit: i64,
+) -> Result<Vec<Instrument>, StoreError> {
     let pattern = format!("{}%", prefix.to_uppercase().replace(['%', '_'], ""));
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM instruments WHERE upper(symbol) LIKE $1 \
@@ -127,7 +133,10 @@ mod tests {
         assert_eq!(first.id, again.id);
         assert_eq!(first.spec.con_id, None);
 
-        let with_id = InstrumentSpec { con_id: Some(4242), ..aapl_call() };
+        let with_id = InstrumentSpec {
+            con_id: Some(4242),
+            ..aapl_call()
+        };
         let learnt = upsert(&pool, &with_id).await.unwrap();
         assert_eq!(learnt.id, first.id);
         assert_eq!(learnt.spec.con_id, Some(4242));
@@ -142,7 +151,10 @@ mod tests {
         upsert(&pool, &InstrumentSpec::stock("MSFT")).await.unwrap();
         assert_ne!(stock.id, call.id);
         let found = search(&pool, "aa", 10).await.unwrap();
-        assert_eq!(found.iter().map(|i| i.id).collect::<Vec<_>>(), vec![stock.id, call.id]);
+        assert_eq!(
+            found.iter().map(|i| i.id).collect::<Vec<_>>(),
+            vec![stock.id, call.id]
+        );
         assert_eq!(found[1].spec.strike, Some(dec!(190)));
         assert!(get(&pool, 999_999).await.unwrap().is_none());
     }

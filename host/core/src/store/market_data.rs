@@ -41,7 +41,8 @@ pub async fn ticks_between(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Tick>, StoreError> {
-    let rows: Vec<(DateTime<Utc>, i16, Option<Decimal>, Option<Decimal>)> = sqlx::query_as(
+    type Row = (DateTime<Utc>, i16, Option<Decimal>, Option<Decimal>);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT ts, kind, price, size FROM ticks WHERE instrument_id = $1 AND ts >= $2 AND ts < $3 \
          ORDER BY ts",
     )
@@ -172,18 +173,34 @@ mod tests {
             .map(|i| Tick {
                 instrument_id: 1 + i % 2,
                 ts: t0() + Duration::microseconds(i * 1500),
-                kind: if i % 3 == 0 { TickKind::BidSize } else { TickKind::Last },
+                kind: if i % 3 == 0 {
+                    TickKind::BidSize
+                } else {
+                    TickKind::Last
+                },
                 price: (i % 3 != 0).then(|| dec!(187.01) + Decimal::new(i, 4)),
                 size: Some(Decimal::new(i + 1, 0)),
             })
             .collect();
         assert_eq!(copy_ticks(&pool, &ticks).await.unwrap(), 1000);
         assert_eq!(copy_ticks(&pool, &[]).await.unwrap(), 0);
-        let back = ticks_between(&pool, 1, t0(), t0() + Duration::hours(1)).await.unwrap();
-        let expected: Vec<Tick> = ticks.iter().filter(|t| t.instrument_id == 1).cloned().collect();
+        let back = ticks_between(&pool, 1, t0(), t0() + Duration::hours(1))
+            .await
+            .unwrap();
+        let expected: Vec<Tick> = ticks
+            .iter()
+            .filter(|t| t.instrument_id == 1)
+            .cloned()
+            .collect();
         assert_eq!(back, expected);
-        let window = ticks_between(&pool, 2, t0(), t0() + Duration::microseconds(3000)).await.unwrap();
-        assert_eq!(window.len(), 1, "half-open range: [t0, t0+3ms) holds only tick 1 of instrument 2");
+        let window = ticks_between(&pool, 2, t0(), t0() + Duration::microseconds(3000))
+            .await
+            .unwrap();
+        assert_eq!(
+            window.len(),
+            1,
+            "half-open range: [t0, t0+3ms) holds only tick 1 of instrument 2"
+        );
     }
 
     #[sqlx::test(migrations = "../../migrations")]
@@ -198,11 +215,36 @@ mod tests {
             close,
             volume: dec!(1200),
         };
-        upsert_bars(&pool, &[bar(0, dec!(100.5)), bar(1, dec!(101))]).await.unwrap();
+        upsert_bars(&pool, &[bar(0, dec!(100.5)), bar(1, dec!(101))])
+            .await
+            .unwrap();
         // The same bar twice in one batch, and a revision of a stored one.
-        upsert_bars(&pool, &[bar(1, dec!(100.75)), bar(2, dec!(99.5)), bar(2, dec!(99.75))]).await.unwrap();
-        let back = bars_between(&pool, 7, 60, t0(), t0() + Duration::hours(1)).await.unwrap();
-        assert_eq!(back, vec![bar(0, dec!(100.5)), bar(1, dec!(100.75)), bar(2, dec!(99.75))]);
-        assert!(bars_between(&pool, 7, 300, t0(), t0() + Duration::hours(1)).await.unwrap().is_empty());
+        upsert_bars(
+            &pool,
+            &[
+                bar(1, dec!(100.75)),
+                bar(2, dec!(99.5)),
+                bar(2, dec!(99.75)),
+            ],
+        )
+        .await
+        .unwrap();
+        let back = bars_between(&pool, 7, 60, t0(), t0() + Duration::hours(1))
+            .await
+            .unwrap();
+        assert_eq!(
+            back,
+            vec![
+                bar(0, dec!(100.5)),
+                bar(1, dec!(100.75)),
+                bar(2, dec!(99.75))
+            ]
+        );
+        assert!(
+            bars_between(&pool, 7, 300, t0(), t0() + Duration::hours(1))
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -77,10 +77,12 @@ pub(crate) fn one_line(message: &str) -> String {
 pub(crate) fn parse_column<T: std::str::FromStr<Err = crate::domain::UnknownValue>>(
     value: &str,
 ) -> Result<T, StoreError> {
-    value.parse().map_err(|err: crate::domain::UnknownValue| StoreError::Corrupt {
-        what: err.what,
-        message: format!("`{}`", err.value),
-    })
+    value
+        .parse()
+        .map_err(|err: crate::domain::UnknownValue| StoreError::Corrupt {
+            what: err.what,
+            message: format!("`{}`", err.value),
+        })
 }
 
 /// An open connection pool to Tickwork's database.

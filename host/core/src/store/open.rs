@@ -48,7 +48,7 @@ impl OpenStore {
 pub async fn open(target: DatabaseTarget, migrate: bool) -> Result<OpenStore, OpenError> {
     let (store, cluster) = match target {
         DatabaseTarget::Server { options, describe } => {
-            (Store::connect(options, &describe).await?, None)
+            (Store::connect(*options, &describe).await?, None)
         }
         DatabaseTarget::Embedded(config) => {
             let cluster = tokio::task::spawn_blocking(move || EmbeddedCluster::start(&config))

@@ -151,7 +151,9 @@ mod tests {
     use crate::store::instruments;
 
     async fn limit_buy(pool: &PgPool, order_ref: &str) -> NewOrder {
-        let aapl = instruments::upsert(pool, &InstrumentSpec::stock("AAPL")).await.unwrap();
+        let aapl = instruments::upsert(pool, &InstrumentSpec::stock("AAPL"))
+            .await
+            .unwrap();
         NewOrder {
             order_ref: order_ref.to_owned(),
             account: "DU1".to_owned(),
@@ -171,20 +173,43 @@ mod tests {
     async fn lifecycle_and_duplicate_ref(pool: PgPool) {
         let order = limit_buy(&pool, "tw-1").await;
         insert(&pool, &order).await.unwrap();
-        assert!(insert(&pool, &order).await.is_err(), "same order_ref twice must fail");
-        assert!(set_tws_ids(&pool, "tw-1", 17, Some(9_000_001), 1).await.unwrap());
-        update_status(&pool, "tw-1", "Submitted", dec!(0), None).await.unwrap();
+        assert!(
+            insert(&pool, &order).await.is_err(),
+            "same order_ref twice must fail"
+        );
+        assert!(
+            set_tws_ids(&pool, "tw-1", 17, Some(9_000_001), 1)
+                .await
+                .unwrap()
+        );
+        update_status(&pool, "tw-1", "Submitted", dec!(0), None)
+            .await
+            .unwrap();
         assert_eq!(working(&pool, "DU1").await.unwrap().len(), 1);
-        update_status(&pool, "tw-1", "PartiallyFilled", dec!(60), Some(dec!(187.20))).await.unwrap();
+        update_status(
+            &pool,
+            "tw-1",
+            "PartiallyFilled",
+            dec!(60),
+            Some(dec!(187.20)),
+        )
+        .await
+        .unwrap();
         // A late report with less filled must not undo the fill.
-        update_status(&pool, "tw-1", "Filled", dec!(40), Some(dec!(187.21))).await.unwrap();
+        update_status(&pool, "tw-1", "Filled", dec!(40), Some(dec!(187.21)))
+            .await
+            .unwrap();
         let stored = get(&pool, "tw-1").await.unwrap().unwrap();
         assert_eq!(stored.filled_quantity, dec!(60));
         assert_eq!(stored.average_fill_price, Some(dec!(187.21)));
         assert_eq!(stored.tws_perm_id, Some(9_000_001));
         assert_eq!(stored.limit_price, Some(dec!(187.25)));
         assert!(working(&pool, "DU1").await.unwrap().is_empty());
-        assert!(!update_status(&pool, "nope", "Filled", dec!(1), None).await.unwrap());
+        assert!(
+            !update_status(&pool, "nope", "Filled", dec!(1), None)
+                .await
+                .unwrap()
+        );
     }
 
     #[sqlx::test(migrations = "../../migrations")]
@@ -202,8 +227,20 @@ mod tests {
             ..parent.clone()
         };
         insert(&pool, &child).await.unwrap();
-        let orphan = NewOrder { order_ref: "tw-o".into(), parent_ref: Some("missing".into()), ..child };
+        let orphan = NewOrder {
+            order_ref: "tw-o".into(),
+            parent_ref: Some("missing".into()),
+            ..child
+        };
         assert!(insert(&pool, &orphan).await.is_err());
-        assert_eq!(get(&pool, "tw-c").await.unwrap().unwrap().parent_ref.as_deref(), Some("tw-p"));
+        assert_eq!(
+            get(&pool, "tw-c")
+                .await
+                .unwrap()
+                .unwrap()
+                .parent_ref
+                .as_deref(),
+            Some("tw-p")
+        );
     }
 }

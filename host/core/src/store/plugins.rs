@@ -39,11 +39,16 @@ pub async fn trust(
 }
 
 pub async fn get(pool: &PgPool, id: &str) -> Result<Option<TrustedPlugin>, StoreError> {
-    Ok(sqlx::query_as("SELECT * FROM plugins WHERE id = $1").bind(id).fetch_optional(pool).await?)
+    Ok(sqlx::query_as("SELECT * FROM plugins WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?)
 }
 
 pub async fn list(pool: &PgPool) -> Result<Vec<TrustedPlugin>, StoreError> {
-    Ok(sqlx::query_as("SELECT * FROM plugins ORDER BY id").fetch_all(pool).await?)
+    Ok(sqlx::query_as("SELECT * FROM plugins ORDER BY id")
+        .fetch_all(pool)
+        .await?)
 }
 
 pub async fn set_enabled(pool: &PgPool, id: &str, enabled: bool) -> Result<bool, StoreError> {
@@ -57,7 +62,10 @@ pub async fn set_enabled(pool: &PgPool, id: &str, enabled: bool) -> Result<bool,
 
 /// Forgets the plugin; it will ask for trust again next time.
 pub async fn revoke(pool: &PgPool, id: &str) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM plugins WHERE id = $1").bind(id).execute(pool).await?;
+    let done = sqlx::query("DELETE FROM plugins WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -71,14 +79,25 @@ mod tests {
     #[sqlx::test(migrations = "../../migrations")]
     async fn trust_retrust_disable_revoke(pool: PgPool) {
         let perms = vec!["market-data".to_owned()];
-        let first = trust(&pool, "org.example.panel", "1.0.0", HASH_A, &perms).await.unwrap();
+        let first = trust(&pool, "org.example.panel", "1.0.0", HASH_A, &perms)
+            .await
+            .unwrap();
         assert_eq!(first.library_sha256, HASH_A.to_ascii_lowercase());
         let perms = vec!["market-data".to_owned(), "trade".to_owned()];
-        trust(&pool, "org.example.panel", "1.1.0", HASH_B, &perms).await.unwrap();
+        trust(&pool, "org.example.panel", "1.1.0", HASH_B, &perms)
+            .await
+            .unwrap();
         let stored = get(&pool, "org.example.panel").await.unwrap().unwrap();
-        assert_eq!((stored.version.as_str(), stored.library_sha256.as_str()), ("1.1.0", HASH_B));
+        assert_eq!(
+            (stored.version.as_str(), stored.library_sha256.as_str()),
+            ("1.1.0", HASH_B)
+        );
         assert_eq!(stored.permissions, perms);
-        assert!(set_enabled(&pool, "org.example.panel", false).await.unwrap());
+        assert!(
+            set_enabled(&pool, "org.example.panel", false)
+                .await
+                .unwrap()
+        );
         assert!(!list(&pool).await.unwrap()[0].enabled);
         assert!(revoke(&pool, "org.example.panel").await.unwrap());
         assert!(list(&pool).await.unwrap().is_empty());

@@ -81,14 +81,30 @@ mod tests {
     #[sqlx::test(migrations = "../../migrations")]
     async fn latest_snapshot_wins(pool: PgPool) {
         accounts::seen(&pool, "DU1").await.unwrap();
-        let aapl = instruments::upsert(&pool, &InstrumentSpec::stock("AAPL")).await.unwrap();
-        let msft = instruments::upsert(&pool, &InstrumentSpec::stock("MSFT")).await.unwrap();
+        let aapl = instruments::upsert(&pool, &InstrumentSpec::stock("AAPL"))
+            .await
+            .unwrap();
+        let msft = instruments::upsert(&pool, &InstrumentSpec::stock("MSFT"))
+            .await
+            .unwrap();
         assert!(latest(&pool, "DU1").await.unwrap().is_none());
-        let old = [Position { instrument_id: aapl.id, quantity: dec!(100), average_cost: dec!(180.25) }];
+        let old = [Position {
+            instrument_id: aapl.id,
+            quantity: dec!(100),
+            average_cost: dec!(180.25),
+        }];
         record_snapshot(&pool, "DU1", "sync", &old).await.unwrap();
         let new = vec![
-            Position { instrument_id: aapl.id, quantity: dec!(-50), average_cost: dec!(181.10) },
-            Position { instrument_id: msft.id, quantity: dec!(0.5), average_cost: dec!(410.000001) },
+            Position {
+                instrument_id: aapl.id,
+                quantity: dec!(-50),
+                average_cost: dec!(181.10),
+            },
+            Position {
+                instrument_id: msft.id,
+                quantity: dec!(0.5),
+                average_cost: dec!(410.000001),
+            },
         ];
         record_snapshot(&pool, "DU1", "sync", &new).await.unwrap();
         let (_, held) = latest(&pool, "DU1").await.unwrap().unwrap();
@@ -98,7 +114,11 @@ mod tests {
     #[sqlx::test(migrations = "../../migrations")]
     async fn failed_snapshot_leaves_nothing(pool: PgPool) {
         accounts::seen(&pool, "DU1").await.unwrap();
-        let bad = [Position { instrument_id: 12345, quantity: dec!(1), average_cost: dec!(1) }];
+        let bad = [Position {
+            instrument_id: 12345,
+            quantity: dec!(1),
+            average_cost: dec!(1),
+        }];
         assert!(record_snapshot(&pool, "DU1", "sync", &bad).await.is_err());
         assert!(latest(&pool, "DU1").await.unwrap().is_none());
     }

@@ -58,7 +58,10 @@ impl ConnectionProfile {
 /// `localhost` or a loopback address.
 pub fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost")
-        || host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,19 +103,24 @@ pub async fn save(pool: &PgPool, profile: &ConnectionProfile) -> Result<(), Prof
     Ok(())
 }
 
-const COLUMNS: &str = "name, host, port, client_id, account, read_only, allow_remote, auto_client_id";
+const COLUMNS: &str =
+    "name, host, port, client_id, account, read_only, allow_remote, auto_client_id";
 
 pub async fn get(pool: &PgPool, name: &str) -> Result<Option<ConnectionProfile>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM connection_profiles WHERE name = $1"))
-        .bind(name)
-        .fetch_optional(pool)
-        .await?)
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM connection_profiles WHERE name = $1"
+    ))
+    .bind(name)
+    .fetch_optional(pool)
+    .await?)
 }
 
 pub async fn list(pool: &PgPool) -> Result<Vec<ConnectionProfile>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM connection_profiles ORDER BY name"))
-        .fetch_all(pool)
-        .await?)
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM connection_profiles ORDER BY name"
+    ))
+    .fetch_all(pool)
+    .await?)
 }
 
 pub async fn delete(pool: &PgPool, name: &str) -> Result<bool, StoreError> {
@@ -153,7 +161,10 @@ mod tests {
 
     #[sqlx::test(migrations = "../../migrations")]
     async fn remote_host_needs_opt_in(pool: PgPool) {
-        let mut profile = ConnectionProfile { host: "10.1.2.3".into(), ..ConnectionProfile::local_paper("gw") };
+        let mut profile = ConnectionProfile {
+            host: "10.1.2.3".into(),
+            ..ConnectionProfile::local_paper("gw")
+        };
         let err = save(&pool, &profile).await.unwrap_err();
         assert!(err.to_string().contains("allow_remote"), "{err}");
         assert!(list(&pool).await.unwrap().is_empty());

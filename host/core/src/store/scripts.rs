@@ -26,7 +26,12 @@ pub struct StoredScript {
 }
 
 /// Saves the source; a changed source keeps its trading grant only if the kind is unchanged.
-pub async fn save(pool: &PgPool, name: &str, kind: ScriptKind, source: &str) -> Result<(), StoreError> {
+pub async fn save(
+    pool: &PgPool,
+    name: &str,
+    kind: ScriptKind,
+    source: &str,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO scripts (name, kind, source) VALUES ($1, $2, $3) \
          ON CONFLICT (name) DO UPDATE SET source = $3, kind = $2, updated_at = now(), \
@@ -40,7 +45,11 @@ pub async fn save(pool: &PgPool, name: &str, kind: ScriptKind, source: &str) -> 
     Ok(())
 }
 
-pub async fn set_trading_granted(pool: &PgPool, name: &str, granted: bool) -> Result<bool, StoreError> {
+pub async fn set_trading_granted(
+    pool: &PgPool,
+    name: &str,
+    granted: bool,
+) -> Result<bool, StoreError> {
     let done = sqlx::query("UPDATE scripts SET trading_granted = $2 WHERE name = $1")
         .bind(name)
         .bind(granted)
@@ -51,7 +60,9 @@ pub async fn set_trading_granted(pool: &PgPool, name: &str, granted: bool) -> Re
 
 type Row = (String, String, String, bool, DateTime<Utc>);
 
-fn from_row((name, kind, source, trading_granted, updated_at): Row) -> Result<StoredScript, StoreError> {
+fn from_row(
+    (name, kind, source, trading_granted, updated_at): Row,
+) -> Result<StoredScript, StoreError> {
     Ok(StoredScript {
         name,
         kind: super::parse_column(&kind)?,
@@ -81,7 +92,10 @@ pub async fn list(pool: &PgPool) -> Result<Vec<StoredScript>, StoreError> {
 }
 
 pub async fn delete(pool: &PgPool, name: &str) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM scripts WHERE name = $1").bind(name).execute(pool).await?;
+    let done = sqlx::query("DELETE FROM scripts WHERE name = $1")
+        .bind(name)
+        .execute(pool)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -91,16 +105,40 @@ mod tests {
 
     #[sqlx::test(migrations = "../../migrations")]
     async fn save_grant_resave_delete(pool: PgPool) {
-        save(&pool, "sma", ScriptKind::Strategy, "fn on_bar(ctx, bar) {}").await.unwrap();
+        save(&pool, "sma", ScriptKind::Strategy, "fn on_bar(ctx, bar) {}")
+            .await
+            .unwrap();
         assert!(set_trading_granted(&pool, "sma", true).await.unwrap());
-        save(&pool, "sma", ScriptKind::Strategy, "fn on_bar(ctx, bar) { 1 }").await.unwrap();
+        save(
+            &pool,
+            "sma",
+            ScriptKind::Strategy,
+            "fn on_bar(ctx, bar) { 1 }",
+        )
+        .await
+        .unwrap();
         let stored = get(&pool, "sma").await.unwrap().unwrap();
         assert!(stored.trading_granted, "editing the source keeps the grant");
         assert_eq!(stored.source, "fn on_bar(ctx, bar) { 1 }");
-        save(&pool, "sma", ScriptKind::MarginRule, "fn rule(p) { 0 }").await.unwrap();
-        assert!(!get(&pool, "sma").await.unwrap().unwrap().trading_granted, "a kind change drops it");
-        save(&pool, "floor", ScriptKind::MarginRule, "fn rule(p) { 0 }").await.unwrap();
-        assert_eq!(list(&pool).await.unwrap().iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["floor", "sma"]);
+        save(&pool, "sma", ScriptKind::MarginRule, "fn rule(p) { 0 }")
+            .await
+            .unwrap();
+        assert!(
+            !get(&pool, "sma").await.unwrap().unwrap().trading_granted,
+            "a kind change drops it"
+        );
+        save(&pool, "floor", ScriptKind::MarginRule, "fn rule(p) { 0 }")
+            .await
+            .unwrap();
+        assert_eq!(
+            list(&pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>(),
+            ["floor", "sma"]
+        );
         assert!(delete(&pool, "sma").await.unwrap());
         assert!(get(&pool, "sma").await.unwrap().is_none());
         assert!(!set_trading_granted(&pool, "sma", true).await.unwrap());

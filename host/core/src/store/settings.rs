@@ -41,7 +41,10 @@ pub async fn get<T: DeserializeOwned>(pool: &PgPool, key: &str) -> Result<Option
 }
 
 pub async fn delete(pool: &PgPool, key: &str) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM settings WHERE key = $1").bind(key).execute(pool).await?;
+    let done = sqlx::query("DELETE FROM settings WHERE key = $1")
+        .bind(key)
+        .execute(pool)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -59,11 +62,33 @@ mod tests {
 
     #[sqlx::test(migrations = "../../migrations")]
     async fn put_get_replace_delete(pool: PgPool) {
-        let layout = Layout { panels: vec!["watchlist".into(), "orders".into()], sidebar_width: 240 };
+        let layout = Layout {
+            panels: vec!["watchlist".into(), "orders".into()],
+            sidebar_width: 240,
+        };
         put(&pool, "layout.main", &layout).await.unwrap();
-        assert_eq!(get::<Layout>(&pool, "layout.main").await.unwrap(), Some(layout));
-        put(&pool, "layout.main", &Layout { panels: vec![], sidebar_width: 200 }).await.unwrap();
-        assert_eq!(get::<Layout>(&pool, "layout.main").await.unwrap().unwrap().sidebar_width, 200);
+        assert_eq!(
+            get::<Layout>(&pool, "layout.main").await.unwrap(),
+            Some(layout)
+        );
+        put(
+            &pool,
+            "layout.main",
+            &Layout {
+                panels: vec![],
+                sidebar_width: 200,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            get::<Layout>(&pool, "layout.main")
+                .await
+                .unwrap()
+                .unwrap()
+                .sidebar_width,
+            200
+        );
         let wrong = get::<u32>(&pool, "layout.main").await.unwrap_err();
         assert!(wrong.to_string().contains("layout.main"), "{wrong}");
         assert!(delete(&pool, "layout.main").await.unwrap());

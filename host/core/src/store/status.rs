@@ -51,7 +51,10 @@ pub(super) async fn read(pool: &PgPool) -> Result<DbStatus, StoreError> {
         .iter()
         .filter(|m| !m.migration_type.is_down_migration())
         .map(|m| {
-            let applied_at = applied.iter().find(|(v, _, _)| *v == m.version).map(|(_, _, at)| *at);
+            let applied_at = applied
+                .iter()
+                .find(|(v, _, _)| *v == m.version)
+                .map(|(_, _, at)| *at);
             MigrationStatus {
                 version: m.version,
                 description: m.description.to_string(),

@@ -14,7 +14,7 @@ use crate::secrets::{SecretError, SecretName, SecretStore};
 pub enum DatabaseTarget {
     /// A server by URL; `describe` is the URL without any secret, for messages.
     Server {
-        options: PgConnectOptions,
+        options: Box<PgConnectOptions>,
         describe: String,
     },
     /// The private cluster under the user's data directory.
@@ -69,7 +69,7 @@ pub fn resolve_target(
         options = options.password(&password);
     }
     Ok(DatabaseTarget::Server {
-        options,
+        options: Box::new(options),
         describe: url,
     })
 }

@@ -1,0 +1,70 @@
+//! The `tickwork` command line: the desktop app by default, subcommands for everything
+//! that is useful without a window.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Tickwork, a desktop trading workbench for Interactive Brokers.
+///
+/// Without a command, opens the workbench window.
+#[derive(Debug, Parser)]
+#[command(name = "tickwork", version, propagate_version = true)]
+pub struct Cli {
+    /// Config file to use instead of $XDG_CONFIG_HOME/tickwork/config.toml.
+    #[arg(long, global = true, env = "TICKWORK_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Open the workbench on the embedded database and the built-in demo backend: no broker
+    /// account needed.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Open the window, save a PNG of it once it has loaded, and exit (for docs and tests).
+    #[arg(long, value_name = "FILE.png")]
+    pub screenshot: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Database: apply migrations, show status.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Secrets in the OS keyring (never in files or the database).
+    #[command(subcommand)]
+    Secret(SecretCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Apply pending migrations.
+    Migrate,
+    /// Show applied and pending migrations and the row count of each table.
+    Status(DbStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbStatusArgs {
+    /// Print JSON: {"migrations": [...], "tables": {name: rows}}.
+    #[arg(long)]
+    pub json: bool,
+    /// Report without applying pending migrations first.
+    #[arg(long)]
+    pub no_migrate: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store a secret read from standard input (one line).
+    Set {
+        /// Which secret: database-password.
+        name: String,
+    },
+    /// Remove a secret.
+    Delete { name: String },
+    /// Say whether a secret is stored, without printing it.
+    Check { name: String },
+}

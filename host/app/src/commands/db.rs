@@ -1,0 +1,71 @@
+//! `tickwork db migrate` and `tickwork db status`.
+
+use std::io::Write as _;
+
+use tickwork_core::store::{DbStatus, MigrationState, open};
+
+use crate::cli::{DbCommand, DbStatusArgs};
+use crate::context::{Context, runtime};
+
+pub fn run(ctx: &Context, command: DbCommand) -> anyhow::Result<()> {
+    let target = ctx.database_target()?;
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let migrate = !matches!(
+            command,
+            DbCommand::Status(DbStatusArgs {
+                no_migrate: true,
+                ..
+            })
+        );
+        let opened = open(target, migrate).await?;
+        let result = async {
+            let status = opened.store.status().await?;
+            match &command {
+                DbCommand::Migrate => {
+                    let applied = status
+                        .migrations
+                        .iter()
+                        .filter(|m| m.state == MigrationState::Applied)
+                        .count();
+                    println!("{applied} migrations applied; database is up to date");
+                }
+                DbCommand::Status(args) if args.json => {
+                    let mut out = std::io::stdout().lock();
+                    serde_json::to_writer_pretty(&mut out, &status)?;
+                    writeln!(out)?;
+                }
+                DbCommand::Status(_) => print!("{}", render(&status)),
+            }
+            anyhow::Ok(())
+        }
+        .await;
+        opened.close().await?;
+        result
+    })
+}
+
+fn render(status: &DbStatus) -> String {
+    let mut out = String::from("Migrations\n");
+    for m in &status.migrations {
+        let state = match m.state {
+            MigrationState::Applied => "applied",
+            MigrationState::Pending => "pending",
+            MigrationState::Unknown => "unknown to this build",
+        };
+        let at = m
+            .applied_at
+            .map(|t| t.format(" %Y-%m-%d %H:%M:%S UTC").to_string())
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  {:>14}  {:<8} {}{}\n",
+            m.version, state, m.description, at
+        ));
+    }
+    out.push_str("Tables (rows)\n");
+    let width = status.tables.keys().map(String::len).max().unwrap_or(0);
+    for (table, rows) in &status.tables {
+        out.push_str(&format!("  {table:<width$}  {rows:>12}\n"));
+    }
+    out
+}

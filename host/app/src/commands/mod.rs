@@ -1,0 +1,4 @@
+//! One module per subcommand family; each returns `anyhow::Result` and prints its own output.
+
+pub mod db;
+pub mod secret;

@@ -1,0 +1,165 @@
+//! The `tickwork` command line against a real embedded PostgreSQL cluster.
+
+mod common;
+
+use common::{Sandbox, error_line};
+
+#[test]
+fn db_status_creates_the_embedded_cluster_and_reports_json() {
+    let sandbox = Sandbox::new();
+    let output = sandbox.run(&["db", "status", "--json"]);
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let status: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let migrations = status["migrations"].as_array().unwrap();
+    assert!(!migrations.is_empty());
+    assert!(
+        migrations.iter().all(|m| m["state"] == "applied"),
+        "{status}"
+    );
+    for table in [
+        "ticks",
+        "bars",
+        "executions",
+        "orders",
+        "audit_log",
+        "connection_profiles",
+    ] {
+        assert_eq!(status["tables"][table], 0, "{table} in {status}");
+    }
+    assert!(sandbox.pg_root().join("data/PG_VERSION").exists());
+    assert!(
+        !sandbox.server_running(),
+        "the command stops the server it started"
+    );
+
+    let text = sandbox.run(&["db", "status"]);
+    assert!(text.status.success());
+    let stdout = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        stdout.contains("applied") && stdout.contains("audit_log"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn db_status_without_migrating_shows_pending() {
+    let sandbox = Sandbox::new();
+    let output = sandbox.run(&["db", "status", "--json", "--no-migrate"]);
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let status: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        status["migrations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["state"] == "pending")
+    );
+    assert_eq!(status["tables"], serde_json::json!({}));
+    assert!(sandbox.run(&["db", "migrate"]).status.success());
+    let output = sandbox.run(&["db", "status", "--json", "--no-migrate"]);
+    let status: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        status["migrations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["state"] == "applied")
+    );
+}
+
+#[test]
+fn bad_config_value_is_one_line_naming_file_line_and_key() {
+    let sandbox = Sandbox::new();
+    sandbox.write_config("[database]\nembedded_dir = \"/tmp/x\"\n\n[logging]\nfile = \"yes\"\n");
+    let line = error_line(&sandbox.run(&["db", "status"]));
+    let file = sandbox.config_file();
+    assert!(
+        line.contains(&format!("{}:5: logging.file:", file.display())),
+        "{line}"
+    );
+    assert!(
+        !sandbox.pg_root().exists(),
+        "nothing is started on a bad config"
+    );
+}
+
+#[test]
+fn unknown_config_key_is_an_error() {
+    let sandbox = Sandbox::new();
+    sandbox.write_config("[database]\nembeded_dir = \"/tmp/x\"\n");
+    let line = error_line(&sandbox.run(&["db", "migrate"]));
+    assert!(
+        line.contains(":2: database.embeded_dir: unknown field"),
+        "{line}"
+    );
+}
+
+#[test]
+fn unreachable_keyring_is_a_clear_error_not_a_plaintext_fallback() {
+    let sandbox = Sandbox::new();
+    sandbox.write_config(
+        "[database]\nurl = \"postgres://trader@127.0.0.1:5432/tickwork\"\npassword_from_keyring = true\n",
+    );
+    let output = sandbox
+        .command()
+        .args(["db", "status"])
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/tickwork-test-bus",
+        )
+        .output()
+        .unwrap();
+    let line = error_line(&output);
+    assert!(line.contains("cannot reach the OS keyring"), "{line}");
+    let secret = sandbox
+        .command()
+        .args(["secret", "set", "database-password"])
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/tickwork-test-bus",
+        )
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!secret.status.success());
+}
+
+#[test]
+fn secret_round_trip_through_the_real_keyring() {
+    use std::io::Write;
+    let sandbox = Sandbox::new();
+    let mut child = sandbox
+        .command()
+        .args(["secret", "set", "database-password"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"hunter2\n").unwrap();
+    let set = child.wait_with_output().unwrap();
+    assert!(set.status.success(), "{}", common::stderr(&set));
+    let check = sandbox.run(&["secret", "check", "database-password"]);
+    assert!(check.status.success(), "{}", common::stderr(&check));
+    assert!(!String::from_utf8_lossy(&check.stdout).contains("hunter2"));
+    assert!(
+        sandbox
+            .run(&["secret", "delete", "database-password"])
+            .status
+            .success()
+    );
+    let gone = sandbox.run(&["secret", "check", "database-password"]);
+    assert!(error_line(&gone).contains("not stored"));
+    let unknown = sandbox.run(&["secret", "set", "api-token"]);
+    assert!(error_line(&unknown).contains("unknown secret `api-token`"));
+}
+
+#[test]
+fn bad_arguments_are_refused_by_clap() {
+    let sandbox = Sandbox::new();
+    let output = sandbox.run(&["db", "status", "--jsn"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(common::stderr(&output).contains("--jsn"));
+    let version = sandbox.run(&["--version"]);
+    assert!(String::from_utf8_lossy(&version.stdout).starts_with("tickwork "));
+}

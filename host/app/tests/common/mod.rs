@@ -1,0 +1,100 @@
+//! Running the real `tickwork` binary in a private XDG environment.
+
+#![allow(dead_code)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A throwaway home for one test: XDG dirs, a config file, an embedded-cluster directory.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        // The embedded server may run as another user (root runs it as `postgres`).
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let sandbox = Self { dir };
+        sandbox.write_config(&format!(
+            "[database]\nembedded_dir = \"{}\"\n",
+            sandbox.pg_root().display()
+        ));
+        sandbox
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn pg_root(&self) -> PathBuf {
+        self.path().join("pg")
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.path().join("config/tickwork/config.toml")
+    }
+
+    pub fn write_config(&self, text: &str) {
+        let file = self.config_file();
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+
+    /// `tickwork` with this sandbox's XDG dirs and no database URL from the outside.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tickwork"));
+        command
+            .env("XDG_CONFIG_HOME", self.path().join("config"))
+            .env("XDG_DATA_HOME", self.path().join("data"))
+            .env("XDG_STATE_HOME", self.path().join("state"))
+            .env(
+                "TICKWORK_KEYRING_SERVICE",
+                format!("tickwork-test-{}", std::process::id()),
+            )
+            .env_remove("TICKWORK_DATABASE_URL")
+            .env_remove("TICKWORK_CONFIG")
+            .env_remove("RUST_LOG");
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().unwrap()
+    }
+
+    /// Whether the embedded server of this sandbox is running.
+    pub fn server_running(&self) -> bool {
+        let Ok(text) = std::fs::read_to_string(self.pg_root().join("data/postmaster.pid")) else {
+            return false;
+        };
+        text.lines()
+            .next()
+            .and_then(|pid| pid.trim().parse::<i32>().ok())
+            .is_some_and(|pid| Path::new(&format!("/proc/{pid}/cmdline")).exists())
+    }
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The single `tickwork: error:` line of a failed run.
+pub fn error_line(output: &Output) -> String {
+    assert!(
+        !output.status.success(),
+        "expected failure, got {:?}",
+        output.status
+    );
+    let text = stderr(output);
+    let errors: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("tickwork: error:"))
+        .collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "exactly one error line expected in:\n{text}"
+    );
+    errors[0].to_owned()
+}
