@@ -192,15 +192,8 @@ fn branch_and_bound(caps: &[i64], items: &[Item<'_>]) -> (Vec<i64>, bool) {
         let bounded: Vec<usize> = active
             .iter()
             .copied()
-            .filter(|&t| {
-                ub[t]
-                    < items[t]
-                        .uses
-                        .iter()
-                        .map(|&(u, a)| res[u] / a.max(1))
-                        .min()
-                        .unwrap_or(0)
-            })
+            // The LP's own bound is min(res / a) as a real number; add a row when `ub` is tighter.
+            .filter(|&t| items[t].uses.iter().all(|&(u, a)| ub[t] * a < res[u]))
             .collect();
         let m = rows.len() + bounded.len();
         let na = active.len();
@@ -347,5 +340,50 @@ mod tests {
         ];
         let opt = optimal(&[1, 1, 1], &items);
         assert_eq!(value(&items, &opt.counts), dec!(1));
+    }
+}
+
+#[cfg(test)]
+mod brute_force {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Best saving by enumerating every count vector.
+    fn brute(caps: &[i64], items: &[Item<'_>]) -> Decimal {
+        fn go(t: usize, res: &mut Vec<i64>, items: &[Item<'_>]) -> Decimal {
+            if t == items.len() {
+                return Decimal::ZERO;
+            }
+            let mut best = go(t + 1, res, items);
+            let mut k = 0;
+            while items[t].uses.iter().all(|&(u, a)| res[u] >= a) {
+                for &(u, a) in items[t].uses {
+                    res[u] -= a;
+                }
+                k += 1;
+                best = best.max(items[t].save * Decimal::from(k) + go(t + 1, res, items));
+            }
+            for &(u, a) in items[t].uses {
+                res[u] += a * k;
+            }
+            best
+        }
+        go(0, &mut caps.to_vec(), items)
+    }
+
+    proptest! {
+        #[test]
+        fn branch_and_bound_matches_brute_force(
+            caps in prop::collection::vec(0i64..=4, 4),
+            raw in prop::collection::vec((prop::collection::btree_set(0usize..4, 1..=3), 1i64..=2, 1i64..=100), 1..=6),
+        ) {
+            let uses: Vec<Vec<(usize, i64)>> =
+                raw.iter().map(|(set, a, _)| set.iter().enumerate().map(|(n, &u)| (u, if n == 0 { *a } else { 1 })).collect()).collect();
+            let items: Vec<Item<'_>> =
+                uses.iter().zip(&raw).map(|(u, r)| Item { uses: u, save: Decimal::from(r.2) }).collect();
+            let sol = optimal(&caps, &items);
+            prop_assert!(feasible(&caps, &items, &sol.counts));
+            prop_assert_eq!(value(&items, &sol.counts), brute(&caps, &items));
+        }
     }
 }
