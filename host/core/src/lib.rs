@@ -9,5 +9,6 @@ pub mod config;
 pub mod domain;
 pub mod logging;
 pub mod paths;
+pub mod recorder;
 pub mod secrets;
 pub mod store;
