@@ -1,1 +1,120 @@
-//! TWS protocol simulator for Tickwork (being built under issue 4).
+//! Tickwork's TWS protocol simulator: a TCP server that behaves like Trader Workstation / IB
+//! Gateway for the messages the workbench and common TWS API clients use. It is the demo
+//! backend of the app and the peer of every end-to-end test. See docs/simulator.md.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), tickwork_sim::SimError> {
+//! use tickwork_sim::{Fault, SimConfig, Simulator};
+//! let sim = Simulator::start(SimConfig { port: 0, ..SimConfig::default() }).await?;
+//! println!("TWS API on {}", sim.local_addr());
+//! sim.inject(Fault::FarmDown);
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+pub mod accounts;
+pub mod cli;
+pub mod codec;
+pub mod config;
+pub mod faults;
+pub mod handshake;
+pub mod limits;
+pub mod margin;
+pub mod marketdata;
+pub mod matching;
+pub mod msg;
+pub mod server;
+pub mod session;
+pub mod state;
+pub mod world;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use cli::{SimArgs, run_cli};
+pub use config::{SimConfig, SimError};
+pub use faults::Fault;
+
+use server::Shared;
+use state::Core;
+
+/// Entry point: starts simulator instances.
+#[derive(Debug)]
+pub struct Simulator;
+
+impl Simulator {
+    /// Binds `cfg.bind:cfg.port` and serves on the current tokio runtime until
+    /// [`SimHandle::shutdown`] (or until the handle is dropped).
+    pub async fn start(cfg: SimConfig) -> Result<SimHandle, SimError> {
+        cfg.validate()?;
+        let addr = SocketAddr::new(cfg.bind, cfg.port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| SimError::Bind {
+                addr: addr.to_string(),
+                source,
+            })?;
+        let local = listener.local_addr()?;
+        let today = chrono::Utc::now().date_naive();
+        let shared = Shared::new(Core::new(cfg, today));
+        let accept = tokio::spawn(server::accept_loop(shared.clone(), listener));
+        let clock = tokio::spawn(server::clock(shared.clone()));
+        tracing::info!(%local, "simulator listening");
+        Ok(SimHandle {
+            shared,
+            local,
+            tasks: vec![accept, clock],
+        })
+    }
+}
+
+/// A running simulator.
+#[derive(Debug)]
+pub struct SimHandle {
+    shared: Arc<Shared>,
+    local: SocketAddr,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl SimHandle {
+    /// The address clients connect to (the real port when 0 was asked).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Injects a fault; see [`Fault`].
+    pub fn inject(&self, fault: Fault) {
+        faults::inject(&self.shared, fault);
+    }
+
+    /// Number of open API connections (handshake done).
+    pub fn connections(&self) -> usize {
+        self.shared.lock().conns.len()
+    }
+
+    /// The managed account codes.
+    pub fn accounts(&self) -> Vec<String> {
+        self.shared.lock().accounts.ids()
+    }
+
+    /// Stops accepting, closes every connection and waits for the server tasks.
+    pub async fn shutdown(mut self) {
+        self.stop();
+        for t in self.tasks.drain(..) {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), t).await;
+        }
+    }
+
+    fn stop(&self) {
+        let _ = self.shared.shutdown.send(true);
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

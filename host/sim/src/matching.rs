@@ -1,0 +1,718 @@
+//! The order matching engine: market, limit, stop and stop-limit orders against the simulated
+//! top of book, partial fills limited by the displayed size, DAY/GTC/IOC, brackets through
+//! parent ids (children wait for the parent's fill and cancel each other), OCA groups, cancels
+//! and modifications, executions and commission reports.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::accounts::{Accounts, dec, f};
+use crate::msg::{ContractSpec, ExecView, OrderSpec, OrderView, Response, StatusView};
+use crate::state::Core;
+use crate::world::instruments::{Instrument, SecType};
+use crate::world::prices::Quote;
+
+/// An order the simulator knows, working or done.
+#[derive(Debug, Clone)]
+pub struct SimOrder {
+    pub order_id: i32,
+    pub client_id: i32,
+    pub perm_id: i64,
+    pub con_id: i32,
+    pub spec: OrderSpec,
+    pub filled: Decimal,
+    pub avg_fill: Decimal,
+    pub last_fill: Decimal,
+    pub commission: Decimal,
+    pub status: &'static str,
+    /// A stop order whose trigger has been hit.
+    pub triggered: bool,
+    pub completed_time: String,
+}
+
+impl SimOrder {
+    pub fn is_working(&self) -> bool {
+        matches!(self.status, "PreSubmitted" | "Submitted")
+    }
+    fn remaining(&self) -> Decimal {
+        self.spec.total_quantity - self.filled
+    }
+    fn buy(&self) -> bool {
+        self.spec.action == "BUY"
+    }
+}
+
+/// One execution, kept for reqExecutions.
+#[derive(Debug, Clone)]
+pub struct ExecRecord {
+    pub con_id: i32,
+    pub exec: ExecView,
+    pub commission: f64,
+    pub realized: Option<f64>,
+}
+
+/// All orders and executions of the session (survives client reconnects).
+#[derive(Debug, Default, Clone)]
+pub struct OrderBook {
+    pub orders: Vec<SimOrder>,
+    pub execs: Vec<ExecRecord>,
+    next_perm: i64,
+    next_exec: u64,
+}
+
+impl OrderBook {
+    pub fn working_con_ids(&self) -> impl Iterator<Item = i32> + '_ {
+        self.orders
+            .iter()
+            .filter(|o| o.is_working())
+            .map(|o| o.con_id)
+    }
+
+    fn find(&self, client_id: i32, order_id: i32) -> Option<usize> {
+        self.orders
+            .iter()
+            .position(|o| o.client_id == client_id && o.order_id == order_id)
+    }
+}
+
+/// Commission schedule (IBKR-like fixed pricing).
+pub fn commission(inst: &Instrument, qty: Decimal, price: Decimal) -> Decimal {
+    let c = match inst.sec_type {
+        SecType::Stock | SecType::Index => {
+            let raw = qty * Decimal::new(5, 3);
+            let cap = qty * price * Decimal::new(1, 2);
+            raw.max(Decimal::ONE).min(cap.max(Decimal::ONE))
+        }
+        SecType::Option => (qty * Decimal::new(65, 2)).max(Decimal::ONE),
+        SecType::Future | SecType::FutureOption => qty * Decimal::new(85, 2),
+    };
+    c.round_dp(4)
+}
+
+fn time_str(t: DateTime<Utc>) -> String {
+    t.format("%Y%m%d %H:%M:%S UTC").to_string()
+}
+
+fn validate(spec: &OrderSpec) -> Result<(), String> {
+    if !matches!(spec.action.as_str(), "BUY" | "SELL") {
+        return Err(format!("Invalid action: {}", spec.action));
+    }
+    if spec.total_quantity <= Decimal::ZERO {
+        return Err("Order quantity must be positive".into());
+    }
+    let needs = match spec.order_type.as_str() {
+        "MKT" => (false, false),
+        "LMT" => (true, false),
+        "STP" => (false, true),
+        "STP LMT" => (true, true),
+        other => return Err(format!("Invalid order type was entered: {other}")),
+    };
+    if needs.0 && spec.lmt_price.is_none() {
+        return Err("Limit price is missing".into());
+    }
+    if needs.1 && spec.aux_price.is_none() {
+        return Err("Stop price is missing".into());
+    }
+    if !matches!(spec.tif.as_str(), "" | "DAY" | "GTC" | "IOC") {
+        return Err(format!("Unsupported time in force: {}", spec.tif));
+    }
+    Ok(())
+}
+
+impl Core {
+    fn order_view(&self, o: &SimOrder) -> OrderView {
+        let contract = self
+            .universe
+            .get(o.con_id)
+            .map(|i| i.view())
+            .unwrap_or_default();
+        OrderView {
+            order_id: o.order_id,
+            client_id: o.client_id,
+            perm_id: o.perm_id,
+            parent_id: o.spec.parent_id,
+            contract,
+            spec: o.spec.clone(),
+            filled: o.filled,
+            status: o.status.into(),
+            margins: None,
+            commission: (!o.commission.is_zero()).then(|| f(o.commission)),
+            currency: "USD".into(),
+            warning: String::new(),
+            completed_time: o.completed_time.clone(),
+            completed_status: match o.status {
+                "Filled" => format!("Filled Size: {}", o.filled.normalize()),
+                "Cancelled" => "Cancelled by Trader".into(),
+                _ => String::new(),
+            },
+        }
+    }
+
+    fn status_view(o: &SimOrder) -> StatusView {
+        StatusView {
+            order_id: o.order_id,
+            status: o.status.into(),
+            filled: o.filled,
+            remaining: if o.status == "Cancelled" {
+                Decimal::ZERO
+            } else {
+                o.remaining()
+            },
+            avg_fill_price: f(o.avg_fill),
+            perm_id: o.perm_id,
+            parent_id: o.spec.parent_id,
+            last_fill_price: f(o.last_fill),
+            client_id: o.client_id,
+            why_held: String::new(),
+        }
+    }
+
+    fn announce(&self, idx: usize) {
+        let o = &self.orders.orders[idx];
+        self.send_client(
+            o.client_id,
+            Response::OpenOrder(Box::new(self.order_view(o))),
+        );
+        self.send_client(
+            o.client_id,
+            Response::OrderStatus(Box::new(Self::status_view(o))),
+        );
+    }
+
+    /// OpenOrder + OrderStatus for every working order (of `client_id`, or all).
+    pub fn open_orders(&self, conn_id: u64, client_id: Option<i32>) {
+        for o in self.orders.orders.iter().filter(|o| o.is_working()) {
+            if client_id.is_none_or(|c| c == o.client_id) {
+                self.send(conn_id, Response::OpenOrder(Box::new(self.order_view(o))));
+                self.send(
+                    conn_id,
+                    Response::OrderStatus(Box::new(Self::status_view(o))),
+                );
+            }
+        }
+        self.send(conn_id, Response::OpenOrderEnd);
+    }
+
+    pub fn completed_orders(&self, conn_id: u64) {
+        for o in self.orders.orders.iter().filter(|o| !o.is_working()) {
+            self.send(
+                conn_id,
+                Response::CompletedOrder(Box::new(self.order_view(o))),
+            );
+        }
+        self.send(conn_id, Response::CompletedOrdersEnd);
+    }
+
+    pub fn executions(&self, conn_id: u64, req_id: i32, filter: &crate::msg::ExecFilter) {
+        for e in &self.orders.execs {
+            let sym_ok = filter.symbol.is_empty()
+                || self
+                    .universe
+                    .get(e.con_id)
+                    .is_some_and(|i| i.symbol.eq_ignore_ascii_case(&filter.symbol));
+            let sec_ok = filter.sec_type.is_empty()
+                || self
+                    .universe
+                    .get(e.con_id)
+                    .is_some_and(|i| i.sec_type.code() == filter.sec_type);
+            let ok = (filter.client_id == 0 || filter.client_id == e.exec.client_id)
+                && (filter.account.is_empty() || filter.account == e.exec.account)
+                && (filter.side.is_empty()
+                    || filter.side == e.exec.side
+                    || (filter.side == "BUY") == (e.exec.side == "BOT"))
+                && sym_ok
+                && sec_ok;
+            if ok && let Some(inst) = self.universe.get(e.con_id) {
+                self.send(
+                    conn_id,
+                    Response::ExecDetails {
+                        req_id,
+                        contract: Box::new(inst.view()),
+                        exec: Box::new(e.exec.clone()),
+                    },
+                );
+                self.send(conn_id, self.commission_report(e));
+            }
+        }
+        self.send(conn_id, Response::ExecDetailsEnd(req_id));
+    }
+
+    fn commission_report(&self, e: &ExecRecord) -> Response {
+        Response::CommissionReport {
+            exec_id: e.exec.exec_id.clone(),
+            commission: e.commission,
+            currency: "USD".into(),
+            realized_pnl: e.realized,
+        }
+    }
+
+    /// placeOrder: validation, order-id rules, what-if, modification or a new order.
+    pub fn place_order(
+        &mut self,
+        client_id: i32,
+        order_id: i32,
+        contract: &ContractSpec,
+        mut spec: OrderSpec,
+    ) {
+        let Some(inst) = self.universe.resolve(contract).cloned() else {
+            self.send_client(
+                client_id,
+                self.error(
+                    order_id,
+                    200,
+                    "No security definition has been found for the request",
+                ),
+            );
+            return;
+        };
+        if spec.tif.is_empty() {
+            spec.tif = "DAY".into();
+        }
+        if spec.account.is_empty() {
+            spec.account = self
+                .accounts
+                .list
+                .first()
+                .map(|a| a.id.clone())
+                .unwrap_or_default();
+        }
+        if let Err(why) = validate(&spec) {
+            let msg = format!("Error validating request.-'bF' : cause - {why}");
+            self.send_client(client_id, self.error(order_id, 321, msg));
+            return;
+        }
+        if self.accounts.get(&spec.account).is_none() {
+            let msg = format!(
+                "Order rejected - reason:Invalid account code {}",
+                spec.account
+            );
+            self.send_client(client_id, self.error(order_id, 201, msg));
+            return;
+        }
+        if let Some(idx) = self.orders.find(client_id, order_id) {
+            if self.orders.orders[idx].is_working() && !spec.what_if {
+                self.modify(idx, spec);
+            } else {
+                self.send_client(
+                    client_id,
+                    self.error(order_id, 103, format!("Duplicate order id {order_id}")),
+                );
+            }
+            return;
+        }
+        let used = self.max_order_id.get(&client_id).copied().unwrap_or(0);
+        if order_id <= used {
+            self.send_client(
+                client_id,
+                self.error(order_id, 103, format!("Duplicate order id {order_id}")),
+            );
+            return;
+        }
+        self.max_order_id.insert(client_id, order_id);
+        if inst.sec_type == SecType::Index {
+            let msg = "Order rejected - reason:An index is not tradable";
+            self.send_client(client_id, self.error(order_id, 201, msg));
+            return;
+        }
+        let what_if = self.what_if(&inst, &spec);
+        self.orders.next_perm += 1;
+        let perm_id = 1_000_000_000 + self.orders.next_perm;
+        if spec.what_if {
+            let mut view = self.order_view(&SimOrder {
+                order_id,
+                client_id,
+                perm_id,
+                con_id: inst.con_id,
+                spec,
+                filled: Decimal::ZERO,
+                avg_fill: Decimal::ZERO,
+                last_fill: Decimal::ZERO,
+                commission: Decimal::ZERO,
+                status: "PreSubmitted",
+                triggered: false,
+                completed_time: String::new(),
+            });
+            view.margins = Some(what_if.margins);
+            view.commission = Some(f(what_if.commission));
+            self.send_client(client_id, Response::OpenOrder(Box::new(view)));
+            return;
+        }
+        if what_if.margins.init_after > what_if.margins.ewl_after
+            && what_if.margins.init_change > 0.0
+        {
+            let msg = format!(
+                "Order rejected - reason:YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION YOUR EQUITY WITH LOAN VALUE [{:.2} USD] MUST EXCEED THE INITIAL MARGIN [{:.2} USD]",
+                what_if.margins.ewl_after, what_if.margins.init_after
+            );
+            self.send_client(client_id, self.error(order_id, 201, msg));
+            return;
+        }
+        let parent_pending = spec.parent_id != 0
+            && self
+                .orders
+                .find(client_id, spec.parent_id)
+                .is_some_and(|p| self.orders.orders[p].status != "Filled");
+        if spec.transmit && spec.parent_id != 0 {
+            // Transmitting the last child of a bracket transmits the whole group.
+            for o in &mut self.orders.orders {
+                if o.client_id == client_id
+                    && (o.order_id == spec.parent_id || o.spec.parent_id == spec.parent_id)
+                {
+                    o.spec.transmit = true;
+                }
+            }
+        }
+        let active = spec.transmit && !parent_pending;
+        self.orders.orders.push(SimOrder {
+            order_id,
+            client_id,
+            perm_id,
+            con_id: inst.con_id,
+            spec,
+            filled: Decimal::ZERO,
+            avg_fill: Decimal::ZERO,
+            last_fill: Decimal::ZERO,
+            commission: Decimal::ZERO,
+            status: if active { "Submitted" } else { "PreSubmitted" },
+            triggered: false,
+            completed_time: String::new(),
+        });
+        let idx = self.orders.orders.len() - 1;
+        self.announce(idx);
+        self.promote_transmitted(client_id);
+        self.match_all();
+    }
+
+    /// Orders that were held only because nothing had been transmitted yet become Submitted.
+    fn promote_transmitted(&mut self, client_id: i32) {
+        let ready: Vec<usize> = (0..self.orders.orders.len())
+            .filter(|i| {
+                let o = &self.orders.orders[*i];
+                o.client_id == client_id
+                    && o.status == "PreSubmitted"
+                    && o.spec.transmit
+                    && !self.parent_pending(o)
+            })
+            .collect();
+        for i in ready {
+            self.orders.orders[i].status = "Submitted";
+            self.announce(i);
+        }
+    }
+
+    fn parent_pending(&self, o: &SimOrder) -> bool {
+        o.spec.parent_id != 0
+            && self
+                .orders
+                .find(o.client_id, o.spec.parent_id)
+                .is_some_and(|p| self.orders.orders[p].status != "Filled")
+    }
+
+    fn modify(&mut self, idx: usize, spec: OrderSpec) {
+        let o = &mut self.orders.orders[idx];
+        if spec.total_quantity < o.filled {
+            let id = o.order_id;
+            let client = o.client_id;
+            self.send_client(
+                client,
+                self.error(
+                    id,
+                    201,
+                    "Order rejected - reason:Quantity below the filled quantity",
+                ),
+            );
+            return;
+        }
+        o.spec.total_quantity = spec.total_quantity;
+        o.spec.lmt_price = spec.lmt_price;
+        o.spec.aux_price = spec.aux_price;
+        o.spec.order_type = spec.order_type;
+        o.spec.tif = spec.tif;
+        o.triggered = false;
+        self.announce(idx);
+        self.match_all();
+    }
+
+    /// cancelOrder: PendingCancel, Cancelled, then 202; children go with their parent.
+    pub fn cancel_order(&mut self, client_id: i32, order_id: i32) {
+        let idx = self
+            .orders
+            .find(client_id, order_id)
+            .filter(|i| self.orders.orders[*i].is_working());
+        let Some(idx) = idx else {
+            let msg = format!("OrderId {order_id} that needs to be cancelled is not found.");
+            self.send_client(client_id, self.error(order_id, 10147, msg));
+            return;
+        };
+        let mut targets = vec![idx];
+        targets.extend(
+            (0..self.orders.orders.len())
+                .filter(|i| {
+                    let o = &self.orders.orders[*i];
+                    o.client_id == client_id && o.spec.parent_id == order_id && o.is_working()
+                })
+                .collect::<Vec<_>>(),
+        );
+        for i in targets {
+            self.cancel_idx(i, "Order Canceled - reason:");
+        }
+    }
+
+    fn cancel_idx(&mut self, idx: usize, reason: &str) {
+        let now = time_str(self.now());
+        let o = &mut self.orders.orders[idx];
+        o.status = "PendingCancel";
+        let pending = Self::status_view(o);
+        o.status = "Cancelled";
+        o.completed_time = now;
+        let (client, id) = (o.client_id, o.order_id);
+        let done = Self::status_view(o);
+        self.send_client(client, Response::OrderStatus(Box::new(pending)));
+        self.send_client(client, Response::OrderStatus(Box::new(done)));
+        self.send_client(client, self.error(id, 202, reason));
+    }
+
+    /// Matches every active working order against the current quotes, until nothing changes.
+    pub fn match_all(&mut self) {
+        let now = self.now();
+        for _ in 0..8 {
+            let mut progressed = false;
+            for idx in 0..self.orders.orders.len() {
+                let o = &self.orders.orders[idx];
+                if o.status != "Submitted" {
+                    continue;
+                }
+                let Some(inst) = self.universe.get(o.con_id).cloned() else {
+                    continue;
+                };
+                let Some(q) = self.market.quote(&self.universe, &inst, now) else {
+                    continue;
+                };
+                progressed |= self.try_match(idx, &inst, &q);
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    fn try_match(&mut self, idx: usize, inst: &Instrument, q: &Quote) -> bool {
+        let o = &mut self.orders.orders[idx];
+        let buy = o.buy();
+        if o.spec.order_type.starts_with("STP") && !o.triggered {
+            let stop = o.spec.aux_price.unwrap_or(0.0);
+            o.triggered = if buy {
+                q.last >= stop || q.ask >= stop
+            } else {
+                q.last <= stop || q.bid <= stop
+            };
+        }
+        let marketable_type = match o.spec.order_type.as_str() {
+            "MKT" => Some(None),
+            "LMT" => Some(o.spec.lmt_price),
+            "STP" if o.triggered => Some(None),
+            "STP LMT" if o.triggered => Some(o.spec.lmt_price),
+            _ => None,
+        };
+        let (price, size) = if buy {
+            (q.ask, q.ask_size)
+        } else {
+            (q.bid, q.bid_size)
+        };
+        let fills = match marketable_type {
+            Some(None) => price > 0.0,
+            Some(Some(limit)) => price > 0.0 && if buy { price <= limit } else { price >= limit },
+            None => false,
+        };
+        let ioc = o.spec.tif == "IOC";
+        let mut progressed = false;
+        if fills {
+            let qty = o.remaining().min(size.max(Decimal::ONE));
+            self.fill(idx, inst, qty, dec(price));
+            progressed = true;
+        }
+        if ioc && self.orders.orders[idx].is_working() {
+            self.cancel_idx(idx, "Order Canceled - reason:IOC remainder");
+            progressed = true;
+        }
+        progressed
+    }
+
+    fn fill(&mut self, idx: usize, inst: &Instrument, qty: Decimal, price: Decimal) {
+        let now = self.now();
+        let o = self.orders.orders[idx].clone();
+        let comm = commission(inst, qty, price);
+        let realized = self
+            .accounts
+            .apply_fill(&o.spec.account, inst, o.buy(), qty, price, comm);
+        let filled = o.filled + qty;
+        let avg = ((o.avg_fill * o.filled + price * qty) / filled).round_dp(6);
+        self.orders.next_exec += 1;
+        let exec = ExecView {
+            order_id: o.order_id,
+            client_id: o.client_id,
+            exec_id: format!(
+                "0000{:04x}.{:08x}.01.01",
+                self.cfg.seed % 0xFFFF,
+                self.orders.next_exec
+            ),
+            time: time_str(now),
+            account: o.spec.account.clone(),
+            exchange: inst.exchange.clone(),
+            side: if o.buy() { "BOT".into() } else { "SLD".into() },
+            shares: qty,
+            price: f(price),
+            perm_id: o.perm_id,
+            cum_qty: filled,
+            avg_price: f(avg),
+            order_ref: o.spec.order_ref.clone(),
+        };
+        let closing = !realized.is_zero();
+        let record = ExecRecord {
+            con_id: inst.con_id,
+            exec: exec.clone(),
+            commission: f(comm),
+            realized: closing.then(|| f(realized.round_dp(2))),
+        };
+        self.orders.execs.push(record.clone());
+        {
+            let m = &mut self.orders.orders[idx];
+            m.filled = filled;
+            m.avg_fill = avg;
+            m.last_fill = price;
+            m.commission += comm;
+            if m.remaining().is_zero() {
+                m.status = "Filled";
+                m.completed_time = time_str(now);
+            }
+        }
+        let client = o.client_id;
+        self.send_client(
+            client,
+            Response::ExecDetails {
+                req_id: -1,
+                contract: Box::new(inst.view()),
+                exec: Box::new(exec),
+            },
+        );
+        if self.orders.orders[idx].status == "Filled" {
+            self.announce(idx);
+        } else {
+            self.send_client(
+                client,
+                Response::OrderStatus(Box::new(Self::status_view(&self.orders.orders[idx]))),
+            );
+        }
+        self.send_client(client, self.commission_report(&record));
+        if self.orders.orders[idx].status == "Filled" {
+            self.after_complete(idx);
+        }
+        self.notify_account(&o.spec.account, inst.con_id);
+    }
+
+    /// A filled order activates its bracket children and cancels its OCA siblings.
+    fn after_complete(&mut self, idx: usize) {
+        let o = self.orders.orders[idx].clone();
+        let siblings: Vec<usize> = (0..self.orders.orders.len())
+            .filter(|i| {
+                let s = &self.orders.orders[*i];
+                *i != idx
+                    && s.client_id == o.client_id
+                    && s.is_working()
+                    && ((o.spec.parent_id != 0 && s.spec.parent_id == o.spec.parent_id)
+                        || (!o.spec.oca_group.is_empty() && s.spec.oca_group == o.spec.oca_group))
+            })
+            .collect();
+        for i in siblings {
+            self.cancel_idx(i, "Order Canceled - reason:OCA group fill");
+        }
+        self.promote_transmitted(o.client_id);
+    }
+
+    /// Pushes the changed position and account values to subscribed connections.
+    pub fn notify_account(&self, account: &str, con_id: i32) {
+        let Some(acct) = self.accounts.get(account) else {
+            return;
+        };
+        let Some(inst) = self.universe.get(con_id) else {
+            return;
+        };
+        let holding = acct.holdings.get(&con_id).cloned().unwrap_or_default();
+        let position = Accounts::position(account, inst, &holding);
+        let mut updates = None;
+        for (conn_id, c) in &self.conns {
+            if c.positions {
+                self.send(*conn_id, position.clone());
+            }
+            if c.account_updates.as_deref() == Some(account) {
+                let msgs = updates.get_or_insert_with(|| {
+                    let v = self
+                        .accounts
+                        .value(acct, &self.universe, &self.market, self.now());
+                    Accounts::update_messages(&v, self.now())
+                });
+                for m in msgs.iter() {
+                    self.send(*conn_id, m.clone());
+                }
+            }
+        }
+    }
+}
+
+/// Result of a what-if evaluation.
+#[derive(Debug, Clone)]
+pub struct WhatIf {
+    pub margins: crate::msg::MarginView,
+    pub commission: Decimal,
+}
+
+impl Core {
+    /// Margin before and after a hypothetical full fill at the current quote (or limit).
+    pub fn what_if(&self, inst: &Instrument, spec: &OrderSpec) -> WhatIf {
+        let now = self.now();
+        let buy = spec.action == "BUY";
+        let quote = self.market.quote(&self.universe, inst, now);
+        let px = quote
+            .map(|q| if buy { q.ask } else { q.bid })
+            .unwrap_or(0.0);
+        let price = match (spec.order_type.as_str(), spec.lmt_price) {
+            ("LMT" | "STP LMT", Some(l)) => dec(l),
+            _ => dec(px),
+        };
+        let comm = commission(inst, spec.total_quantity, price);
+        let account = spec.account.clone();
+        let before = self
+            .accounts
+            .get(&account)
+            .map(|a| self.accounts.value(a, &self.universe, &self.market, now));
+        let mut hypo = self.accounts.clone();
+        hypo.apply_fill(&account, inst, buy, spec.total_quantity, price, comm);
+        let after = hypo
+            .get(&account)
+            .map(|a| hypo.value(a, &self.universe, &self.market, now));
+        let (b, a) = match (before, after) {
+            (Some(b), Some(a)) => (b, a),
+            _ => {
+                return WhatIf {
+                    margins: Default::default(),
+                    commission: comm,
+                };
+            }
+        };
+        let r = |d: Decimal| f(d.round_dp(2));
+        WhatIf {
+            margins: crate::msg::MarginView {
+                init_before: r(b.margin.initial),
+                maint_before: r(b.margin.maintenance),
+                ewl_before: r(b.net_liq),
+                init_change: r(a.margin.initial - b.margin.initial),
+                maint_change: r(a.margin.maintenance - b.margin.maintenance),
+                ewl_change: r(a.net_liq - b.net_liq),
+                init_after: r(a.margin.initial),
+                maint_after: r(a.margin.maintenance),
+                ewl_after: r(a.net_liq),
+            },
+            commission: comm,
+        }
+    }
+}
