@@ -1,0 +1,256 @@
+//! The real Rust `ibapi` client: contract details, snapshot and streaming market data,
+//! delayed data, the line limit and historical bars, at 226 and 213.
+
+mod common;
+
+use common::{addr, bounded, config, start, start_with, step};
+use ibapi::contracts::tick_types::TickType;
+use ibapi::prelude::*;
+
+async fn connect(sim: &tickwork_sim::SimHandle, id: i32) -> Client {
+    step("connect", Client::connect(&addr(sim), id))
+        .await
+        .unwrap_or_else(|e| panic!("connect: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contract_details_known_unknown_and_chains() {
+    bounded(async {
+        for version in [226, 213] {
+            let sim = start(version).await;
+            let client = connect(&sim, 1).await;
+            let aapl = Contract::stock("AAPL").build();
+            let details = step("details", client.contract_details(&aapl))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(details.len(), 1);
+            assert_eq!(details[0].contract.symbol.to_string(), "AAPL");
+            assert_eq!(details[0].long_name, "APPLE INC");
+            assert!(details[0].contract.contract_id > 0);
+            let unknown = Contract::stock("NOSUCH").build();
+            assert!(
+                step("unknown", client.contract_details(&unknown))
+                    .await
+                    .is_err(),
+                "unknown symbol must fail (200)"
+            );
+            let mut chain = Contract::stock("AAPL").build();
+            chain.security_type = SecurityType::Option;
+            let options = step("chain", client.contract_details(&chain))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                options.len() >= 30,
+                "option chain has {} contracts",
+                options.len()
+            );
+            let mut fut = Contract::stock("ES").build();
+            fut.security_type = SecurityType::Future;
+            fut.exchange = Exchange::from("CME");
+            let futs = step("futures", client.contract_details(&fut))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(futs.len(), 3);
+            drop(client);
+            sim.shutdown().await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_and_streaming_market_data() {
+    bounded(async {
+        for version in [226, 213] {
+            let sim = start(version).await;
+            let client = connect(&sim, 2).await;
+            let aapl = Contract::stock("AAPL").build();
+            let mut snap = step("snapshot", client.market_data(&aapl).snapshot().subscribe())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let (mut bid, mut ask, mut ended) = (0.0, 0.0, false);
+            while let Some(item) = step("snapshot tick", snap.next()).await {
+                match item {
+                    Ok(SubscriptionItem::Data(TickTypes::Price(p)))
+                        if p.tick_type == TickType::Bid =>
+                    {
+                        bid = p.price
+                    }
+                    Ok(SubscriptionItem::Data(TickTypes::Price(p)))
+                        if p.tick_type == TickType::Ask =>
+                    {
+                        ask = p.price
+                    }
+                    Ok(SubscriptionItem::Data(TickTypes::PriceSize(p)))
+                        if p.price_tick_type == TickType::Bid =>
+                    {
+                        bid = p.price
+                    }
+                    Ok(SubscriptionItem::Data(TickTypes::PriceSize(p)))
+                        if p.price_tick_type == TickType::Ask =>
+                    {
+                        ask = p.price
+                    }
+                    Ok(SubscriptionItem::Data(TickTypes::SnapshotEnd)) => {
+                        ended = true;
+                        break;
+                    }
+                    Ok(_) => {}
+                    Err(e) => panic!("snapshot error: {e}"),
+                }
+            }
+            assert!(ended, "snapshot must end with TickSnapshotEnd");
+            assert!(bid > 0.0 && ask > bid, "bid {bid} ask {ask}");
+
+            let mut stream = step("stream", client.market_data(&aapl).subscribe())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut prices = 0;
+            while prices < 30 {
+                match step("stream tick", stream.next()).await {
+                    Some(Ok(SubscriptionItem::Data(
+                        TickTypes::Price(_) | TickTypes::PriceSize(_),
+                    ))) => prices += 1,
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => panic!("stream error: {e}"),
+                    None => panic!("stream ended early"),
+                }
+            }
+            stream.cancel().await;
+            drop(stream);
+            drop(client);
+            sim.shutdown().await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delayed_data_and_line_limit() {
+    bounded(async {
+        let sim = start_with(tickwork_sim::SimConfig {
+            max_market_data_lines: 2,
+            ..config(226)
+        })
+        .await;
+        let client = connect(&sim, 3).await;
+        step(
+            "md type",
+            client.switch_market_data_type(MarketDataType::Delayed),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        let spy = Contract::stock("SPY").build();
+        let mut snap = step("snapshot", client.market_data(&spy).snapshot().subscribe())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut delayed = false;
+        while let Some(item) = step("tick", snap.next()).await {
+            match item {
+                Ok(SubscriptionItem::Data(TickTypes::Price(p)))
+                    if p.tick_type == TickType::DelayedBid =>
+                {
+                    delayed = true
+                }
+                Ok(SubscriptionItem::Data(TickTypes::PriceSize(p)))
+                    if p.price_tick_type == TickType::DelayedBid =>
+                {
+                    delayed = true
+                }
+                Ok(SubscriptionItem::Data(TickTypes::SnapshotEnd)) => break,
+                Ok(_) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(delayed, "reqMarketDataType(3) must give delayed tick types");
+        let a = step("line 1", client.market_data(&spy).subscribe())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let b = step(
+            "line 2",
+            client
+                .market_data(&Contract::stock("QQQ").build())
+                .subscribe(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut c = step(
+            "line 3",
+            client
+                .market_data(&Contract::stock("IWM").build())
+                .subscribe(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut got_101 = false;
+        while let Some(item) = step("line 3 answer", c.next()).await {
+            if let Err(e) = item {
+                got_101 = e.to_string().contains("101");
+                break;
+            }
+        }
+        assert!(got_101, "the line beyond the limit must get 101");
+        drop((a, b, c));
+        drop(client);
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn historical_bars_daily_and_intraday() {
+    bounded(async {
+        for version in [226, 213] {
+            let sim = start(version).await;
+            let client = connect(&sim, 4).await;
+            let aapl = Contract::stock("AAPL").build();
+            let daily = step(
+                "daily",
+                client
+                    .historical_data(&aapl, HistoricalBarSize::Day)
+                    .duration(1.months())
+                    .fetch(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("daily: {e}"));
+            assert!(daily.bars.len() >= 15, "{} daily bars", daily.bars.len());
+            let intraday = step(
+                "intraday",
+                client
+                    .historical_data(&aapl, HistoricalBarSize::Min5)
+                    .duration(2.days())
+                    .what_to_show(HistoricalWhatToShow::Trades)
+                    .fetch(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("intraday: {e}"));
+            assert!(
+                intraday.bars.len() > 100,
+                "{} intraday bars",
+                intraday.bars.len()
+            );
+            assert!(
+                intraday
+                    .bars
+                    .iter()
+                    .all(|b| b.low <= b.high && b.low <= b.close && b.close <= b.high)
+            );
+            assert!(intraday.end > intraday.start);
+            let again = step(
+                "paced",
+                client
+                    .historical_data(&aapl, HistoricalBarSize::Day)
+                    .duration(1.months())
+                    .fetch(),
+            )
+            .await;
+            assert!(
+                again.is_err(),
+                "an identical request within 15 s must get 162"
+            );
+            drop(client);
+            sim.shutdown().await;
+        }
+    })
+    .await;
+}
