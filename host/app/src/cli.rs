@@ -36,6 +36,20 @@ pub enum Command {
     /// Secrets in the OS keyring (never in files or the database).
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// Margin requirement of a portfolio file, with the explanation of every figure.
+    Margin(MarginArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MarginArgs {
+    /// Portfolio file (JSON; format in docs/margin.md).
+    pub portfolio: PathBuf,
+    /// regt (IB strategy-based), portfolio (risk-based) or futures.
+    #[arg(long, default_value = "regt")]
+    pub method: String,
+    /// Print JSON: {"method", "initial", "maintenance", "reg_t_end_of_day", "groups": [...]}.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

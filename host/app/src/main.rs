@@ -17,6 +17,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // `tickwork … | head` closing the pipe early is not an error.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             // One line: the error and its causes, joined.
             let text = format!("{err:#}");
@@ -30,12 +32,18 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = match cli.command {
+        // The margin engine is pure: no config, database or logging needed.
+        Some(Command::Margin(args)) => return commands::margin::run(args),
+        other => other,
+    };
     // Commands keep the terminal for their output; the window logs at the configured level.
-    let stderr_level = cli.command.as_ref().map(|_| LogLevel::Warn);
+    let stderr_level = command.as_ref().map(|_| LogLevel::Warn);
     let ctx = Context::load(cli.config, stderr_level)?;
-    match cli.command {
+    match command {
         Some(Command::Db(command)) => commands::db::run(&ctx, command),
         Some(Command::Secret(command)) => commands::secret::run(&ctx, command),
+        Some(Command::Margin(_)) => Ok(()),
         None => {
             let target = if cli.demo {
                 ctx.embedded_target()
@@ -45,4 +53,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             gui::run(target, cli.demo, cli.screenshot)
         }
     }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

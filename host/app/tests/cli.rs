@@ -163,3 +163,73 @@ fn bad_arguments_are_refused_by_clap() {
     let version = sandbox.run(&["--version"]);
     assert!(String::from_utf8_lossy(&version.stdout).starts_with("tickwork "));
 }
+
+const INTERLEAVED_SPREADS: &str = r#"{
+  "as_of": "2026-11-24",
+  "underlyings": {"XYZ": {"price": "600", "class": "equity"}},
+  "positions": [
+    {"kind": "option", "symbol": "XYZ", "right": "C", "strike": "598", "expiry": "2026-12-18", "multiplier": 100, "qty": 1, "price": "10"},
+    {"kind": "option", "symbol": "XYZ", "right": "C", "strike": "603", "expiry": "2026-12-18", "multiplier": 100, "qty": -1, "price": "8"},
+    {"kind": "option", "symbol": "XYZ", "right": "C", "strike": "600", "expiry": "2026-12-18", "multiplier": 100, "qty": 1, "price": "9"},
+    {"kind": "option", "symbol": "XYZ", "right": "C", "strike": "605", "expiry": "2026-12-18", "multiplier": 100, "qty": -1, "price": "7"}
+  ]
+}"#;
+
+#[test]
+fn margin_json_for_interleaved_bull_call_spreads_is_zero() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.path().join("spreads.json");
+    std::fs::write(&file, INTERLEAVED_SPREADS).unwrap();
+    let output = sandbox
+        .command()
+        .arg("margin")
+        .arg(&file)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result["method"], "regt");
+    assert_eq!(result["initial"], "0.00");
+    assert_eq!(result["maintenance"], "0.00");
+    assert!(result["reg_t_end_of_day"].is_string());
+    assert!(!result["groups"].as_array().unwrap().is_empty());
+    let table = sandbox.command().arg("margin").arg(&file).output().unwrap();
+    assert!(String::from_utf8_lossy(&table.stdout).contains("spread"));
+}
+
+#[test]
+fn malformed_portfolio_names_file_position_and_field() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.path().join("bad.json");
+    std::fs::write(
+        &file,
+        INTERLEAVED_SPREADS.replace("\"strike\": \"603\"", "\"strike\": \"6o3\""),
+    )
+    .unwrap();
+    let line = error_line(&sandbox.command().arg("margin").arg(&file).output().unwrap());
+    assert!(
+        line.contains(&format!("{}: positions[1].strike", file.display())),
+        "{line}"
+    );
+    let line = error_line(
+        &sandbox
+            .command()
+            .arg("margin")
+            .arg(&file)
+            .args(["--method", "span"])
+            .output()
+            .unwrap(),
+    );
+    assert!(line.contains("--method"), "{line}");
+    let missing = sandbox.path().join("missing.json");
+    let line = error_line(
+        &sandbox
+            .command()
+            .arg("margin")
+            .arg(&missing)
+            .output()
+            .unwrap(),
+    );
+    assert!(line.contains("missing.json: cannot read"), "{line}");
+}

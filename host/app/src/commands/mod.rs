@@ -1,4 +1,5 @@
 //! One module per subcommand family; each returns `anyhow::Result` and prints its own output.
 
 pub mod db;
+pub mod margin;
 pub mod secret;
