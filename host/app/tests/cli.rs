@@ -217,7 +217,7 @@ fn malformed_portfolio_names_file_position_and_field() {
             .command()
             .arg("margin")
             .arg(&file)
-            .args(["--method", "span"])
+            .args(["--method", "bogus"])
             .output()
             .unwrap(),
     );
