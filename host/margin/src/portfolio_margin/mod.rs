@@ -21,6 +21,7 @@ const RULE: &str = "portfolio margin: largest loss over the class range with vol
 /// A netted option series with its model inputs.
 struct Series {
     spec: OptionSpec,
+    strike: f64,
     qty: f64,
     qty_dec: Decimal,
     mark: Decimal,
@@ -96,6 +97,7 @@ pub(crate) fn group(
         let base = pricing::price(model, spec.right, s, k, t, r, vol);
         legs.push(Series {
             spec,
+            strike: k,
             qty: qty.to_f64().unwrap_or(0.0),
             qty_dec: qty,
             mark,
@@ -110,8 +112,15 @@ pub(crate) fn group(
         let s2 = s * (1.0 + sc.price_move);
         let mut total = linear * sc.price_move;
         for l in &legs {
-            let k = l.spec.strike.to_f64().unwrap_or(0.0);
-            let v = pricing::price(l.model, l.spec.right, s2, k, l.t, r, l.vol * sc.vol_factor);
+            let v = pricing::price(
+                l.model,
+                l.spec.right,
+                s2,
+                l.strike,
+                l.t,
+                r,
+                l.vol * sc.vol_factor,
+            );
             total += l.qty * f64::from(l.spec.multiplier) * (v - l.base);
         }
         total
@@ -150,7 +159,7 @@ pub(crate) fn group(
         .iter()
         .map(|l| {
             let at_worst = at.map(|sc| {
-                let k = l.spec.strike.to_f64().unwrap_or(0.0);
+                let k = l.strike;
                 pricing::price(
                     l.model,
                     l.spec.right,
