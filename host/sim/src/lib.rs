@@ -95,6 +95,14 @@ impl SimHandle {
         self.shared.lock().conns.len()
     }
 
+    /// API sessions started since launch (grows by one per successful StartApi, so tests can
+    /// observe a client's reconnect).
+    pub fn sessions_started(&self) -> u64 {
+        self.shared
+            .sessions
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The managed account codes.
     pub fn accounts(&self) -> Vec<String> {
         self.shared.lock().accounts.ids()

@@ -32,6 +32,8 @@ pub struct Shared {
     pub ticks: broadcast::Sender<Batch>,
     pub shutdown: watch::Sender<bool>,
     next_conn: AtomicU64,
+    /// API sessions started (StartApi accepted), for observing reconnects.
+    pub sessions: AtomicU64,
 }
 
 impl Shared {
@@ -43,6 +45,7 @@ impl Shared {
             ticks,
             shutdown,
             next_conn: AtomicU64::new(1),
+            sessions: AtomicU64::new(0),
         })
     }
 
@@ -225,8 +228,13 @@ fn drain_frames(
                 return Ok(());
             }
         }
-        if let Flow::Close(why) = session::handle(&mut core, conn_id, req) {
-            close_conn(&core, conn_id, &why);
+        let starting = matches!(req, crate::msg::Request::StartApi { .. });
+        match session::handle(&mut core, conn_id, req) {
+            Flow::Close(why) => close_conn(&core, conn_id, &why),
+            Flow::Continue if starting => {
+                shared.sessions.fetch_add(1, Ordering::Relaxed);
+            }
+            Flow::Continue => {}
         }
     }
 }
@@ -389,10 +397,10 @@ pub fn malformed_frame(codec: Codec) -> Bytes {
     let mut out = BytesMut::new();
     match codec {
         Codec::Proto(_) => frame::put_frame(&mut out, |b| {
-            b.extend_from_slice(&(49u32 + 200).to_be_bytes());
+            b.extend_from_slice(&(45u32 + 200).to_be_bytes());
             b.extend_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF, 0x0F]);
         }),
-        Codec::Text => frame::put_frame(&mut out, |b| b.extend_from_slice(b"49\0")),
+        Codec::Text => frame::put_frame(&mut out, |b| b.extend_from_slice(b"45\0")),
     }
     out.freeze()
 }
