@@ -10,5 +10,6 @@ pub mod domain;
 pub mod logging;
 pub mod paths;
 pub mod recorder;
+pub mod risk;
 pub mod secrets;
 pub mod store;

@@ -1,0 +1,132 @@
+//! The risk gate's state: which accounts are armed, the kill switch, limits and order rate.
+//!
+//! The gate decides; it does not send or write. [`super::OrderRouter`] wraps it with the audit
+//! log and the session so that no order can skip it.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use super::intent::OrderIntent;
+use super::limits::RiskLimits;
+use super::rules::{self, Denial, RiskContext, RiskRule};
+
+const RATE_WINDOW: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Default)]
+pub struct RiskGate {
+    default_limits: RiskLimits,
+    limits: HashMap<String, RiskLimits>,
+    armed: HashSet<String>,
+    /// Set by the kill switch; cleared only by an explicit reset.
+    halted: bool,
+    sent: HashMap<String, VecDeque<Instant>>,
+}
+
+impl RiskGate {
+    /// A gate with every account disarmed: the workbench starts read-only.
+    pub fn new(default_limits: RiskLimits) -> Self {
+        Self {
+            default_limits,
+            ..Self::default()
+        }
+    }
+
+    pub fn limits(&self, account: &str) -> &RiskLimits {
+        self.limits.get(account).unwrap_or(&self.default_limits)
+    }
+
+    pub fn set_limits(&mut self, account: &str, limits: RiskLimits) {
+        self.limits.insert(account.to_owned(), limits);
+    }
+
+    /// Allows trading on `account`. Refused while the kill switch is engaged.
+    pub fn arm(&mut self, account: &str) -> Result<(), Denial> {
+        if self.halted {
+            return Err(Denial {
+                rule: RiskRule::KillSwitch,
+                reason: "the kill switch is engaged; reset it before arming".into(),
+            });
+        }
+        self.armed.insert(account.to_owned());
+        Ok(())
+    }
+
+    pub fn disarm(&mut self, account: &str) {
+        self.armed.remove(account);
+    }
+
+    pub fn is_armed(&self, account: &str) -> bool {
+        !self.halted && self.armed.contains(account)
+    }
+
+    pub fn armed_accounts(&self) -> Vec<String> {
+        let mut accounts: Vec<String> = self.armed.iter().cloned().collect();
+        accounts.sort();
+        accounts
+    }
+
+    /// Disarms every account and refuses arming until [`RiskGate::reset_kill_switch`].
+    pub fn engage_kill_switch(&mut self) {
+        self.halted = true;
+        self.armed.clear();
+    }
+
+    pub fn reset_kill_switch(&mut self) {
+        self.halted = false;
+    }
+
+    pub fn is_halted(&self) -> bool {
+        self.halted
+    }
+
+    /// Runs every rule in order; the first that fails decides. An allowed order counts
+    /// towards the account's order rate.
+    pub fn decide(
+        &mut self,
+        intent: &OrderIntent,
+        ctx: &RiskContext,
+        now: Instant,
+    ) -> Result<(), Denial> {
+        if self.halted {
+            return Err(Denial {
+                rule: RiskRule::KillSwitch,
+                reason: "the kill switch is engaged".into(),
+            });
+        }
+        if !self.armed.contains(&intent.account) {
+            return Err(Denial {
+                rule: RiskRule::NotArmed,
+                reason: format!(
+                    "trading is not armed for account {} (the workbench starts read-only)",
+                    intent.account
+                ),
+            });
+        }
+        let sent = self.sent.entry(intent.account.clone()).or_default();
+        while sent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= RATE_WINDOW)
+        {
+            sent.pop_front();
+        }
+        let sent_last_minute = sent.len();
+        let limits = self
+            .limits
+            .get(&intent.account)
+            .unwrap_or(&self.default_limits);
+        rules::check_well_formed(intent)?;
+        rules::check_origin(ctx, intent)?;
+        rules::check_max_quantity(limits, intent)?;
+        rules::check_max_notional(limits, ctx, intent)?;
+        rules::check_price_collar(limits, ctx, intent)?;
+        rules::check_position_limit(limits, ctx, intent)?;
+        rules::check_order_rate(limits, sent_last_minute)?;
+        rules::check_daily_loss(limits, ctx, intent)?;
+        rules::check_margin(ctx, intent)?;
+        self.sent
+            .entry(intent.account.clone())
+            .or_default()
+            .push_back(now);
+        Ok(())
+    }
+}
