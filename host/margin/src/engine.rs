@@ -65,6 +65,9 @@ impl MarginBook {
         method: Method,
         grouping: Grouping,
     ) -> Result<MarginBook, MarginError> {
+        if let Some((path, message)) = portfolio.magnitude_problem() {
+            return Err(MarginError::new(path, message));
+        }
         for (i, pos) in portfolio.positions.iter().enumerate() {
             validate(&portfolio, i, pos)?;
         }
@@ -255,11 +258,8 @@ fn validate(p: &Portfolio, i: usize, pos: &Position) -> Result<(), MarginError> 
             ));
         }
     }
-    if pos.qty.abs() > Decimal::from(1_000_000_000_000i64) {
-        return Err(MarginError::new(
-            format!("positions[{i}].qty"),
-            "quantity out of range",
-        ));
+    if let Some((path, message)) = pos.magnitude_problem(i) {
+        return Err(MarginError::new(path, message));
     }
     Ok(())
 }

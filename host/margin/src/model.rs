@@ -252,3 +252,103 @@ pub struct Portfolio {
     /// SPAN parameters by future symbol (optional).
     pub span_params: BTreeMap<String, SpanParams>,
 }
+
+/// Largest accepted |quantity|, price, strike or per-contract amount: keeps every product and sum
+/// far inside `Decimal`'s range so that no input can overflow (and panic).
+pub const MAX_MAGNITUDE: Decimal = Decimal::from_parts(100_000_000, 0, 0, false, 0);
+
+/// Largest accepted contract multiplier.
+pub const MAX_MULTIPLIER: u32 = 100_000;
+
+/// Checks one amount against [`MAX_MAGNITUDE`].
+pub(crate) fn in_range(v: Decimal) -> bool {
+    v.abs() <= MAX_MAGNITUDE
+}
+
+impl Portfolio {
+    /// The first out-of-range number in the snapshot, as (path, message).
+    pub(crate) fn magnitude_problem(&self) -> Option<(String, String)> {
+        let big = |path: String| Some((path, format!("out of range (|value| ≤ {MAX_MAGNITUDE})")));
+        if !(Decimal::NEGATIVE_ONE..=Decimal::ONE).contains(&self.rate) {
+            return Some(("rate".into(), "must be between -1 and 1".into()));
+        }
+        for (sym, u) in &self.underlyings {
+            if !in_range(u.price) {
+                return big(format!("underlyings.{sym}.price"));
+            }
+            if u.leverage <= Decimal::ZERO || u.leverage > Decimal::ONE_HUNDRED {
+                return Some((
+                    format!("underlyings.{sym}.leverage"),
+                    "must be in (0, 100]".into(),
+                ));
+            }
+        }
+        for (i, p) in self.positions.iter().enumerate() {
+            if let Some(problem) = p.magnitude_problem(i) {
+                return Some(problem);
+            }
+        }
+        for (sym, rates) in &self.futures_margins {
+            if rates
+                .iter()
+                .any(|r| !in_range(r.initial) || !in_range(r.maintenance))
+            {
+                return big(format!("futures_margins.{sym}"));
+            }
+        }
+        for (j, a) in self.risk_arrays.iter().enumerate() {
+            let fields = a
+                .scenarios
+                .iter()
+                .chain([&a.extreme_fraction, &a.short_option_minimum]);
+            if fields.copied().any(|v| !in_range(v)) || a.strike.is_some_and(|k| !in_range(k)) {
+                return big(format!("risk_arrays[{j}]"));
+            }
+        }
+        for (sym, s) in &self.span_params {
+            if !in_range(s.spread_charge) || !in_range(s.initial_ratio) {
+                return big(format!("span_params.{sym}"));
+            }
+        }
+        None
+    }
+}
+
+impl Position {
+    /// The first out-of-range number of this position (index `i` for the path).
+    pub(crate) fn magnitude_problem(&self, i: usize) -> Option<(String, String)> {
+        let big = |field: &str| {
+            Some((
+                format!("positions[{i}].{field}"),
+                format!("out of range (|value| ≤ {MAX_MAGNITUDE})"),
+            ))
+        };
+        if !in_range(self.qty) {
+            return big("qty");
+        }
+        if !in_range(self.price) {
+            return big("price");
+        }
+        if self
+            .iv
+            .is_some_and(|v| v.is_sign_negative() || v > Decimal::ONE_HUNDRED)
+        {
+            return Some((format!("positions[{i}].iv"), "must be in [0, 100]".into()));
+        }
+        let (mult, strike) = match &self.instrument {
+            Instrument::Stock => (1, Decimal::ONE),
+            Instrument::Option(s) | Instrument::FutureOption(s) => (s.multiplier, s.strike),
+            Instrument::Future { multiplier, .. } => (*multiplier, Decimal::ONE),
+        };
+        if mult == 0 || mult > MAX_MULTIPLIER {
+            return Some((
+                format!("positions[{i}].multiplier"),
+                format!("must be in 1..={MAX_MULTIPLIER}"),
+            ));
+        }
+        if !in_range(strike) {
+            return big("strike");
+        }
+        None
+    }
+}

@@ -100,6 +100,9 @@ pub fn parse_portfolio(json: &str) -> Result<Portfolio, PortfolioError> {
             );
         }
     }
+    if let Some((path, message)) = p.magnitude_problem() {
+        return Err(PortfolioError::new(path, message));
+    }
     Ok(p)
 }
 
