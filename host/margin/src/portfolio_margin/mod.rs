@@ -8,7 +8,7 @@ pub mod scenarios;
 use crate::error::MarginError;
 use crate::explain::{Node, amt};
 use crate::group::{GroupResult, Stress};
-use crate::model::{Instrument, OptionSpec, Portfolio, Position, Underlying};
+use crate::model::{Instrument, OptionSpec, Portfolio, Position, Underlying, UnderlyingClass};
 use pricing::Model;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
@@ -220,7 +220,8 @@ pub(crate) fn group(
         node: Node::new(und.symbol.clone(), RULE, req, req)
             .with_detail(detail)
             .with_children(children),
-        stress: Some(Stress { big, small }),
+        // IB's concentration stress applies to the securities segment, not to futures.
+        stress: (und.class != UnderlyingClass::Future).then_some(Stress { big, small }),
     })
 }
 
