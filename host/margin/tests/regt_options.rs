@@ -409,3 +409,23 @@ fn grouping_is_independent_per_underlying() {
     assert_regt(&p, "3879", "3879");
     assert_eq!(regt(&p).groups.len(), 2);
 }
+
+#[test]
+fn rule_2_collar_quirk_buying_back_an_itm_call_can_raise_maintenance() {
+    // S 182, long 100, long 100 P @ 0.05, short 175 C @ 9 (ITM 7): collar maintenance
+    // min(10 + 82, 25%·175 = 43.75) → 4,375; initial 45.50 + 7 → 5,250.
+    let collar = portfolio(
+        &[("AAA", "182", UnderlyingClass::Equity)],
+        vec![
+            stock("AAA", 100, "182"),
+            opt("AAA", 'P', "100", DEC, 1, "0.05"),
+            opt("AAA", 'C', "175", DEC, -1, "9"),
+        ],
+    );
+    assert_regt(&collar, "5250", "4375");
+    // Buying the call back leaves a protective put: maintenance min(92, 45.50) → 4,550 (higher),
+    // initial 4,550 (lower). IB's collar formula ignores the short call's ITM amount in maintenance.
+    let mut closed = collar.clone();
+    closed.positions.push(opt("AAA", 'C', "175", DEC, 1, "9"));
+    assert_regt(&closed, "4550", "4550");
+}
