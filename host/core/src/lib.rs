@@ -7,9 +7,11 @@
 
 pub mod config;
 pub mod domain;
+pub mod hub;
 pub mod logging;
 pub mod paths;
 pub mod recorder;
 pub mod risk;
 pub mod secrets;
+pub mod session;
 pub mod store;

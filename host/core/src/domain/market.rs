@@ -66,3 +66,46 @@ pub struct Bar {
     pub close: Decimal,
     pub volume: Decimal,
 }
+
+/// The current quote of an instrument, as the UI and strategies see it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Quote {
+    pub instrument_id: i64,
+    pub bid: Option<Decimal>,
+    pub ask: Option<Decimal>,
+    pub last: Option<Decimal>,
+    pub bid_size: Option<Decimal>,
+    pub ask_size: Option<Decimal>,
+    pub last_size: Option<Decimal>,
+    pub volume: Option<Decimal>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl Quote {
+    /// Applies one tick; returns whether anything changed.
+    pub fn apply(&mut self, tick: &Tick) -> bool {
+        let (field, value) = match tick.kind {
+            TickKind::Bid => (&mut self.bid, tick.price),
+            TickKind::Ask => (&mut self.ask, tick.price),
+            TickKind::Last => (&mut self.last, tick.price),
+            TickKind::BidSize => (&mut self.bid_size, tick.size),
+            TickKind::AskSize => (&mut self.ask_size, tick.size),
+            TickKind::LastSize => (&mut self.last_size, tick.size),
+            TickKind::Volume => (&mut self.volume, tick.size),
+        };
+        if value.is_none() || *field == value {
+            return false;
+        }
+        *field = value;
+        self.updated_at = Some(tick.ts);
+        true
+    }
+
+    /// The price risk checks compare against: last trade, else the mid.
+    pub fn reference_price(&self) -> Option<Decimal> {
+        self.last.or_else(|| match (self.bid, self.ask) {
+            (Some(bid), Some(ask)) => Some((bid + ask) / Decimal::TWO),
+            _ => None,
+        })
+    }
+}

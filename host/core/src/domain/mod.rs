@@ -9,7 +9,7 @@ mod position;
 
 pub use execution::{ExecSide, Execution};
 pub use instrument::{Instrument, InstrumentSpec, OptionRight, SecType};
-pub use market::{Bar, Tick, TickKind};
+pub use market::{Bar, Quote, Tick, TickKind};
 pub use order::{Order, OrderSide, OrderType, TimeInForce};
 pub use position::Position;
 

@@ -15,7 +15,7 @@ mod rules;
 pub use gate::RiskGate;
 pub use intent::{OrderIntent, Origin};
 pub use limits::RiskLimits;
-pub use router::{OrderCommand, OrderRouter, SubmitError};
+pub use router::{OrderChanges, OrderCommand, OrderRouter, SubmitError};
 pub use rules::{Denial, MarginImpact, RiskContext, RiskRule};
 
 #[cfg(test)]

@@ -26,9 +26,22 @@ pub enum OrderCommand {
         instrument_id: i64,
         intent: Box<OrderIntent>,
     },
+    /// Change quantity or prices of a working order (TWS: placeOrder with the same id).
+    Modify {
+        order_ref: String,
+        intent: Box<OrderIntent>,
+    },
     Cancel {
         order_ref: String,
     },
+}
+
+/// What a modification may change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderChanges {
+    pub quantity: Option<rust_decimal::Decimal>,
+    pub limit_price: Option<rust_decimal::Decimal>,
+    pub stop_price: Option<rust_decimal::Decimal>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +52,8 @@ pub enum SubmitError {
     Store(#[from] StoreError),
     #[error("order not sent: the session is not running")]
     SessionGone,
+    #[error("order {0} is not a working order")]
+    NotWorking(String),
 }
 
 /// Shared front door for orders; cheap to clone.
@@ -134,6 +149,89 @@ impl OrderRouter {
             .await
             .map_err(|_| SubmitError::SessionGone)?;
         Ok(order_ref)
+    }
+
+    /// Modifies a working order. The changed order passes the gate like a new one (a bigger
+    /// quantity or a price outside the collar is refused) and is audited as `order.modify`.
+    pub async fn modify(
+        &self,
+        order_ref: &str,
+        origin: super::Origin,
+        changes: OrderChanges,
+        ctx: &RiskContext,
+    ) -> Result<(), SubmitError> {
+        let order = orders::get(&self.pool, order_ref)
+            .await?
+            .filter(|o| !orders::FINAL_STATUSES.contains(&o.status.as_str()))
+            .ok_or_else(|| SubmitError::NotWorking(order_ref.to_owned()))?;
+        let instrument = instruments::get(&self.pool, order.instrument_id)
+            .await?
+            .ok_or_else(|| SubmitError::NotWorking(order_ref.to_owned()))?;
+        let intent = OrderIntent {
+            origin,
+            account: order.account.clone(),
+            instrument: instrument.spec,
+            side: order.side,
+            quantity: changes.quantity.unwrap_or(order.quantity),
+            order_type: order.order_type,
+            limit_price: changes.limit_price.or(order.limit_price),
+            stop_price: changes.stop_price.or(order.stop_price),
+            time_in_force: order.time_in_force,
+            parent_ref: order.parent_ref.clone(),
+        };
+        let mut gate = self.gate.lock().await;
+        let decision = gate.decide(&intent, ctx, Instant::now());
+        let mut details = intent.audit_details();
+        if let Some(map) = details.as_object_mut() {
+            map.insert("order_ref".into(), order_ref.into());
+        }
+        audit::append(
+            &self.pool,
+            &AuditEntry {
+                actor: intent.origin.to_string(),
+                action: "order.modify".into(),
+                decision: Some(
+                    if decision.is_ok() {
+                        "allowed"
+                    } else {
+                        "denied"
+                    }
+                    .into(),
+                ),
+                reason: decision.as_ref().err().map(ToString::to_string),
+                details,
+            },
+        )
+        .await?;
+        decision.map_err(SubmitError::Denied)?;
+        orders::amend(
+            &self.pool,
+            order_ref,
+            intent.quantity,
+            intent.limit_price,
+            intent.stop_price,
+        )
+        .await?;
+        drop(gate);
+        self.session
+            .send(OrderCommand::Modify {
+                order_ref: order_ref.to_owned(),
+                intent: Box::new(intent),
+            })
+            .await
+            .map_err(|_| SubmitError::SessionGone)
+    }
+
+    /// Asks the session to cancel one order (audited). Cancelling never needs the gate.
+    pub async fn cancel(&self, order_ref: &str, actor: &str) -> Result<(), SubmitError> {
+        self.audit_plain(actor, "order.cancel", order_ref, None)
+            .await?;
+        self.session
+            .send(OrderCommand::Cancel {
+                order_ref: order_ref.to_owned(),
+            })
+            .await
+            .map_err(|_| SubmitError::SessionGone)
     }
 
     /// Arms trading on an account (audited).

@@ -18,6 +18,7 @@ pub mod profiles;
 pub mod scripts;
 pub mod settings;
 mod status;
+pub mod sync_reports;
 mod target;
 
 use std::time::Duration;
@@ -49,6 +50,7 @@ pub const MAIN_TABLES: &[&str] = &[
     "plugins",
     "audit_log",
     "settings",
+    "sync_reports",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -95,6 +95,27 @@ pub async fn update_status(
     Ok(done.rows_affected() == 1)
 }
 
+/// Records a modification's new quantity and prices.
+pub async fn amend(
+    pool: &PgPool,
+    order_ref: &str,
+    quantity: Decimal,
+    limit_price: Option<Decimal>,
+    stop_price: Option<Decimal>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE orders SET quantity = $2, limit_price = $3, stop_price = $4, updated_at = now() \
+         WHERE order_ref = $1",
+    )
+    .bind(order_ref)
+    .bind(quantity)
+    .bind(limit_price)
+    .bind(stop_price)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn get(pool: &PgPool, order_ref: &str) -> Result<Option<Order>, StoreError> {
     let row = sqlx::query("SELECT * FROM orders WHERE order_ref = $1")
         .bind(order_ref)

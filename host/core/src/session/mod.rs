@@ -1,0 +1,166 @@
+//! The TWS session: one connection to TWS / IB Gateway (or the simulator) through `ibapi`.
+//!
+//! The session owns the connection for its whole life: it connects (and reconnects with
+//! capped exponential backoff), synchronises after every connect ([`sync`]), keeps market data
+//! lines ([`lines`]), sends the orders the risk gate let through ([`OrderCommand`]), and applies
+//! everything TWS reports to PostgreSQL and the [`Hub`]. Its state is published on the hub as a
+//! [`ConnectionState`].
+//!
+//! We do our own reconnecting (ibapi's is switched off) so that every reconnect goes through
+//! the same path as the first connect: a full synchronisation and a re-subscription.
+
+mod convert;
+mod lines;
+mod market_data;
+mod order_flow;
+mod pacing;
+mod runner;
+mod state;
+mod sync;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+pub use convert::{WireError, tws_time};
+pub use lines::{DEFAULT_LINE_LIMIT, LineAction, LineManager};
+pub use pacing::{HistoricalKey, HistoricalPacer};
+pub use state::{ConnectionState, Reaction, SessionEvent, transition};
+pub use sync::{OrderChange, PositionChange, SyncReport};
+
+use crate::domain::{InstrumentSpec, Tick};
+use crate::hub::Hub;
+use crate::risk::OrderCommand;
+use crate::store::profiles::ConnectionProfile;
+
+/// How a session connects and behaves.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub profile: ConnectionProfile,
+    /// Market data lines the account may hold at once.
+    pub line_limit: usize,
+    /// Reconnect backoff: doubles from `initial_backoff` up to `max_backoff`.
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Outbound messages per second (TWS allows 50).
+    pub max_messages_per_second: u32,
+    /// An order that never reached TWS before a disconnect is resent after the reconnect only
+    /// if it is younger than this; older ones are marked Inactive and reported.
+    pub resend_window: Duration,
+}
+
+impl SessionConfig {
+    pub fn new(profile: ConnectionProfile) -> Self {
+        Self {
+            profile,
+            line_limit: DEFAULT_LINE_LIMIT,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            max_messages_per_second: 45,
+            resend_window: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("the session has stopped")]
+    Stopped,
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// Requests from the UI, strategies and headless mode.
+#[derive(Debug)]
+pub enum SessionCommand {
+    /// Stream quotes for an instrument (reference-counted); replies with its instrument id.
+    Watch {
+        spec: Box<InstrumentSpec>,
+        reply: oneshot::Sender<Result<i64, String>>,
+    },
+    Unwatch {
+        instrument_id: i64,
+    },
+    /// Queue position of instruments waiting for a market data line.
+    LineQueue {
+        reply: oneshot::Sender<Vec<i64>>,
+    },
+    Stop,
+}
+
+/// Talks to a running session; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SessionHandle {
+    commands: mpsc::Sender<SessionCommand>,
+    reports: watch::Receiver<Option<SyncReport>>,
+}
+
+impl SessionHandle {
+    pub async fn watch(&self, spec: InstrumentSpec) -> Result<i64, SessionError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(SessionCommand::Watch {
+                spec: Box::new(spec),
+                reply,
+            })
+            .await
+            .map_err(|_| SessionError::Stopped)?;
+        answer
+            .await
+            .map_err(|_| SessionError::Stopped)?
+            .map_err(SessionError::Refused)
+    }
+
+    pub async fn unwatch(&self, instrument_id: i64) -> Result<(), SessionError> {
+        self.commands
+            .send(SessionCommand::Unwatch { instrument_id })
+            .await
+            .map_err(|_| SessionError::Stopped)
+    }
+
+    pub async fn line_queue(&self) -> Result<Vec<i64>, SessionError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(SessionCommand::LineQueue { reply })
+            .await
+            .map_err(|_| SessionError::Stopped)?;
+        answer.await.map_err(|_| SessionError::Stopped)
+    }
+
+    /// Asks the session to disconnect and end.
+    pub async fn stop(&self) {
+        let _ = self.commands.send(SessionCommand::Stop).await;
+    }
+
+    /// The newest synchronisation report (after each connect and each data-lost restore).
+    pub fn reports(&self) -> watch::Receiver<Option<SyncReport>> {
+        self.reports.clone()
+    }
+}
+
+/// Where the session delivers ticks besides the hub (the recorder).
+pub type TickSink = mpsc::Sender<Vec<Tick>>;
+
+/// Starts a session on the current tokio runtime.
+pub fn spawn(
+    config: SessionConfig,
+    hub: Arc<Hub>,
+    pool: PgPool,
+    orders: mpsc::Receiver<OrderCommand>,
+    tick_sink: Option<TickSink>,
+) -> (SessionHandle, JoinHandle<()>) {
+    let (commands_tx, commands) = mpsc::channel(256);
+    let (reports_tx, reports) = watch::channel(None);
+    let runner = runner::Runner::new(config, hub, pool, orders, commands, tick_sink, reports_tx);
+    let task = tokio::spawn(runner.run());
+    (
+        SessionHandle {
+            commands: commands_tx,
+            reports,
+        },
+        task,
+    )
+}

@@ -1,0 +1,195 @@
+//! Orders between the workbench and TWS: sending with our `order_ref`, and applying what TWS
+//! reports (status, executions, commissions) to PostgreSQL and the hub.
+
+use std::collections::HashMap;
+
+use ibapi::Client;
+use ibapi::orders::{
+    Action, CommissionReport, ExecutionData, ExecutionSide, Order, OrderStatus,
+    TimeInForce as IbTif,
+};
+use sqlx::PgPool;
+
+use super::convert::{self, decimal, spec_from_contract, wire_f64};
+use crate::domain::{ExecSide, Execution, OrderSide, TimeInForce};
+use crate::hub::{Hub, OrderUpdate};
+use crate::risk::OrderIntent;
+use crate::store::{StoreError, executions, instruments, orders};
+
+/// TWS order id ↔ our order ref, for this connection's client id.
+#[derive(Debug, Default)]
+pub struct OrderBook {
+    refs: HashMap<i32, String>,
+}
+
+impl OrderBook {
+    pub fn link(&mut self, order_id: i32, order_ref: &str) {
+        self.refs.insert(order_id, order_ref.to_owned());
+    }
+
+    pub fn order_ref(&self, order_id: i32) -> Option<&str> {
+        self.refs.get(&order_id).map(String::as_str)
+    }
+
+    pub fn order_id(&self, order_ref: &str) -> Option<i32> {
+        self.refs
+            .iter()
+            .find(|(_, r)| r.as_str() == order_ref)
+            .map(|(id, _)| *id)
+    }
+}
+
+/// The `ibapi` order for an intent, carrying our reference.
+pub fn wire_order(intent: &OrderIntent, order_ref: &str, parent_id: i32) -> Order {
+    Order {
+        action: match intent.side {
+            OrderSide::Buy => Action::Buy,
+            OrderSide::Sell => Action::Sell,
+        },
+        total_quantity: wire_f64(intent.quantity),
+        order_type: intent.order_type.as_str().to_owned(),
+        limit_price: intent.limit_price.map(wire_f64),
+        aux_price: intent.stop_price.map(wire_f64),
+        tif: match intent.time_in_force {
+            TimeInForce::Day => IbTif::Day,
+            TimeInForce::Gtc => IbTif::GoodTillCanceled,
+            TimeInForce::Ioc => IbTif::ImmediateOrCancel,
+        },
+        account: intent.account.clone(),
+        order_ref: order_ref.to_owned(),
+        parent_id,
+        transmit: true,
+        ..Order::default()
+    }
+}
+
+/// Sends a new order (or a modification, when `order_id` is a working order of ours).
+/// The id is stored before sending so that every status TWS reports can be attributed.
+pub async fn send(
+    client: &Client,
+    pool: &PgPool,
+    book: &mut OrderBook,
+    order_ref: &str,
+    intent: &OrderIntent,
+    order_id: i32,
+) -> Result<(), SendError> {
+    let parent_id = match &intent.parent_ref {
+        Some(parent) => book
+            .order_id(parent)
+            .ok_or_else(|| SendError::UnknownParent(parent.clone()))?,
+        None => 0,
+    };
+    orders::set_tws_ids(pool, order_ref, order_id, None, client.client_id()).await?;
+    book.link(order_id, order_ref);
+    let contract = convert::contract_for(&intent.instrument);
+    client
+        .submit_order(
+            order_id,
+            &contract,
+            &wire_order(intent, order_ref, parent_id),
+        )
+        .await
+        .map_err(|e| SendError::Tws(e.to_string()))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("bracket parent {0} is not known to this session")]
+    UnknownParent(String),
+    #[error("TWS: {0}")]
+    Tws(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Applies an order status report to the orders table and the hub.
+pub async fn apply_status(
+    pool: &PgPool,
+    hub: &Hub,
+    book: &OrderBook,
+    status: &OrderStatus,
+) -> Result<(), StoreError> {
+    let order_ref = book.order_ref(status.order_id).map(str::to_owned);
+    let filled = decimal(status.filled).unwrap_or_default();
+    let average = status
+        .average_fill_price
+        .and_then(decimal)
+        .filter(|p| !p.is_zero());
+    if let Some(order_ref) = &order_ref {
+        orders::update_status(pool, order_ref, status.status.as_str(), filled, average).await?;
+        if status.perm_id != 0 {
+            orders::set_tws_ids(
+                pool,
+                order_ref,
+                status.order_id,
+                Some(status.perm_id),
+                status.client_id,
+            )
+            .await?;
+        }
+    }
+    hub.publish_order(OrderUpdate {
+        order_ref,
+        tws_order_id: status.order_id,
+        status: status.status.as_str().to_owned(),
+        filled,
+        remaining: decimal(status.remaining).unwrap_or_default(),
+        average_fill_price: average,
+    });
+    Ok(())
+}
+
+/// Stores an execution (idempotently) and publishes it; `true` if it was new.
+pub async fn record_execution(
+    pool: &PgPool,
+    hub: &Hub,
+    data: &ExecutionData,
+) -> Result<bool, StoreError> {
+    let exec = &data.execution;
+    let spec = spec_from_contract(&data.contract).map_err(|e| StoreError::Corrupt {
+        what: "execution contract",
+        message: e.to_string(),
+    })?;
+    let instrument = instruments::upsert(pool, &spec).await?;
+    let executed_at = convert::tws_time(&exec.time).map_err(|e| StoreError::Corrupt {
+        what: "execution time",
+        message: e.to_string(),
+    })?;
+    let fill = Execution {
+        exec_id: exec.execution_id.clone(),
+        order_ref: Some(exec.order_reference.clone()).filter(|r| !r.is_empty()),
+        tws_order_id: Some(exec.order_id),
+        tws_perm_id: Some(exec.perm_id).filter(|p| *p != 0),
+        account: exec.account_number.clone(),
+        instrument_id: instrument.id,
+        side: match exec.side {
+            ExecutionSide::Bought => ExecSide::Bought,
+            _ => ExecSide::Sold,
+        },
+        quantity: decimal(exec.shares).unwrap_or_default(),
+        price: decimal(exec.price).unwrap_or_default(),
+        commission: None,
+        commission_currency: None,
+        realized_pnl: None,
+        executed_at,
+    };
+    let new = executions::record(pool, &fill).await?;
+    if new {
+        hub.publish_fill(fill);
+    }
+    Ok(new)
+}
+
+pub async fn record_commission(pool: &PgPool, report: &CommissionReport) -> Result<(), StoreError> {
+    if let Some(commission) = decimal(report.commission) {
+        executions::set_commission(
+            pool,
+            &report.execution_id,
+            commission,
+            &report.currency,
+            report.realized_pnl.and_then(decimal),
+        )
+        .await?;
+    }
+    Ok(())
+}

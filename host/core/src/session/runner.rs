@@ -1,0 +1,519 @@
+//! The session's task: connect, synchronise, stream, trade, and start over when the connection
+//! goes away.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use ibapi::Client;
+use ibapi::orders::OrderUpdate as IbOrderUpdate;
+use ibapi::subscriptions::SubscriptionItem;
+use sqlx::PgPool;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::lines::{LineAction, LineManager};
+use super::market_data::{self, LineEvent};
+use super::order_flow::{self, OrderBook};
+use super::state::{ConnectionState, Reaction, SessionEvent, transition};
+use super::sync::{self, SyncReport};
+use super::{SessionCommand, SessionConfig, TickSink};
+use crate::domain::{InstrumentSpec, Quote};
+use crate::hub::Hub;
+use crate::risk::{OrderCommand, OrderIntent};
+use crate::store::{audit, instruments, orders, sync_reports};
+
+/// Why a connected period ended.
+enum Exit {
+    Stop,
+    Lost(String),
+}
+
+pub(super) struct Runner {
+    config: SessionConfig,
+    hub: Arc<Hub>,
+    pool: PgPool,
+    orders: mpsc::Receiver<OrderCommand>,
+    commands: mpsc::Receiver<SessionCommand>,
+    tick_sink: Option<TickSink>,
+    reports: watch::Sender<Option<SyncReport>>,
+    client_id: i32,
+    state: ConnectionState,
+    lines: LineManager,
+    specs: HashMap<i64, InstrumentSpec>,
+    line_tasks: HashMap<i64, JoinHandle<()>>,
+    quotes: HashMap<i64, Quote>,
+    book: OrderBook,
+}
+
+impl Runner {
+    pub(super) fn new(
+        config: SessionConfig,
+        hub: Arc<Hub>,
+        pool: PgPool,
+        orders: mpsc::Receiver<OrderCommand>,
+        commands: mpsc::Receiver<SessionCommand>,
+        tick_sink: Option<TickSink>,
+        reports: watch::Sender<Option<SyncReport>>,
+    ) -> Self {
+        let client_id = config.profile.client_id;
+        let lines = LineManager::new(config.line_limit);
+        Self {
+            config,
+            hub,
+            pool,
+            orders,
+            commands,
+            tick_sink,
+            reports,
+            client_id,
+            state: ConnectionState::Disconnected,
+            lines,
+            specs: HashMap::new(),
+            line_tasks: HashMap::new(),
+            quotes: HashMap::new(),
+            book: OrderBook::default(),
+        }
+    }
+
+    fn event(&mut self, event: SessionEvent) -> Reaction {
+        let (next, reaction) = transition(&self.state, &event);
+        if next != self.state {
+            tracing::info!(profile = %self.config.profile.name, state = %next.label(), "session state");
+            self.state = next.clone();
+            self.hub.set_connection(next);
+        }
+        reaction
+    }
+
+    pub(super) async fn run(mut self) {
+        let mut backoff = self.config.initial_backoff;
+        loop {
+            self.event(SessionEvent::ConnectStarted);
+            let address = format!("{}:{}", self.config.profile.host, self.config.profile.port);
+            let connected = Client::builder()
+                .address(address.clone())
+                .client_id(self.client_id)
+                .max_reconnect_attempts(0)
+                .rate_limiter(ibapi::RateLimiter::per_second(
+                    self.config.max_messages_per_second,
+                ))
+                .connect_with_notice_stream()
+                .await;
+            match connected {
+                Ok((client, notices)) => {
+                    backoff = self.config.initial_backoff;
+                    let client = Arc::new(client);
+                    let exit = self.live(client.clone(), notices).await;
+                    self.stop_lines();
+                    client.disconnect().await;
+                    match exit {
+                        Exit::Stop => break,
+                        Exit::Lost(why) => {
+                            tracing::warn!(%why, "connection to TWS lost");
+                            self.event(SessionEvent::SocketLost);
+                        }
+                    }
+                }
+                Err(ibapi::Error::ClientIdInUse { .. }) if self.config.profile.auto_client_id => {
+                    tracing::warn!(
+                        client_id = self.client_id,
+                        "client id in use (326); trying the next one"
+                    );
+                    self.client_id += 1;
+                    continue;
+                }
+                Err(err) => {
+                    tracing::warn!(%address, error = %err, retry_in = ?backoff, "cannot connect to TWS");
+                    self.event(SessionEvent::SocketLost);
+                }
+            }
+            if self.wait_backoff(backoff).await {
+                break;
+            }
+            backoff = (backoff * 2).min(self.config.max_backoff);
+        }
+        self.event(SessionEvent::Stopped);
+    }
+
+    /// Sleeps for `delay` while still answering commands; `true` if asked to stop.
+    async fn wait_backoff(&mut self, delay: Duration) -> bool {
+        let sleep = tokio::time::sleep(delay);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                _ = &mut sleep => return false,
+                command = self.commands.recv() => match command {
+                    None | Some(SessionCommand::Stop) => return true,
+                    Some(command) => self.offline_command(command).await,
+                },
+                // Orders are already in PostgreSQL as PendingSubmit: the next synchronisation
+                // finds them never received and decides whether to send them.
+                Some(command) = self.orders.recv() => {
+                    tracing::warn!(?command, "order command while disconnected; it is reconciled after reconnecting");
+                }
+            }
+        }
+    }
+
+    async fn offline_command(&mut self, command: SessionCommand) {
+        match command {
+            SessionCommand::Watch { spec, reply } => {
+                let result = self.watch(None, *spec).await;
+                let _ = reply.send(result);
+            }
+            SessionCommand::Unwatch { instrument_id } => self.unwatch(instrument_id),
+            SessionCommand::LineQueue { reply } => {
+                let _ = reply.send(self.lines.queue());
+            }
+            SessionCommand::Stop => {}
+        }
+    }
+
+    async fn live(
+        &mut self,
+        client: Arc<Client>,
+        mut notices: ibapi::subscriptions::NoticeStream,
+    ) -> Exit {
+        // The update stream first, then the snapshots: no event can fall between them.
+        let mut updates = match client.order_update_stream().await {
+            Ok(updates) => updates,
+            Err(err) => return Exit::Lost(format!("order update stream: {err}")),
+        };
+        self.event(SessionEvent::Connected);
+        if let Err(why) = self.resync(&client, "connect").await {
+            return Exit::Lost(why);
+        }
+        let (line_tx, mut line_rx) = mpsc::channel::<LineEvent>(1024);
+        self.start_lines(&client, &line_tx, self.lines.active());
+        self.event(SessionEvent::SyncFinished);
+
+        let mut check = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            tokio::select! {
+                notice = notices.next() => {
+                    let Some(notice) = notice else { return Exit::Lost("notice stream ended".into()) };
+                    tracing::info!(code = notice.code, message = %notice.message, "TWS notice");
+                    match self.event(SessionEvent::Notice { code: notice.code, message: notice.message.clone() }) {
+                        Reaction::Nothing => {}
+                        Reaction::Resync => {
+                            if let Err(why) = self.resync(&client, "1102").await { return Exit::Lost(why) }
+                            self.event(SessionEvent::SyncFinished);
+                        }
+                        Reaction::ResyncAndResubscribe => {
+                            if let Err(why) = self.resync(&client, "1101").await { return Exit::Lost(why) }
+                            self.stop_lines();
+                            self.start_lines(&client, &line_tx, self.lines.active());
+                            self.event(SessionEvent::SyncFinished);
+                        }
+                    }
+                }
+                update = updates.next() => match update {
+                    Some(Ok(SubscriptionItem::Data(update))) => {
+                        if let Err(err) = self.order_update(update).await {
+                            tracing::error!(error = %err, "cannot record an order update");
+                        }
+                    }
+                    Some(Ok(SubscriptionItem::Notice(notice))) => {
+                        tracing::info!(order_id = ?notice.request_id, code = notice.code, message = %notice.message, "order notice");
+                    }
+                    Some(Err(err)) => return Exit::Lost(format!("order updates: {err}")),
+                    None => return Exit::Lost("order update stream ended".into()),
+                },
+                Some(event) = line_rx.recv() => self.line_event(&client, &line_tx, event).await,
+                command = self.orders.recv() => match command {
+                    Some(command) => self.order_command(&client, command).await,
+                    None => return Exit::Stop,
+                },
+                command = self.commands.recv() => match command {
+                    None | Some(SessionCommand::Stop) => return Exit::Stop,
+                    Some(SessionCommand::Watch { spec, reply }) => {
+                        let result = self.watch(Some((&client, &line_tx)), *spec).await;
+                        let _ = reply.send(result);
+                    }
+                    Some(SessionCommand::Unwatch { instrument_id }) => self.unwatch(instrument_id),
+                    Some(SessionCommand::LineQueue { reply }) => { let _ = reply.send(self.lines.queue()); }
+                },
+                _ = check.tick() => {
+                    if !client.is_connected() {
+                        return Exit::Lost("socket closed".into());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Synchronises and stores the report; resends orders TWS never received (if recent).
+    async fn resync(&mut self, client: &Client, reason: &str) -> Result<(), String> {
+        let mut report = sync::synchronise(client, &self.pool, &self.hub, &mut self.book)
+            .await
+            .map_err(|e| format!("synchronisation: {e}"))?;
+        for order_ref in report.orders_never_received.clone() {
+            self.resend_or_expire(client, &order_ref, &mut report).await;
+        }
+        let json = serde_json::to_value(&report).unwrap_or_default();
+        if let Err(err) =
+            sync_reports::insert(&self.pool, &self.config.profile.name, reason, &json).await
+        {
+            tracing::error!(error = %err, "cannot store the synchronisation report");
+        }
+        tracing::info!(
+            reason,
+            positions = report.positions,
+            open_orders = report.open_orders,
+            executions_added = report.executions_added,
+            unknown = report.orders_unknown.len(),
+            "synchronised with TWS"
+        );
+        self.reports.send_replace(Some(report));
+        Ok(())
+    }
+
+    async fn resend_or_expire(
+        &mut self,
+        client: &Client,
+        order_ref: &str,
+        report: &mut SyncReport,
+    ) {
+        let Ok(Some(order)) = orders::get(&self.pool, order_ref).await else {
+            return;
+        };
+        let age = chrono::Utc::now() - order.created_at;
+        let young = age
+            .to_std()
+            .is_ok_and(|age| age <= self.config.resend_window);
+        let Ok(Some(instrument)) = instruments::get(&self.pool, order.instrument_id).await else {
+            return;
+        };
+        if young {
+            let intent = OrderIntent {
+                origin: crate::risk::Origin::Ui,
+                account: order.account.clone(),
+                instrument: instrument.spec,
+                side: order.side,
+                quantity: order.quantity,
+                order_type: order.order_type,
+                limit_price: order.limit_price,
+                stop_price: order.stop_price,
+                time_in_force: order.time_in_force,
+                parent_ref: order.parent_ref.clone(),
+            };
+            let order_id = client.next_order_id();
+            match order_flow::send(
+                client,
+                &self.pool,
+                &mut self.book,
+                order_ref,
+                &intent,
+                order_id,
+            )
+            .await
+            {
+                Ok(()) => tracing::info!(order_ref, order_id, "resent an order TWS never received"),
+                Err(err) => tracing::error!(order_ref, error = %err, "cannot resend order"),
+            }
+        } else {
+            let _ = orders::update_status(
+                &self.pool,
+                order_ref,
+                "Inactive",
+                order.filled_quantity,
+                None,
+            )
+            .await;
+            let _ = audit::append(
+                &self.pool,
+                &audit::AuditEntry {
+                    actor: "system".into(),
+                    action: "order.expired".into(),
+                    decision: None,
+                    reason: Some(format!(
+                        "never reached TWS and is older than {:?}; not resent",
+                        self.config.resend_window
+                    )),
+                    details: serde_json::json!({ "order_ref": order_ref }),
+                },
+            )
+            .await;
+            report.orders_unknown.retain(|r| r != order_ref);
+        }
+    }
+
+    async fn order_update(
+        &mut self,
+        update: IbOrderUpdate,
+    ) -> Result<(), crate::store::StoreError> {
+        match update {
+            IbOrderUpdate::OrderStatus(status) => {
+                order_flow::apply_status(&self.pool, &self.hub, &self.book, &status).await
+            }
+            IbOrderUpdate::OpenOrder(data) => {
+                if !data.order.order_ref.is_empty() {
+                    self.book.link(data.order_id, &data.order.order_ref);
+                }
+                Ok(())
+            }
+            IbOrderUpdate::ExecutionData(data) => {
+                order_flow::record_execution(&self.pool, &self.hub, &data)
+                    .await
+                    .map(drop)
+            }
+            IbOrderUpdate::CommissionReport(report) => {
+                order_flow::record_commission(&self.pool, &report).await
+            }
+            IbOrderUpdate::OrderBound(_) => Ok(()),
+        }
+    }
+
+    async fn order_command(&mut self, client: &Client, command: OrderCommand) {
+        match command {
+            OrderCommand::Place {
+                order_ref, intent, ..
+            } => {
+                let order_id = client.next_order_id();
+                if let Err(err) = order_flow::send(
+                    client,
+                    &self.pool,
+                    &mut self.book,
+                    &order_ref,
+                    &intent,
+                    order_id,
+                )
+                .await
+                {
+                    tracing::error!(%order_ref, error = %err, "order not sent");
+                    let _ = orders::update_status(
+                        &self.pool,
+                        &order_ref,
+                        "Inactive",
+                        rust_decimal::Decimal::ZERO,
+                        None,
+                    )
+                    .await;
+                }
+            }
+            OrderCommand::Modify { order_ref, intent } => match self.book.order_id(&order_ref) {
+                Some(order_id) => {
+                    if let Err(err) = order_flow::send(
+                        client,
+                        &self.pool,
+                        &mut self.book,
+                        &order_ref,
+                        &intent,
+                        order_id,
+                    )
+                    .await
+                    {
+                        tracing::error!(%order_ref, error = %err, "modification not sent");
+                    }
+                }
+                None => {
+                    tracing::error!(%order_ref, "cannot modify: not a working order of this session")
+                }
+            },
+            OrderCommand::Cancel { order_ref } => match self.book.order_id(&order_ref) {
+                Some(order_id) => {
+                    if let Err(err) = client.cancel_order(order_id, "").await {
+                        tracing::error!(%order_ref, error = %err, "cancel not sent");
+                    }
+                }
+                None => {
+                    tracing::error!(%order_ref, "cannot cancel: not a working order of this session")
+                }
+            },
+        }
+    }
+
+    async fn watch(
+        &mut self,
+        live: Option<(&Arc<Client>, &mpsc::Sender<LineEvent>)>,
+        spec: InstrumentSpec,
+    ) -> Result<i64, String> {
+        let instrument = instruments::upsert(&self.pool, &spec)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.specs.insert(instrument.id, instrument.spec);
+        let action = self.lines.subscribe(instrument.id);
+        if let (LineAction::Start(ids), Some((client, tx))) = (action, live) {
+            self.start_lines(client, tx, ids);
+        }
+        Ok(instrument.id)
+    }
+
+    fn unwatch(&mut self, instrument_id: i64) {
+        if let LineAction::Stop { stop, start } = self.lines.unsubscribe(instrument_id) {
+            if let Some(task) = self.line_tasks.remove(&stop) {
+                task.abort();
+            }
+            // Lines freed while offline start with the next connect (they are in `active`).
+            let _ = start;
+        }
+    }
+
+    fn start_lines(&mut self, client: &Arc<Client>, tx: &mpsc::Sender<LineEvent>, ids: Vec<i64>) {
+        for id in ids {
+            if let Some(spec) = self.specs.get(&id) {
+                let task = market_data::spawn_line(client.clone(), id, spec.clone(), tx.clone());
+                if let Some(old) = self.line_tasks.insert(id, task) {
+                    old.abort();
+                }
+            }
+        }
+    }
+
+    fn stop_lines(&mut self) {
+        for (_, task) in self.line_tasks.drain() {
+            task.abort();
+        }
+    }
+
+    async fn line_event(
+        &mut self,
+        client: &Arc<Client>,
+        tx: &mpsc::Sender<LineEvent>,
+        event: LineEvent,
+    ) {
+        match event {
+            LineEvent::Ticks(ticks) => {
+                for tick in &ticks {
+                    let quote = self
+                        .quotes
+                        .entry(tick.instrument_id)
+                        .or_insert_with(|| Quote {
+                            instrument_id: tick.instrument_id,
+                            ..Quote::default()
+                        });
+                    if quote.apply(tick) {
+                        self.hub.publish_quote(quote.clone());
+                    }
+                    self.hub.publish_tick(tick.clone());
+                }
+                if let Some(sink) = &self.tick_sink
+                    && sink.send(ticks).await.is_err()
+                {
+                    tracing::error!("the tick recorder has stopped");
+                }
+            }
+            LineEvent::Refused {
+                instrument_id,
+                code,
+                message,
+            } => {
+                tracing::warn!(instrument_id, code, %message, "market data line refused");
+                self.line_tasks.remove(&instrument_id);
+                if code == 101 {
+                    self.lines.refused(instrument_id);
+                }
+            }
+            LineEvent::Ended { instrument_id } => {
+                self.line_tasks.remove(&instrument_id);
+                // A stream that ends while the socket is fine is restarted once; a lost socket
+                // is noticed by the connection check and everything restarts after reconnect.
+                if client.is_connected() && self.lines.active().contains(&instrument_id) {
+                    self.start_lines(client, tx, vec![instrument_id]);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! The session against the real simulator over TCP through the real `ibapi` client, with a
+//! real PostgreSQL database per test.
+
+use rust_decimal_macros::dec;
+use sqlx::PgPool;
+use tickwork_core::domain::{InstrumentSpec, OrderSide, OrderType, TimeInForce};
+use tickwork_core::risk::{MarginImpact, OrderIntent, Origin, RiskContext};
+use tickwork_core::session::ConnectionState;
+use tickwork_core::store::{orders, sync_reports};
+use tickwork_e2e::{Workbench, bounded, eventually, recorded, start_sim, truth};
+
+fn market_buy(account: &str, symbol: &str, quantity: rust_decimal::Decimal) -> OrderIntent {
+    OrderIntent {
+        origin: Origin::Ui,
+        account: account.into(),
+        instrument: InstrumentSpec::stock(symbol),
+        side: OrderSide::Buy,
+        quantity,
+        order_type: OrderType::Market,
+        limit_price: None,
+        stop_price: None,
+        time_in_force: TimeInForce::Day,
+        parent_ref: None,
+    }
+}
+
+fn ok_context(last: rust_decimal::Decimal) -> RiskContext {
+    RiskContext {
+        last_price: Some(last),
+        origin_may_trade: true,
+        margin: Some(MarginImpact {
+            initial_after: dec!(1000),
+            equity_with_loan: dec!(1000000),
+            tws_initial_after: None,
+        }),
+        ..RiskContext::default()
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn connects_synchronises_and_matches_the_simulator(pool: PgPool) {
+    let sim = start_sim().await;
+    let bench = Workbench::start(&sim, &pool, 1);
+    bench.wait_live().await;
+    let report = bench
+        .session
+        .reports()
+        .borrow()
+        .clone()
+        .expect("a report after connecting");
+    assert_eq!(report.accounts, sim.accounts());
+    assert!(report.positions > 0, "{report:?}");
+    assert!(report.account_values > 10, "{report:?}");
+    assert_eq!(recorded(&pool).await, truth(&sim, 90).await);
+    let stored = sync_reports::recent(&pool, 1).await.unwrap();
+    assert_eq!(stored[0].reason, "connect");
+    bench.stop().await;
+    sim.shutdown().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn read_only_sends_nothing_and_armed_orders_fill(pool: PgPool) {
+    let sim = start_sim().await;
+    let bench = Workbench::start(&sim, &pool, 2);
+    bench.wait_live().await;
+    let account = sim.accounts()[0].clone();
+
+    let denied = bench
+        .router
+        .submit(
+            market_buy(&account, "MSFT", dec!(5)),
+            &ok_context(dec!(400)),
+        )
+        .await;
+    assert!(denied.is_err(), "the workbench starts read-only");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        truth(&sim, 91).await.executions.is_empty(),
+        "nothing reached the simulator"
+    );
+
+    bench.router.arm(&account, "ui").await.unwrap();
+    let order_ref = bench
+        .router
+        .submit(
+            market_buy(&account, "MSFT", dec!(5)),
+            &ok_context(dec!(400)),
+        )
+        .await
+        .unwrap();
+    let filled = eventually("fill recorded", || {
+        let pool = pool.clone();
+        let order_ref = order_ref.clone();
+        async move {
+            let order = orders::get(&pool, &order_ref).await.unwrap()?;
+            (order.status == "Filled").then_some(order)
+        }
+    })
+    .await;
+    assert_eq!(filled.filled_quantity, dec!(5));
+    let commission: Option<rust_decimal::Decimal> = eventually("commission recorded", || {
+        let pool = pool.clone();
+        let order_ref = order_ref.clone();
+        async move {
+            sqlx::query_scalar::<_, Option<rust_decimal::Decimal>>(
+                "SELECT commission FROM executions WHERE order_ref = $1",
+            )
+            .bind(order_ref)
+            .fetch_optional(&pool)
+            .await
+            .unwrap()
+            .flatten()
+            .map(Some)
+        }
+    })
+    .await;
+    assert!(commission.unwrap() > dec!(0));
+    bench.stop().await;
+    sim.shutdown().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn quotes_stream_into_the_hub(pool: PgPool) {
+    let sim = start_sim().await;
+    let bench = Workbench::start(&sim, &pool, 3);
+    bench.wait_live().await;
+    let quotes = bench.hub.subscribe_quotes();
+    let id = bench
+        .session
+        .watch(InstrumentSpec::stock("AAPL"))
+        .await
+        .unwrap();
+    let quote = bounded("AAPL quote", async {
+        loop {
+            let changed = quotes.changed().await;
+            if let Some(q) = changed.get(&id)
+                && q.bid.is_some()
+                && q.ask.is_some()
+            {
+                return q.clone();
+            }
+        }
+    })
+    .await;
+    assert!(quote.bid.unwrap() <= quote.ask.unwrap(), "{quote:?}");
+    bench.stop().await;
+    sim.shutdown().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn stopping_disconnects(pool: PgPool) {
+    let sim = start_sim().await;
+    let bench = Workbench::start(&sim, &pool, 4);
+    bench.wait_live().await;
+    let watch = bench.hub.watch_connection();
+    bench.stop().await;
+    assert_eq!(*watch.borrow(), ConnectionState::Disconnected);
+    sim.shutdown().await;
+}

@@ -1,0 +1,222 @@
+//! Shared pieces of the end-to-end tests: a simulator on an ephemeral port, a session wired to
+//! a test database, the simulator's own view of the truth, and bounded waits.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use ibapi::Client;
+use ibapi::accounts::PositionUpdate;
+use ibapi::orders::{ExecutionFilter, Executions, Orders};
+use ibapi::subscriptions::SubscriptionItem;
+use rust_decimal::Decimal;
+use sqlx::PgPool;
+use tickwork_core::hub::Hub;
+use tickwork_core::risk::{OrderCommand, OrderRouter, RiskGate, RiskLimits};
+use tickwork_core::session::{self, ConnectionState, SessionConfig, SessionHandle};
+use tickwork_core::store::profiles::ConnectionProfile;
+use tickwork_sim::{SimConfig, SimHandle, Simulator};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// Upper bound for any single wait in a test.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+pub async fn start_sim() -> SimHandle {
+    Simulator::start(SimConfig {
+        port: 0,
+        tick_rate: 20.0,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("simulator: {e}"))
+}
+
+/// A session, its hub and its order router, connected to `sim`.
+pub struct Workbench {
+    pub hub: Arc<Hub>,
+    pub session: SessionHandle,
+    pub router: OrderRouter,
+    pub task: JoinHandle<()>,
+}
+
+impl Workbench {
+    pub fn start(sim: &SimHandle, pool: &PgPool, client_id: i32) -> Self {
+        let mut profile = ConnectionProfile::local_paper("e2e");
+        profile.port = i32::from(sim.local_addr().port());
+        profile.client_id = client_id;
+        let mut config = SessionConfig::new(profile);
+        config.initial_backoff = Duration::from_millis(200);
+        config.max_backoff = Duration::from_secs(2);
+        let hub = Arc::new(Hub::new());
+        let (orders_tx, orders_rx): (mpsc::Sender<OrderCommand>, _) = mpsc::channel(64);
+        let router = OrderRouter::new(
+            RiskGate::new(RiskLimits::default()),
+            pool.clone(),
+            orders_tx,
+        );
+        let (session, task) = session::spawn(config, hub.clone(), pool.clone(), orders_rx, None);
+        Self {
+            hub,
+            session,
+            router,
+            task,
+        }
+    }
+
+    /// Waits until the session state satisfies `done`.
+    pub async fn wait_state(&self, what: &str, done: impl Fn(&ConnectionState) -> bool) {
+        let mut watch = self.hub.watch_connection();
+        bounded(what, async {
+            loop {
+                if done(&watch.borrow_and_update()) {
+                    return;
+                }
+                watch.changed().await.expect("hub gone");
+            }
+        })
+        .await;
+    }
+
+    pub async fn wait_live(&self) {
+        self.wait_state("live", |s| *s == ConnectionState::Live)
+            .await;
+    }
+
+    pub async fn stop(self) {
+        self.session.stop().await;
+        bounded("session stop", self.task)
+            .await
+            .expect("session task panicked");
+    }
+}
+
+/// Awaits `fut` for at most [`WAIT`], failing the test with `what` on timeout.
+pub async fn bounded<T>(what: &str, fut: impl Future<Output = T>) -> T {
+    tokio::time::timeout(WAIT, fut)
+        .await
+        .unwrap_or_else(|_| panic!("timed out: {what}"))
+}
+
+/// Polls `check` every 100 ms until it returns `Some`, for at most [`WAIT`].
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    bounded(what, async {
+        loop {
+            if let Some(value) = check().await {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+}
+
+/// What the simulator itself says, through a separate plain `ibapi` client.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Truth {
+    /// (account, symbol, quantity), sorted.
+    pub positions: Vec<(String, String, Decimal)>,
+    /// exec ids, sorted.
+    pub executions: Vec<String>,
+    /// order refs of working orders, sorted.
+    pub open_order_refs: Vec<String>,
+}
+
+pub async fn truth(sim: &SimHandle, client_id: i32) -> Truth {
+    let client = bounded(
+        "truth connect",
+        Client::connect(&sim.local_addr().to_string(), client_id),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("truth client: {e}"));
+    let mut truth = Truth::default();
+    let mut positions = client.positions().await.unwrap();
+    while let Some(item) = bounded("truth positions", positions.next()).await {
+        match item {
+            Ok(SubscriptionItem::Data(PositionUpdate::Position(p))) => {
+                let quantity = Decimal::try_from(p.position).unwrap();
+                if !quantity.is_zero() {
+                    truth
+                        .positions
+                        .push((p.account, p.contract.symbol.to_string(), quantity));
+                }
+            }
+            Ok(SubscriptionItem::Data(PositionUpdate::PositionEnd)) => break,
+            Ok(_) => {}
+            Err(e) => panic!("truth positions: {e}"),
+        }
+    }
+    drop(positions);
+    let mut executions = client.executions(ExecutionFilter::default()).await.unwrap();
+    while let Some(item) = bounded("truth executions", executions.next()).await {
+        match item {
+            Ok(SubscriptionItem::Data(Executions::ExecutionData(e))) => {
+                truth.executions.push(e.execution.execution_id)
+            }
+            Ok(_) => {}
+            Err(e) => panic!("truth executions: {e}"),
+        }
+    }
+    let mut open = client.all_open_orders().await.unwrap();
+    while let Some(item) = bounded("truth open orders", open.next()).await {
+        match item {
+            Ok(SubscriptionItem::Data(Orders::OrderData(o))) => {
+                if !o.order.order_ref.is_empty() {
+                    truth.open_order_refs.push(o.order.order_ref);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => panic!("truth open orders: {e}"),
+        }
+    }
+    client.disconnect().await;
+    truth.positions.sort();
+    truth.executions.sort();
+    truth.open_order_refs.sort();
+    truth
+}
+
+/// The same view from PostgreSQL, as the session recorded it.
+pub async fn recorded(pool: &PgPool) -> Truth {
+    let mut truth = Truth::default();
+    let accounts: Vec<String> = sqlx::query_scalar("SELECT code FROM accounts")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    for account in accounts {
+        if let Some((_, held)) = tickwork_core::store::positions::latest(pool, &account)
+            .await
+            .unwrap()
+        {
+            for p in held {
+                let symbol: String =
+                    sqlx::query_scalar("SELECT symbol FROM instruments WHERE id = $1")
+                        .bind(p.instrument_id)
+                        .fetch_one(pool)
+                        .await
+                        .unwrap();
+                if !p.quantity.is_zero() {
+                    truth.positions.push((account.clone(), symbol, p.quantity));
+                }
+            }
+        }
+    }
+    truth.executions = sqlx::query_scalar("SELECT exec_id FROM executions ORDER BY exec_id")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    truth.open_order_refs = sqlx::query_scalar(
+        "SELECT order_ref FROM orders WHERE status <> ALL($1) ORDER BY order_ref",
+    )
+    .bind(tickwork_core::store::orders::FINAL_STATUSES)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    truth.positions.sort();
+    truth
+}
