@@ -4,6 +4,7 @@
 //! at start (and by `tickwork db migrate`). Repositories take `&PgPool` so a test can hand each
 //! one its own database (`#[sqlx::test]`).
 
+pub mod account_values;
 pub mod accounts;
 pub mod audit;
 pub mod embedded;

@@ -1,0 +1,408 @@
+//! The writer task: drains the queue into batches, writes them, spools and replays.
+//!
+//! One rule keeps the order of rows right: **while the journal holds rows, new batches go to the
+//! journal too**, and the journal is replayed oldest segment first. So PostgreSQL sees rows in
+//! the order they were recorded even across an outage (a commission report never overtakes its
+//! execution, a bar revision never overtakes the bar). The journal is replayed one segment per
+//! step between batches, so a long outage drains without starving the queue.
+//!
+//! When a write fails for a transient reason the batch is spooled and the database is retried
+//! after a backoff that doubles from `retry_initial` to `retry_max`.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use sqlx::PgPool;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{MissedTickBehavior, timeout};
+
+use super::batch::Batch;
+use super::journal::Journal;
+use super::record::Record;
+use super::segment::{SegmentEnd, read_segment};
+use super::sink::{self, TxStatus};
+use super::stats::Counters;
+use super::{RecorderConfig, ShutdownReport};
+
+pub(crate) enum Msg {
+    Record(Record),
+    Flush(oneshot::Sender<()>),
+    Shutdown(oneshot::Sender<ShutdownReport>),
+}
+
+/// State shared by the handle (which spills ticks into the journal when the queue is full) and
+/// the writer task.
+pub(crate) struct Shared {
+    pub journal: Mutex<Journal>,
+    pub counters: Counters,
+}
+
+impl Shared {
+    /// The journal, even after a panic elsewhere poisoned its mutex: every journal operation
+    /// leaves the files consistent, and losing the journal would lose rows.
+    pub fn journal(&self) -> MutexGuard<'_, Journal> {
+        self.journal.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub(crate) struct Writer {
+    pub pool: PgPool,
+    pub config: RecorderConfig,
+    pub shared: Arc<Shared>,
+    pub rx: mpsc::Receiver<Msg>,
+    pub batch: Batch,
+    /// No database attempt before this instant (backoff after a failure).
+    pub retry_at: Option<Instant>,
+    pub backoff: Duration,
+}
+
+impl Writer {
+    pub async fn run(mut self) {
+        let period =
+            (self.config.batch_age / 2).clamp(Duration::from_millis(5), Duration::from_millis(100));
+        let mut timer = tokio::time::interval(period);
+        timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                msg = self.rx.recv() => match msg {
+                    Some(Msg::Record(record)) => {
+                        self.batch.push(record);
+                        if self.batch.len() >= self.config.batch_rows {
+                            self.flush().await;
+                            self.maintain().await;
+                        }
+                    }
+                    Some(Msg::Flush(ack)) => {
+                        self.flush().await;
+                        self.sync_journal();
+                        let _ = ack.send(());
+                    }
+                    Some(Msg::Shutdown(ack)) => {
+                        let report = self.shutdown(Vec::new()).await;
+                        let _ = ack.send(report);
+                        return;
+                    }
+                    None => {
+                        self.shutdown(Vec::new()).await;
+                        return;
+                    }
+                },
+                _ = timer.tick() => self.maintain().await,
+            }
+        }
+    }
+
+    /// Periodic work: the age threshold, durability of spilled ticks, and replay.
+    async fn maintain(&mut self) {
+        if self
+            .batch
+            .started()
+            .is_some_and(|t| t.elapsed() >= self.config.batch_age)
+        {
+            self.flush().await;
+        }
+        self.sync_journal();
+        if self.retry_due() && !self.shared.journal().is_empty() {
+            self.replay_one().await;
+        }
+    }
+
+    fn retry_due(&self) -> bool {
+        self.retry_at.is_none_or(|t| Instant::now() >= t)
+    }
+
+    fn sync_journal(&self) {
+        if let Err(err) = self.shared.journal().sync() {
+            tracing::error!(error = %err, "cannot sync the recorder journal");
+        }
+    }
+
+    /// Writes the current batch to PostgreSQL, or to the journal when rows are already waiting
+    /// there or the database is in backoff.
+    async fn flush(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let batch = self.batch.take();
+        if !self.retry_due() || !self.shared.journal().is_empty() {
+            self.spool(&batch);
+            return;
+        }
+        let prepared =
+            match timeout(self.config.db_timeout, sink::prepare(&self.pool, &batch)).await {
+                Ok(Ok(prepared)) => prepared,
+                Ok(Err(message)) => {
+                    self.db_failed(&message);
+                    self.spool(&batch);
+                    return;
+                }
+                Err(_) => {
+                    self.db_failed("timed out");
+                    self.spool(&batch);
+                    return;
+                }
+            };
+        self.keep_rejects(&prepared.rejected);
+        let (written, unmatched) = (prepared.written, prepared.unmatched_commissions);
+        let marker = prepared.marker.clone();
+        match timeout(self.config.db_timeout, prepared.commit()).await {
+            Ok(Ok(())) => {
+                self.shared.counters.written(written);
+                self.shared.counters.unmatched_commissions(unmatched);
+                self.db_ok();
+            }
+            outcome => {
+                let message = match outcome {
+                    Ok(Err(message)) => message,
+                    _ => "commit timed out".to_owned(),
+                };
+                self.db_failed(&format!("commit outcome unknown: {message}"));
+                // The rows may or may not be in: spool them with the transaction id, so the
+                // replay asks PostgreSQL before copying them again.
+                let appended = self.shared.journal().append_committing(&batch, &marker);
+                match appended {
+                    Ok(n) => self.shared.counters.spooled(n),
+                    Err(err) => self.lose(&batch, &err.to_string()),
+                }
+            }
+        }
+    }
+
+    fn spool(&self, batch: &Batch) {
+        let appended = self.shared.journal().append_durable(batch);
+        match appended {
+            Ok(n) => self.shared.counters.spooled(n),
+            Err(err) => self.lose(batch, &err.to_string()),
+        }
+    }
+
+    fn lose(&self, batch: &Batch, why: &str) {
+        tracing::error!(rows = batch.len(), error = %why,
+            "recorder rows lost: neither PostgreSQL nor the journal would take them");
+        self.shared.counters.lost(batch.len() as u64);
+    }
+
+    fn keep_rejects(&self, rejected: &Batch) {
+        if rejected.is_empty() {
+            return;
+        }
+        let kept = self.shared.journal().reject(rejected);
+        match kept {
+            Ok(n) => self.shared.counters.rejected(n),
+            Err(err) => self.lose(rejected, &err.to_string()),
+        }
+    }
+
+    fn db_failed(&mut self, message: &str) {
+        if self.retry_at.is_none() {
+            tracing::warn!(error = %message,
+                "recorder cannot write to PostgreSQL; spooling to the journal and retrying");
+        } else {
+            tracing::debug!(error = %message, "recorder retry failed");
+        }
+        self.shared.counters.db_error();
+        self.retry_at = Some(Instant::now() + self.backoff);
+        self.backoff = (self.backoff * 2).min(self.config.retry_max);
+    }
+
+    fn db_ok(&mut self) {
+        if self.retry_at.take().is_some() {
+            tracing::info!("recorder reaches PostgreSQL again");
+        }
+        self.backoff = self.config.retry_initial;
+        self.shared.counters.db_up();
+    }
+
+    /// Replays the oldest journal segment in one transaction. Returns true on progress.
+    async fn replay_one(&mut self) -> bool {
+        let next = self.shared.journal().next_to_replay();
+        let (seq, path, marker) = match next {
+            Ok(Some(seq)) => {
+                let journal = self.shared.journal();
+                (seq, journal.segment_path(seq), journal.read_marker(seq))
+            }
+            Ok(None) => return false,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot seal the recorder journal");
+                return false;
+            }
+        };
+        let marker = marker.unwrap_or_else(|err| {
+            tracing::error!(error = %err, "unreadable commit marker; replaying the segment");
+            None
+        });
+        let read = match read_segment(&path) {
+            Ok(read) => read,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot read a recorder journal segment");
+                self.retry_at = Some(Instant::now() + self.config.retry_max);
+                return false;
+            }
+        };
+        let corrupt = match &read.end {
+            SegmentEnd::Clean => false,
+            SegmentEnd::Torn { offset } => {
+                tracing::warn!(file = %path.display(), offset,
+                    "ignoring a torn record at the end of a journal segment (written during a crash)");
+                false
+            }
+            SegmentEnd::Corrupt { offset, reason } => {
+                tracing::error!(file = %path.display(), offset, %reason,
+                    "corrupt record in a journal segment; replaying the records before it");
+                true
+            }
+        };
+        let batch = Batch::from_records(read.records);
+
+        if let Some(marker) = marker {
+            match timeout(
+                self.config.db_timeout,
+                sink::txid_status(&self.pool, &marker),
+            )
+            .await
+            {
+                Ok(Ok(TxStatus::Committed)) => {
+                    tracing::info!(file = %path.display(),
+                        "journal segment was committed before; deleting it without a replay");
+                    self.shared.counters.written(batch.counts());
+                    self.shared.counters.replayed(batch.len() as u64);
+                    self.db_ok();
+                    return self.finish(seq, corrupt);
+                }
+                Ok(Ok(TxStatus::NotCommitted)) => {
+                    if let Err(err) = self.shared.journal().remove_marker(seq) {
+                        tracing::error!(error = %err, "cannot remove a journal commit marker");
+                        return false;
+                    }
+                }
+                Ok(Ok(TxStatus::InProgress)) => {
+                    self.db_failed("the previous commit of this segment is still in progress");
+                    return false;
+                }
+                Ok(Err(message)) => {
+                    self.db_failed(&message);
+                    return false;
+                }
+                Err(_) => {
+                    self.db_failed("timed out");
+                    return false;
+                }
+            }
+        }
+        if batch.is_empty() {
+            return self.finish(seq, corrupt);
+        }
+        let prepared =
+            match timeout(self.config.db_timeout, sink::prepare(&self.pool, &batch)).await {
+                Ok(Ok(prepared)) => prepared,
+                Ok(Err(message)) => {
+                    self.db_failed(&message);
+                    return false;
+                }
+                Err(_) => {
+                    self.db_failed("timed out");
+                    return false;
+                }
+            };
+        self.keep_rejects(&prepared.rejected);
+        if let Err(err) = self.shared.journal().write_marker(seq, &prepared.marker) {
+            // Without the marker a crash after the commit would replay the rows twice.
+            tracing::error!(error = %err, "cannot write a journal commit marker; not replaying");
+            self.retry_at = Some(Instant::now() + self.config.retry_max);
+            return false;
+        }
+        let (written, unmatched) = (prepared.written, prepared.unmatched_commissions);
+        match timeout(self.config.db_timeout, prepared.commit()).await {
+            Ok(Ok(())) => {
+                self.shared.counters.written(written);
+                self.shared.counters.unmatched_commissions(unmatched);
+                self.shared.counters.replayed(batch.len() as u64);
+                self.db_ok();
+                tracing::debug!(file = %path.display(), rows = batch.len(), "replayed journal segment");
+                self.finish(seq, corrupt)
+            }
+            Ok(Err(message)) => {
+                self.db_failed(&format!("commit outcome unknown: {message}"));
+                false
+            }
+            Err(_) => {
+                self.db_failed("commit outcome unknown: timed out");
+                false
+            }
+        }
+    }
+
+    /// Deletes a replayed segment, or sets a damaged one aside.
+    fn finish(&mut self, seq: u64, corrupt: bool) -> bool {
+        let mut journal = self.shared.journal();
+        let done = if corrupt {
+            journal.quarantine(seq).map(|kept| {
+                tracing::error!(file = %kept.display(),
+                    "damaged journal segment kept for inspection; rows after the damage were not replayed");
+                self.shared.counters.corrupt_segment();
+            })
+        } else {
+            journal.remove(seq)
+        };
+        match done {
+            Ok(()) => true,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot remove a replayed journal segment");
+                drop(journal);
+                self.retry_at = Some(Instant::now() + self.config.retry_max);
+                false
+            }
+        }
+    }
+
+    /// Takes everything still queued, writes it (to PostgreSQL if it answers, else to the
+    /// journal), replays what it can within `shutdown_timeout`, and reports.
+    async fn shutdown(&mut self, mut acks: Vec<oneshot::Sender<ShutdownReport>>) -> ShutdownReport {
+        // From here on a full queue is an error for callers, not a spill.
+        if let Err(err) = self.shared.journal().close() {
+            tracing::error!(error = %err, "cannot sync the recorder journal");
+        }
+        self.rx.close();
+        let mut flush_acks = Vec::new();
+        while let Some(msg) = self.rx.recv().await {
+            match msg {
+                Msg::Record(record) => {
+                    self.batch.push(record);
+                    if self.batch.len() >= self.config.batch_rows {
+                        self.flush().await;
+                    }
+                }
+                Msg::Flush(ack) => flush_acks.push(ack),
+                Msg::Shutdown(ack) => acks.push(ack),
+            }
+        }
+        let deadline = Instant::now() + self.config.shutdown_timeout;
+        // One more chance for the database, whatever the backoff says.
+        self.retry_at = None;
+        self.flush().await;
+        while Instant::now() < deadline && self.retry_due() && !self.shared.journal().is_empty() {
+            if !self.replay_one().await {
+                break;
+            }
+        }
+        self.sync_journal();
+        for ack in flush_acks {
+            let _ = ack.send(());
+        }
+        let segments = self.shared.journal().segments();
+        let report = ShutdownReport {
+            stats: self.shared.counters.snapshot(segments),
+        };
+        if segments > 0 {
+            tracing::warn!(segments, dir = %self.shared.journal().dir().display(),
+                "recorder stopped with rows in its journal; they are replayed at the next start");
+        }
+        if let Err(err) = self.shared.journal().release() {
+            tracing::error!(error = %err, "cannot seal the recorder journal");
+        }
+        for ack in acks {
+            let _ = ack.send(report);
+        }
+        report
+    }
+}
