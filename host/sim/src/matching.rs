@@ -93,12 +93,22 @@ fn time_str(t: DateTime<Utc>) -> String {
     t.format("%Y%m%d %H:%M:%S UTC").to_string()
 }
 
+/// Largest order size accepted (keeps Decimal arithmetic far from overflow).
+const MAX_ORDER_QTY: i64 = 10_000_000;
+
 fn validate(spec: &OrderSpec) -> Result<(), String> {
     if !matches!(spec.action.as_str(), "BUY" | "SELL") {
         return Err(format!("Invalid action: {}", spec.action));
     }
     if spec.total_quantity <= Decimal::ZERO {
         return Err("Order quantity must be positive".into());
+    }
+    if spec.total_quantity > Decimal::from(MAX_ORDER_QTY) {
+        return Err(format!("Order quantity exceeds {MAX_ORDER_QTY}"));
+    }
+    let sane = |p: Option<f64>| p.is_none_or(|v| v.is_finite() && v.abs() < 1e9);
+    if !sane(spec.lmt_price) || !sane(spec.aux_price) {
+        return Err("Price out of range".into());
     }
     let needs = match spec.order_type.as_str() {
         "MKT" => (false, false),

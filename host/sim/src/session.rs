@@ -39,7 +39,12 @@ pub fn handle(core: &mut Core, conn_id: u64, req: Request) -> Flow {
     match req {
         Request::StartApi { .. } => {}
         Request::ReqIds => {
-            let next = core.max_order_id.get(&client_id).copied().unwrap_or(0) + 1;
+            let next = core
+                .max_order_id
+                .get(&client_id)
+                .copied()
+                .unwrap_or(0)
+                .saturating_add(1);
             core.send(conn_id, Response::NextValidId(next));
         }
         Request::CurrentTime => core.send(conn_id, Response::CurrentTime(core.now().timestamp())),
@@ -179,7 +184,12 @@ fn start_api(core: &mut Core, conn_id: u64, client_id: i32) -> Flow {
         c.client_id = Some(client_id);
     }
     info!(conn_id, client_id, "API started");
-    let next = core.max_order_id.get(&client_id).copied().unwrap_or(0) + 1;
+    let next = core
+        .max_order_id
+        .get(&client_id)
+        .copied()
+        .unwrap_or(0)
+        .saturating_add(1);
     core.send(
         conn_id,
         Response::ManagedAccounts(core.accounts.ids().join(",")),

@@ -35,7 +35,10 @@ pub fn parse_bar_size(s: &str) -> Option<i64> {
         "month" => 30 * 86_400,
         _ => return None,
     };
-    (n > 0 && it.next().is_none()).then_some(n * secs)
+    if n <= 0 || it.next().is_some() {
+        return None;
+    }
+    n.checked_mul(secs)
 }
 
 /// Parses a duration such as `3600 S`, `2 D`, `1 W`, `1 M`, `1 Y`.
@@ -50,7 +53,10 @@ pub fn parse_duration(s: &str) -> Option<i64> {
         "Y" => 365 * 86_400,
         _ => return None,
     };
-    (n > 0 && it.next().is_none()).then_some(n * secs)
+    if n <= 0 || it.next().is_some() {
+        return None;
+    }
+    n.checked_mul(secs)
 }
 
 /// Validates the pair; the error is the text of a 162.
@@ -76,10 +82,11 @@ pub fn parse_end(s: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     if s.is_empty() {
         return Some(now);
     }
-    let core: String = if s.len() >= 17 && s.as_bytes().get(8) == Some(&b'-') {
-        s[..17].replace('-', " ")
+    let head = s.get(..17)?;
+    let core: String = if head.as_bytes().get(8) == Some(&b'-') {
+        head.replacen('-', " ", 1)
     } else {
-        s.get(..17)?.to_string()
+        head.to_string()
     };
     let t = NaiveDateTime::parse_from_str(&core, "%Y%m%d %H:%M:%S").ok()?;
     Some(Utc.from_utc_datetime(&t).min(now))
