@@ -43,12 +43,23 @@ pub struct Workbench {
 
 impl Workbench {
     pub fn start(sim: &SimHandle, pool: &PgPool, client_id: i32) -> Self {
+        Self::start_with(sim, pool, client_id, |_| {})
+    }
+
+    /// Like [`Workbench::start`], with the session configuration adjusted by `tweak`.
+    pub fn start_with(
+        sim: &SimHandle,
+        pool: &PgPool,
+        client_id: i32,
+        tweak: impl FnOnce(&mut SessionConfig),
+    ) -> Self {
         let mut profile = ConnectionProfile::local_paper("e2e");
         profile.port = i32::from(sim.local_addr().port());
         profile.client_id = client_id;
         let mut config = SessionConfig::new(profile);
         config.initial_backoff = Duration::from_millis(200);
         config.max_backoff = Duration::from_secs(2);
+        tweak(&mut config);
         let hub = Arc::new(Hub::new());
         let (orders_tx, orders_rx): (mpsc::Sender<OrderCommand>, _) = mpsc::channel(64);
         let router = OrderRouter::new(
@@ -123,6 +134,8 @@ pub struct Truth {
     pub positions: Vec<(String, String, Decimal)>,
     /// exec ids, sorted.
     pub executions: Vec<String>,
+    /// the order ref of each execution, sorted (one entry per execution).
+    pub execution_refs: Vec<String>,
     /// order refs of working orders, sorted.
     pub open_order_refs: Vec<String>,
 }
@@ -156,7 +169,8 @@ pub async fn truth(sim: &SimHandle, client_id: i32) -> Truth {
     while let Some(item) = bounded("truth executions", executions.next()).await {
         match item {
             Ok(SubscriptionItem::Data(Executions::ExecutionData(e))) => {
-                truth.executions.push(e.execution.execution_id)
+                truth.executions.push(e.execution.execution_id);
+                truth.execution_refs.push(e.execution.order_reference);
             }
             Ok(_) => {}
             Err(e) => panic!("truth executions: {e}"),
@@ -177,6 +191,7 @@ pub async fn truth(sim: &SimHandle, client_id: i32) -> Truth {
     client.disconnect().await;
     truth.positions.sort();
     truth.executions.sort();
+    truth.execution_refs.sort();
     truth.open_order_refs.sort();
     truth
 }
@@ -210,6 +225,11 @@ pub async fn recorded(pool: &PgPool) -> Truth {
         .fetch_all(pool)
         .await
         .unwrap();
+    truth.execution_refs =
+        sqlx::query_scalar("SELECT COALESCE(order_ref, '') FROM executions ORDER BY 1")
+            .fetch_all(pool)
+            .await
+            .unwrap();
     truth.open_order_refs = sqlx::query_scalar(
         "SELECT order_ref FROM orders WHERE status <> ALL($1) ORDER BY order_ref",
     )
@@ -219,4 +239,22 @@ pub async fn recorded(pool: &PgPool) -> Truth {
     .unwrap();
     truth.positions.sort();
     truth
+}
+
+/// Number of synchronisation reports stored so far (one per connect or restore).
+pub async fn sync_count(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM sync_reports")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// Waits until more than `before` synchronisations have been stored and the session is live.
+pub async fn wait_resynced(bench: &Workbench, pool: &PgPool, before: i64) {
+    eventually("a new synchronisation", || {
+        let pool = pool.clone();
+        async move { (sync_count(&pool).await > before).then_some(()) }
+    })
+    .await;
+    bench.wait_live().await;
 }

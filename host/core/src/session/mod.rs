@@ -14,6 +14,7 @@ mod lines;
 mod market_data;
 mod order_flow;
 mod pacing;
+mod positions;
 mod runner;
 mod state;
 mod sync;

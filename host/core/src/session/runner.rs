@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use ibapi::Client;
+use ibapi::accounts::PositionUpdate;
 use ibapi::orders::OrderUpdate as IbOrderUpdate;
 use ibapi::subscriptions::SubscriptionItem;
 use sqlx::PgPool;
@@ -16,6 +17,7 @@ use tokio::task::JoinHandle;
 use super::lines::{LineAction, LineManager};
 use super::market_data::{self, LineEvent};
 use super::order_flow::{self, OrderBook};
+use super::positions::{Holdings, PositionStream};
 use super::state::{ConnectionState, Reaction, SessionEvent, transition};
 use super::sync::{self, SyncReport};
 use super::{SessionCommand, SessionConfig, TickSink};
@@ -45,6 +47,9 @@ pub(super) struct Runner {
     line_tasks: HashMap<i64, JoinHandle<()>>,
     quotes: HashMap<i64, Quote>,
     book: OrderBook,
+    holdings: Holdings,
+    /// Positions after the synchronisation's snapshot; every change is recorded.
+    positions_stream: Option<PositionStream>,
 }
 
 impl Runner {
@@ -74,6 +79,8 @@ impl Runner {
             line_tasks: HashMap::new(),
             quotes: HashMap::new(),
             book: OrderBook::default(),
+            holdings: Holdings::default(),
+            positions_stream: None,
         }
     }
 
@@ -107,6 +114,7 @@ impl Runner {
                     let client = Arc::new(client);
                     let exit = self.live(client.clone(), notices).await;
                     self.stop_lines();
+                    self.positions_stream = None;
                     client.disconnect().await;
                     match exit {
                         Exit::Stop => break,
@@ -222,6 +230,16 @@ impl Runner {
                     None => return Exit::Lost("order update stream ended".into()),
                 },
                 Some(event) = line_rx.recv() => self.line_event(&client, &line_tx, event).await,
+                position = next_position(&mut self.positions_stream) => match position {
+                    Some(Ok(SubscriptionItem::Data(PositionUpdate::Position(p)))) => {
+                        if let Err(err) = self.position_changed(&p).await {
+                            tracing::error!(error = %err, "cannot record a position change");
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(err)) => return Exit::Lost(format!("positions: {err}")),
+                    None => self.positions_stream = None,
+                },
                 command = self.orders.recv() => match command {
                     Some(command) => self.order_command(&client, command).await,
                     None => return Exit::Stop,
@@ -246,9 +264,12 @@ impl Runner {
 
     /// Synchronises and stores the report; resends orders TWS never received (if recent).
     async fn resync(&mut self, client: &Client, reason: &str) -> Result<(), String> {
-        let mut report = sync::synchronise(client, &self.pool, &self.hub, &mut self.book)
+        let synced = sync::synchronise(client, &self.pool, &self.hub, &mut self.book)
             .await
             .map_err(|e| format!("synchronisation: {e}"))?;
+        self.holdings = synced.holdings;
+        self.positions_stream = Some(synced.positions_stream);
+        let mut report = synced.report;
         for order_ref in report.orders_never_received.clone() {
             self.resend_or_expire(client, &order_ref, &mut report).await;
         }
@@ -366,13 +387,21 @@ impl Runner {
         }
     }
 
+    async fn position_changed(
+        &mut self,
+        reported: &ibapi::accounts::Position,
+    ) -> Result<(), crate::store::StoreError> {
+        let account = self.holdings.apply(&self.pool, &self.hub, reported).await?;
+        self.holdings.record(&self.pool, &account, "update").await
+    }
+
     async fn order_command(&mut self, client: &Client, command: OrderCommand) {
         match command {
             OrderCommand::Place {
                 order_ref, intent, ..
             } => {
                 let order_id = client.next_order_id();
-                if let Err(err) = order_flow::send(
+                let sent = order_flow::send(
                     client,
                     &self.pool,
                     &mut self.book,
@@ -380,17 +409,21 @@ impl Runner {
                     &intent,
                     order_id,
                 )
-                .await
-                {
-                    tracing::error!(%order_ref, error = %err, "order not sent");
-                    let _ = orders::update_status(
-                        &self.pool,
-                        &order_ref,
-                        "Inactive",
-                        rust_decimal::Decimal::ZERO,
-                        None,
-                    )
-                    .await;
+                .await;
+                match sent {
+                    Ok(()) => {}
+                    // The connection went away under us: the order stays PendingSubmit and the
+                    // synchronisation after the reconnect finds out whether TWS got it.
+                    Err(err) if !client.is_connected() => {
+                        tracing::warn!(%order_ref, error = %err, "order send interrupted by a disconnect");
+                    }
+                    Err(err) => {
+                        tracing::error!(%order_ref, error = %err, "order not sent");
+                        let zero = rust_decimal::Decimal::ZERO;
+                        let _ =
+                            orders::update_status(&self.pool, &order_ref, "Inactive", zero, None)
+                                .await;
+                    }
                 }
             }
             OrderCommand::Modify { order_ref, intent } => match self.book.order_id(&order_ref) {
@@ -515,5 +548,15 @@ impl Runner {
                 }
             }
         }
+    }
+}
+
+/// The next item of the positions subscription, or never if there is none.
+async fn next_position(
+    stream: &mut Option<PositionStream>,
+) -> Option<Result<SubscriptionItem<PositionUpdate>, ibapi::Error>> {
+    match stream {
+        Some(stream) => stream.next().await,
+        None => std::future::pending().await,
     }
 }

@@ -21,11 +21,12 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::PgPool;
 
-use super::convert::{decimal, spec_from_contract};
+use super::convert::decimal;
 use super::order_flow::{self, OrderBook};
+use super::positions::{Holdings, PositionStream};
 use crate::domain::Position;
-use crate::hub::{AccountValue, Hub, PositionUpdate as HubPosition};
-use crate::store::{accounts, instruments, orders, positions};
+use crate::hub::{AccountValue, Hub};
+use crate::store::{accounts, orders, positions};
 
 /// How long one synchronisation step may take before it counts as failed.
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -80,6 +81,14 @@ pub struct SyncReport {
     pub executions_added: usize,
 }
 
+/// The outcome of a synchronisation: the report, the positions, and the positions subscription
+/// to keep following.
+pub struct Synchronised {
+    pub report: SyncReport,
+    pub holdings: Holdings,
+    pub positions_stream: PositionStream,
+}
+
 async fn bounded<T>(
     what: &'static str,
     fut: impl std::future::Future<Output = T>,
@@ -95,7 +104,7 @@ pub async fn synchronise(
     pool: &PgPool,
     hub: &Hub,
     book: &mut OrderBook,
-) -> Result<SyncReport, SyncError> {
+) -> Result<Synchronised, SyncError> {
     let mut report = SyncReport {
         accounts: bounded("managed accounts", client.managed_accounts()).await??,
         next_order_id: client.next_order_id(),
@@ -104,14 +113,18 @@ pub async fn synchronise(
     for account in &report.accounts {
         accounts::seen(pool, account).await?;
     }
-    sync_positions(client, pool, hub, &mut report).await?;
+    let (holdings, positions_stream) = sync_positions(client, pool, hub, &mut report).await?;
     for account in report.accounts.clone() {
         sync_account_values(client, hub, &account, &mut report).await?;
     }
     let seen = sync_orders(client, pool, hub, book, &mut report).await?;
     sync_executions(client, pool, hub, &mut report).await?;
     reconcile_missing(pool, &report.accounts.clone(), &seen, &mut report).await?;
-    Ok(report)
+    Ok(Synchronised {
+        report,
+        holdings,
+        positions_stream,
+    })
 }
 
 async fn sync_positions(
@@ -119,27 +132,13 @@ async fn sync_positions(
     pool: &PgPool,
     hub: &Hub,
     report: &mut SyncReport,
-) -> Result<(), SyncError> {
+) -> Result<(Holdings, PositionStream), SyncError> {
     let mut stream = client.positions().await?;
-    let mut by_account: BTreeMap<String, Vec<Position>> = BTreeMap::new();
+    let mut holdings = Holdings::default();
     loop {
         match bounded("positions", stream.next()).await? {
             Some(Ok(SubscriptionItem::Data(PositionUpdate::Position(p)))) => {
-                let spec = spec_from_contract(&p.contract)
-                    .map_err(|e| SyncError::Tws(format!("position: {e}")))?;
-                let instrument = instruments::upsert(pool, &spec).await?;
-                let position = Position {
-                    instrument_id: instrument.id,
-                    quantity: decimal(p.position).unwrap_or_default(),
-                    average_cost: decimal(p.average_cost).unwrap_or_default(),
-                };
-                hub.publish_position(HubPosition {
-                    account: p.account.clone(),
-                    instrument_id: instrument.id,
-                    quantity: position.quantity,
-                    average_cost: position.average_cost,
-                });
-                by_account.entry(p.account).or_default().push(position);
+                holdings.apply(pool, hub, &p).await?;
             }
             Some(Ok(SubscriptionItem::Data(PositionUpdate::PositionEnd))) => break,
             Some(Ok(SubscriptionItem::Notice(_))) => {}
@@ -147,6 +146,11 @@ async fn sync_positions(
             None => return Err(SyncError::Tws("positions ended before PositionEnd".into())),
         }
     }
+    let mut by_account: BTreeMap<String, Vec<Position>> = holdings
+        .by_account
+        .iter()
+        .map(|(account, held)| (account.clone(), held.values().cloned().collect()))
+        .collect();
     for account in &report.accounts {
         let now = by_account.remove(account).unwrap_or_default();
         let before: HashMap<i64, Decimal> = positions::latest(pool, account)
@@ -179,7 +183,7 @@ async fn sync_positions(
         report.positions += now.len();
         positions::record_snapshot(pool, account, "sync", &now).await?;
     }
-    Ok(())
+    Ok((holdings, stream))
 }
 
 async fn sync_account_values(

@@ -1,0 +1,288 @@
+//! Faults injected into the simulator while the session runs: afterwards PostgreSQL holds what
+//! the simulator holds, and no order is lost or sent twice.
+
+use std::time::Duration;
+
+use rust_decimal_macros::dec;
+use sqlx::PgPool;
+use tickwork_core::domain::{InstrumentSpec, OrderSide, OrderType, TimeInForce};
+use tickwork_core::risk::{MarginImpact, OrderIntent, Origin, RiskContext};
+use tickwork_core::session::ConnectionState;
+use tickwork_core::store::sync_reports;
+use tickwork_e2e::{Workbench, eventually, recorded, start_sim, sync_count, truth, wait_resynced};
+use tickwork_sim::Fault;
+
+fn market(account: &str, side: OrderSide, quantity: rust_decimal::Decimal) -> OrderIntent {
+    OrderIntent {
+        origin: Origin::Ui,
+        account: account.into(),
+        instrument: InstrumentSpec::stock("MSFT"),
+        side,
+        quantity,
+        order_type: OrderType::Market,
+        limit_price: None,
+        stop_price: None,
+        time_in_force: TimeInForce::Day,
+        parent_ref: None,
+    }
+}
+
+fn context() -> RiskContext {
+    RiskContext {
+        last_price: Some(dec!(400)),
+        origin_may_trade: true,
+        margin: Some(MarginImpact {
+            initial_after: dec!(1),
+            equity_with_loan: dec!(1000000),
+            tws_initial_after: None,
+        }),
+        ..RiskContext::default()
+    }
+}
+
+async fn armed(
+    sim: &tickwork_sim::SimHandle,
+    pool: &PgPool,
+    client_id: i32,
+) -> (Workbench, String) {
+    let bench = Workbench::start(sim, pool, client_id);
+    bench.wait_live().await;
+    let account = sim.accounts()[0].clone();
+    bench.router.arm(&account, "ui").await.unwrap();
+    (bench, account)
+}
+
+async fn fills_recorded(pool: &PgPool, n: i64) {
+    eventually("fills recorded", || {
+        let pool = pool.clone();
+        async move {
+            let count: i64 = sqlx::query_scalar("SELECT count(*) FROM executions")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            (count >= n).then_some(())
+        }
+    })
+    .await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn dropped_connection_reconnects_and_matches(pool: PgPool) {
+    let sim = start_sim().await;
+    let (bench, account) = armed(&sim, &pool, 11).await;
+    bench
+        .router
+        .submit(market(&account, OrderSide::Buy, dec!(7)), &context())
+        .await
+        .unwrap();
+    fills_recorded(&pool, 1).await;
+    let before = sync_count(&pool).await;
+    sim.inject(Fault::DropConnections);
+    wait_resynced(&bench, &pool, before).await;
+    // A fill while we were connected again after the drop, too.
+    bench
+        .router
+        .submit(market(&account, OrderSide::Sell, dec!(2)), &context())
+        .await
+        .unwrap();
+    fills_recorded(&pool, 2).await;
+    let before = sync_count(&pool).await;
+    sim.inject(Fault::DropConnections);
+    wait_resynced(&bench, &pool, before).await;
+    assert_eq!(recorded(&pool).await, truth(&sim, 95).await);
+    bench.stop().await;
+    sim.shutdown().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn order_in_flight_across_a_disconnect_fills_exactly_once(pool: PgPool) {
+    let sim = start_sim().await;
+    let (bench, account) = armed(&sim, &pool, 12).await;
+    let before = sync_count(&pool).await;
+    let order_ref = bench
+        .router
+        .submit(market(&account, OrderSide::Buy, dec!(3)), &context())
+        .await
+        .unwrap();
+    sim.inject(Fault::DropConnections);
+    wait_resynced(&bench, &pool, before).await;
+    fills_recorded(&pool, 1).await;
+    // Let any duplicate show up if there were one.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let truth = truth(&sim, 96).await;
+    assert_eq!(
+        truth
+            .execution_refs
+            .iter()
+            .filter(|r| **r == order_ref)
+            .count(),
+        1,
+        "{truth:?}"
+    );
+    assert_eq!(recorded(&pool).await, truth);
+    bench.stop().await;
+    sim.shutdown().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn connectivity_loss_with_data_lost_resubscribes(pool: PgPool) {
+    let sim = start_sim().await;
+    let bench = Workbench::start(&sim, &pool, 13);
+    bench.wait_live().await;
+    let quotes = bench.hub.subscribe_quotes();
+    let id = bench
+        .session
+        .watch(InstrumentSpec::stock("AAPL"))
+        .await
+        .unwrap();
+    tickwork_e2e::bounded("first quote", async {
+        while !quotes.changed().await.contains_key(&id) {}
+    })
+    .await;
+    let before = sync_count(&pool).await;
+    sim.inject(Fault::ConnectivityLoss {
+        restore_after: Duration::from_millis(300),
+        data_kept: false,
+    });
+    bench
+        .wait_state("lost", |s| *s == ConnectionState::Lost)
+        .await;
+    wait_resynced(&bench, &pool, before).await;
+    assert_eq!(
+        sync_reports::recent(&pool, 1).await.unwrap()[0].reason,
+        "1101"
+    );
+    quotes.take_changed();
+    tickwork_e2e::bounded("quotes after 1101", async {
+        while !quotes.changed().await.contains_key(&id) {}
+    })
+    .await;
+    bench.stop().await;
+    sim.shutdown().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn connectivity_loss_with_data_kept_resyncs(pool: PgPool) {
+    let sim = start_sim().await;
+    let bench = Workbench::start(&sim, &pool, 14);
+    bench.wait_live().await;
+    let before = sync_count(&pool).await;
+    sim.inject(Fault::ConnectivityLoss {
+        restore_after: Duration::from_millis(300),
+        data_kept: true,
+    });
+    bench
+        .wait_state("lost", |s| *s == ConnectionState::Lost)
+        .await;
+    wait_resynced(&bench, &pool, before).await;
+    assert_eq!(
+        sync_reports::recent(&pool, 1).await.unwrap()[0].reason,
+        "1102"
+    );
+    assert_eq!(recorded(&pool).await, truth(&sim, 97).await);
+    bench.stop().await;
+    sim.shutdown().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn farm_notices_degrade_and_recover(pool: PgPool) {
+    let sim = start_sim().await;
+    let bench = Workbench::start(&sim, &pool, 15);
+    bench.wait_live().await;
+    sim.inject(Fault::FarmDown);
+    bench
+        .wait_state("degraded", |s| {
+            matches!(s, ConnectionState::Degraded { .. })
+        })
+        .await;
+    sim.inject(Fault::FarmUp);
+    bench.wait_live().await;
+    bench.stop().await;
+    sim.shutdown().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn tws_restart_and_stall_are_survived(pool: PgPool) {
+    let sim = start_sim().await;
+    let (bench, account) = armed(&sim, &pool, 16).await;
+    let before = sync_count(&pool).await;
+    sim.inject(Fault::Restart {
+        down_for: Duration::from_millis(800),
+    });
+    wait_resynced(&bench, &pool, before).await;
+    sim.inject(Fault::Stall(Duration::from_millis(1500)));
+    bench
+        .router
+        .submit(market(&account, OrderSide::Buy, dec!(1)), &context())
+        .await
+        .unwrap();
+    fills_recorded(&pool, 1).await;
+    let before = sync_count(&pool).await;
+    sim.inject(Fault::DropConnections);
+    wait_resynced(&bench, &pool, before).await;
+    assert_eq!(recorded(&pool).await, truth(&sim, 98).await);
+    bench.stop().await;
+    sim.shutdown().await;
+}
+
+async fn submitted_while_tws_is_down(
+    pool: &PgPool,
+    resend_window: Duration,
+    client_id: i32,
+) -> (tickwork_sim::SimHandle, Workbench, String) {
+    let sim = start_sim().await;
+    let bench = Workbench::start_with(&sim, pool, client_id, |c| c.resend_window = resend_window);
+    bench.wait_live().await;
+    let account = sim.accounts()[0].clone();
+    bench.router.arm(&account, "ui").await.unwrap();
+    let before = sync_count(pool).await;
+    sim.inject(Fault::Restart {
+        down_for: Duration::from_millis(1500),
+    });
+    bench
+        .wait_state("lost", |s| *s == ConnectionState::Lost)
+        .await;
+    let order_ref = bench
+        .router
+        .submit(market(&account, OrderSide::Buy, dec!(4)), &context())
+        .await
+        .unwrap();
+    wait_resynced(&bench, pool, before).await;
+    (sim, bench, order_ref)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn order_placed_while_disconnected_is_sent_once_after_reconnect(pool: PgPool) {
+    let (sim, bench, order_ref) =
+        submitted_while_tws_is_down(&pool, Duration::from_secs(30), 17).await;
+    fills_recorded(&pool, 1).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let truth = truth(&sim, 99).await;
+    assert_eq!(truth.execution_refs, vec![order_ref.clone()]);
+    let report = &sync_reports::recent(&pool, 1).await.unwrap()[0].report;
+    assert_eq!(
+        report["orders_never_received"],
+        serde_json::json!([order_ref])
+    );
+    bench.stop().await;
+    sim.shutdown().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn stale_unsent_order_is_expired_not_sent(pool: PgPool) {
+    let (sim, bench, order_ref) = submitted_while_tws_is_down(&pool, Duration::ZERO, 18).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        truth(&sim, 100).await.executions.is_empty(),
+        "a stale order must not be sent"
+    );
+    let order = tickwork_core::store::orders::get(&pool, &order_ref)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(order.status, "Inactive");
+    let audit = tickwork_core::store::audit::recent(&pool, 1).await.unwrap();
+    assert_eq!(audit[0].action, "order.expired");
+    bench.stop().await;
+    sim.shutdown().await;
+}
