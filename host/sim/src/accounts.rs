@@ -10,6 +10,7 @@ use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 
 use crate::config::SimConfig;
 use crate::margin::{self, Requirement};
+
 use crate::msg::{PortfolioView, Response};
 use crate::world::instruments::{Instrument, SecType, Universe};
 use crate::world::prices::Market;
@@ -55,20 +56,10 @@ pub struct Valuation {
     pub realized: Decimal,
     pub gross_position_value: Decimal,
     pub net_liq: Decimal,
-    pub margin: Requirement,
+    /// From `tickwork-margin`; `None` (and the margin tags left out) if the engine refused the
+    /// snapshot, which is logged.
+    pub margin: Option<Requirement>,
     pub marked: Vec<Marked>,
-}
-
-impl Valuation {
-    pub fn available_funds(&self) -> Decimal {
-        self.net_liq - self.margin.initial
-    }
-    pub fn excess_liquidity(&self) -> Decimal {
-        self.net_liq - self.margin.maintenance
-    }
-    pub fn buying_power(&self) -> Decimal {
-        (self.available_funds() * Decimal::from(4)).max(Decimal::ZERO)
-    }
 }
 
 /// All accounts of the simulated login.
@@ -225,7 +216,7 @@ impl Accounts {
             realized: account.realized,
             gross_position_value: Decimal::ZERO,
             net_liq: Decimal::ZERO,
-            margin: Requirement::default(),
+            margin: None,
             marked: Vec::new(),
         };
         for (con_id, h) in &account.holdings {
@@ -258,53 +249,70 @@ impl Accounts {
             });
         }
         v.net_liq = v.cash + v.stock_value + v.option_value + v.fop_value + v.futures_pnl;
-        v.margin = margin::requirement(&v, universe, market, now);
+        v.margin = match margin::requirement(&v, universe, market, now) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::warn!(account = %account.id, "margin engine: {e}");
+                None
+            }
+        };
         v
     }
 
     /// The `(tag, value, currency)` triples of account summary and account updates.
     pub fn values(v: &Valuation) -> Vec<(&'static str, String, &'static str)> {
         let usd = "USD";
-        let cushion = if v.net_liq.is_zero() {
-            Decimal::ZERO
-        } else {
-            (v.excess_liquidity() / v.net_liq).round_dp(4)
-        };
         let leverage = if v.net_liq.is_zero() {
             Decimal::ZERO
         } else {
             (v.gross_position_value / v.net_liq).round_dp(2)
         };
-        vec![
+        let mut out = vec![
             ("AccountType", "INDIVIDUAL".into(), ""),
             ("NetLiquidation", money(v.net_liq), usd),
             ("TotalCashValue", money(v.cash), usd),
             ("SettledCash", money(v.cash), usd),
             ("AccruedCash", money(Decimal::ZERO), usd),
-            ("BuyingPower", money(v.buying_power()), usd),
             ("EquityWithLoanValue", money(v.net_liq), usd),
             ("PreviousDayEquityWithLoanValue", money(v.net_liq), usd),
             ("GrossPositionValue", money(v.gross_position_value), usd),
             ("RegTEquity", money(v.net_liq), usd),
-            ("RegTMargin", money(v.margin.initial), usd),
-            ("SMA", money(v.available_funds().max(Decimal::ZERO)), usd),
-            ("InitMarginReq", money(v.margin.initial), usd),
-            ("MaintMarginReq", money(v.margin.maintenance), usd),
-            ("AvailableFunds", money(v.available_funds()), usd),
-            ("ExcessLiquidity", money(v.excess_liquidity()), usd),
-            ("Cushion", cushion.to_string(), ""),
-            ("FullInitMarginReq", money(v.margin.initial), usd),
-            ("FullMaintMarginReq", money(v.margin.maintenance), usd),
-            ("FullAvailableFunds", money(v.available_funds()), usd),
-            ("FullExcessLiquidity", money(v.excess_liquidity()), usd),
-            ("LookAheadInitMarginReq", money(v.margin.initial), usd),
-            ("LookAheadMaintMarginReq", money(v.margin.maintenance), usd),
-            ("LookAheadAvailableFunds", money(v.available_funds()), usd),
-            ("LookAheadExcessLiquidity", money(v.excess_liquidity()), usd),
             ("HighestSeverity", "0".into(), ""),
             ("DayTradesRemaining", "-1".into(), ""),
             ("Leverage", leverage.to_string(), ""),
-        ]
+        ];
+        if let Some(m) = v.margin {
+            let available = v.net_liq - m.initial;
+            let excess = v.net_liq - m.maintenance;
+            let cushion = if v.net_liq.is_zero() {
+                Decimal::ZERO
+            } else {
+                (excess / v.net_liq).round_dp(4)
+            };
+            out.extend([
+                (
+                    "BuyingPower",
+                    money((available * Decimal::from(4)).max(Decimal::ZERO)),
+                    usd,
+                ),
+                ("RegTMargin", money(m.initial), usd),
+                ("SMA", money(available.max(Decimal::ZERO)), usd),
+                ("InitMarginReq", money(m.initial), usd),
+                ("MaintMarginReq", money(m.maintenance), usd),
+                ("AvailableFunds", money(available), usd),
+                ("ExcessLiquidity", money(excess), usd),
+                ("Cushion", cushion.to_string(), ""),
+                ("FullInitMarginReq", money(m.initial), usd),
+                ("FullMaintMarginReq", money(m.maintenance), usd),
+                ("FullAvailableFunds", money(available), usd),
+                ("FullExcessLiquidity", money(excess), usd),
+                ("LookAheadInitMarginReq", money(m.initial), usd),
+                ("LookAheadMaintMarginReq", money(m.maintenance), usd),
+                ("LookAheadAvailableFunds", money(available), usd),
+                ("LookAheadExcessLiquidity", money(excess), usd),
+            ]);
+        }
+        out
     }
 
     /// Ledger values (`$LEDGER` tags and the per-currency account-update keys).

@@ -324,7 +324,14 @@ impl Core {
             self.send_client(client_id, self.error(order_id, 201, msg));
             return;
         }
-        let what_if = self.what_if(&inst, &spec);
+        let what_if = match self.what_if(&inst, &spec) {
+            Ok(w) => w,
+            Err(e) => {
+                let msg = format!("Order rejected - reason:margin cannot be computed: {e}");
+                self.send_client(client_id, self.error(order_id, 201, msg));
+                return;
+            }
+        };
         self.orders.next_perm += 1;
         let perm_id = 1_000_000_000 + self.orders.next_perm;
         if spec.what_if {
@@ -677,8 +684,9 @@ pub struct WhatIf {
 }
 
 impl Core {
-    /// Margin before and after a hypothetical full fill at the current quote (or limit).
-    pub fn what_if(&self, inst: &Instrument, spec: &OrderSpec) -> WhatIf {
+    /// Margin before, change and after a full fill, from `tickwork-margin`; equity with loan
+    /// from the account after booking the fill at the current quote (or limit) with commission.
+    pub fn what_if(&self, inst: &Instrument, spec: &OrderSpec) -> Result<WhatIf, String> {
         let now = self.now();
         let buy = spec.action == "BUY";
         let quote = self.market.quote(&self.universe, inst, now);
@@ -691,38 +699,37 @@ impl Core {
         };
         let comm = commission(inst, spec.total_quantity, price);
         let account = spec.account.clone();
-        let before = self
+        let acct = self
             .accounts
             .get(&account)
-            .map(|a| self.accounts.value(a, &self.universe, &self.market, now));
+            .ok_or_else(|| format!("unknown account {account}"))?;
+        let before = self.accounts.value(acct, &self.universe, &self.market, now);
         let mut hypo = self.accounts.clone();
         hypo.apply_fill(&account, inst, buy, spec.total_quantity, price, comm);
         let after = hypo
             .get(&account)
-            .map(|a| hypo.value(a, &self.universe, &self.market, now));
-        let (b, a) = match (before, after) {
-            (Some(b), Some(a)) => (b, a),
-            _ => {
-                return WhatIf {
-                    margins: Default::default(),
-                    commission: comm,
-                };
-            }
+            .map(|a| hypo.value(a, &self.universe, &self.market, now))
+            .ok_or_else(|| format!("unknown account {account}"))?;
+        let qty = if buy {
+            spec.total_quantity
+        } else {
+            -spec.total_quantity
         };
+        let m = crate::margin::what_if(&before, inst, qty, &self.universe, &self.market, now)?;
         let r = |d: Decimal| f(d.round_dp(2));
-        WhatIf {
+        Ok(WhatIf {
             margins: crate::msg::MarginView {
-                init_before: r(b.margin.initial),
-                maint_before: r(b.margin.maintenance),
-                ewl_before: r(b.net_liq),
-                init_change: r(a.margin.initial - b.margin.initial),
-                maint_change: r(a.margin.maintenance - b.margin.maintenance),
-                ewl_change: r(a.net_liq - b.net_liq),
-                init_after: r(a.margin.initial),
-                maint_after: r(a.margin.maintenance),
-                ewl_after: r(a.net_liq),
+                init_before: r(m.before.initial),
+                maint_before: r(m.before.maintenance),
+                ewl_before: r(before.net_liq),
+                init_change: r(m.after.initial - m.before.initial),
+                maint_change: r(m.after.maintenance - m.before.maintenance),
+                ewl_change: r(after.net_liq - before.net_liq),
+                init_after: r(m.after.initial),
+                maint_after: r(m.after.maintenance),
+                ewl_after: r(after.net_liq),
             },
             commission: comm,
-        }
+        })
     }
 }

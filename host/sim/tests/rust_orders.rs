@@ -304,6 +304,21 @@ async fn what_if_order_returns_margins() {
                 state.equity_with_loan_after.is_some() && state.maintenance_margin_after.is_some()
             );
             assert!(state.commission.is_some_and(|c| c > 0.0));
+            // An order the account cannot carry is rejected with 201 (margin from tickwork-margin).
+            let big_id = step("next id", client.next_valid_order_id())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut big = step(
+                "big order",
+                client.place_order(big_id, &aapl, &market_order(Action::Buy, 1_000_000.0)),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+            match step("201", big.next()).await {
+                Some(Err(e)) => assert!(e.to_string().contains("201"), "{e}"),
+                other => panic!("expected 201, got {other:?}"),
+            }
+            drop(big);
             // A what-if never becomes a working order.
             let mut open = step("open orders", client.open_orders())
                 .await
