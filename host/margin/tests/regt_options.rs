@@ -429,3 +429,36 @@ fn rule_2_collar_quirk_buying_back_an_itm_call_can_raise_maintenance() {
     closed.positions.push(opt("AAA", 'C', "175", DEC, 1, "9"));
     assert_regt(&closed, "4550", "4550");
 }
+
+#[test]
+fn grouping_a_60_series_chain_is_proven_optimal_and_beats_greedy() {
+    // One index, 60 series of calls and puts with mixed quantities on two expiries.
+    let mut pos = Vec::new();
+    let mut seed = 12345u64;
+    for i in 0..60 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let k = 5000 + 25 * (i / 2);
+        let q = (seed % 11) as i64 - 5;
+        let q = if q == 0 { 1 } else { q };
+        pos.push(opt(
+            "SPX",
+            if i % 2 == 0 { 'C' } else { 'P' },
+            &k.to_string(),
+            if seed.is_multiple_of(3) { JAN } else { DEC },
+            q,
+            "20",
+        ));
+    }
+    let p = portfolio(&[("SPX", "5400", UnderlyingClass::BroadIndex)], pos);
+    let opt = compute_regt(&p, Grouping::Optimal).unwrap();
+    let greedy = compute_regt(&p, Grouping::Greedy).unwrap();
+    assert!(
+        !opt.groups[0].detail.contains("not proven"),
+        "{}",
+        opt.groups[0].detail
+    );
+    assert_eq!(opt.maintenance, d("132500"));
+    assert_eq!(greedy.maintenance, d("285000"));
+}

@@ -6,7 +6,14 @@
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Lp {
     /// Optimal value and solution.
-    Optimal { value: f64, x: Vec<f64> },
+    Optimal {
+        value: f64,
+        x: Vec<f64>,
+        /// Reduced cost of each column (≥ 0): raising a column to 1 loses at least this much.
+        reduced: Vec<f64>,
+        /// Pivots performed (the solver's work is pivots × rows × columns).
+        pivots: usize,
+    },
     /// Did not converge within the iteration cap (never observed; handled conservatively).
     Failed,
 }
@@ -50,9 +57,12 @@ pub(crate) fn maximize(a: &[f64], m: usize, n: usize, b: &[f64], c: &[f64]) -> L
                     x[bv] = t[i * w + w - 1];
                 }
             }
+            let reduced = t[m * w..m * w + n].iter().map(|v| v.max(0.0)).collect();
             return Lp::Optimal {
                 value: t[m * w + w - 1],
                 x,
+                reduced,
+                pivots: iter,
             };
         };
         let mut leave: Option<(usize, f64)> = None;
@@ -110,7 +120,7 @@ mod tests {
         // max 3x + 2y, x + y ≤ 4, x + 3y ≤ 6, x ≤ 3 → x = 3, y = 1, value 11.
         let a = [1.0, 1.0, 1.0, 3.0, 1.0, 0.0];
         match maximize(&a, 3, 2, &[4.0, 6.0, 3.0], &[3.0, 2.0]) {
-            Lp::Optimal { value, x } => {
+            Lp::Optimal { value, x, .. } => {
                 assert!((value - 11.0).abs() < 1e-9);
                 assert!((x[0] - 3.0).abs() < 1e-9 && (x[1] - 1.0).abs() < 1e-9);
             }

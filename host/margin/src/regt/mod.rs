@@ -63,6 +63,7 @@ pub(crate) fn group(
             Grouping::Naked => Solution {
                 counts: vec![0; items.len()],
                 proven: true,
+                gap: 0.0,
             },
         }
     };
@@ -114,8 +115,19 @@ pub(crate) fn group(
         amt(book.rates.s),
         amt(eod)
     );
-    if !(by_init.proven && by_maint.proven) && grouping == Grouping::Optimal {
-        detail.push_str("; search cap reached: best grouping found, optimality not proven");
+    if grouping == Grouping::Optimal {
+        for (what, sol) in [("initial", &by_init), ("maintenance", &by_maint)] {
+            if !sol.proven {
+                let bound = if sol.gap.is_finite() {
+                    format!("at most {:.2} above the minimum", sol.gap)
+                } else {
+                    "no bound".to_string()
+                };
+                detail.push_str(&format!(
+                    "; {what}: search budget reached, best grouping found, optimality not proven ({bound})"
+                ));
+            }
+        }
     }
     let rule = match grouping {
         Grouping::Optimal => "Reg T strategy-based (IB), grouping minimising the requirement",
