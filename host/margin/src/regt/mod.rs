@@ -2,6 +2,8 @@
 //! choose the grouping with the minimal requirement, and explain it.
 
 mod book;
+mod branch_bound;
+mod formulas;
 mod grouping;
 mod lp;
 mod naked;
@@ -206,7 +208,7 @@ fn explain_grouping(
         if k <= 0 {
             continue;
         }
-        let (cost, detail) = strategy::price(book, t.kind, &t.legs, true);
+        let (cost, detail) = formulas::price(book, t.kind, &t.legs, true);
         let total = cost * Decimal::from(k);
         let mut legs = Vec::new();
         for &(u, a) in &t.uses {
