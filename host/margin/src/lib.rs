@@ -31,6 +31,8 @@
 //! - [`render_json`]`(&MarginResult) -> serde_json::Value`: exactly `{"method", "initial",
 //!   "maintenance", "reg_t_end_of_day" (Reg T only), "groups": [...]}`, amounts as decimal strings
 //!   rounded to the cent.
+//! - [`render_json_text`]`(&MarginResult) -> String`: the same JSON pretty-printed with the keys in
+//!   that order (what `--json` should print; `serde_json` would otherwise sort keys).
 //! - [`render_table`]`(&MarginResult) -> String`: a human-readable table.
 //!
 //! # Other entry points
@@ -64,7 +66,7 @@ pub use model::{
 };
 pub use portfolio_file::parse_portfolio;
 pub use regt::Grouping;
-pub use render::{render_json, render_table};
+pub use render::{render_json, render_json_text, render_table};
 pub use result::{MarginResult, Method, UnknownMethod};
 
 /// Computes the account requirement of `portfolio` by `method`.

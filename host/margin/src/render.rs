@@ -4,6 +4,7 @@
 use crate::explain::Node;
 use crate::result::MarginResult;
 use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 /// An amount to the cent, as text (`"4310.50"`).
@@ -35,6 +36,51 @@ pub fn render_json(result: &MarginResult) -> Value {
         Value::Array(result.groups.iter().map(node_json).collect()),
     );
     Value::Object(m)
+}
+
+/// The same JSON as [`render_json`], pretty-printed with the keys in the documented order
+/// (`method`, `initial`, `maintenance`, `reg_t_end_of_day`, `groups`; nodes `label`, `rule`,
+/// `initial`, `maintenance`, `detail`, `children`) — what `tickwork margin --json` prints.
+pub fn render_json_text(result: &MarginResult) -> String {
+    let doc = Doc {
+        method: result.method.name(),
+        initial: cents(result.initial),
+        maintenance: cents(result.maintenance),
+        reg_t_end_of_day: result.reg_t_end_of_day.map(cents),
+        groups: result.groups.iter().map(ordered).collect(),
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|_| render_json(result).to_string())
+}
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    method: &'a str,
+    initial: String,
+    maintenance: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reg_t_end_of_day: Option<String>,
+    groups: Vec<OrderedNode<'a>>,
+}
+
+#[derive(Serialize)]
+struct OrderedNode<'a> {
+    label: &'a str,
+    rule: &'a str,
+    initial: String,
+    maintenance: String,
+    detail: &'a str,
+    children: Vec<OrderedNode<'a>>,
+}
+
+fn ordered(n: &Node) -> OrderedNode<'_> {
+    OrderedNode {
+        label: &n.label,
+        rule: &n.rule,
+        initial: cents(n.initial),
+        maintenance: cents(n.maintenance),
+        detail: &n.detail,
+        children: n.children.iter().map(ordered).collect(),
+    }
 }
 
 fn node_json(n: &Node) -> Value {
@@ -106,5 +152,40 @@ fn walk(n: &Node, depth: usize, rows: &mut Vec<(String, String, String, String)>
     rows.push((label, i, m, short_rule));
     for c in &n.children {
         walk(c, depth + 1, rows);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::Method;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn cents_round_half_away_from_zero() {
+        assert_eq!(cents(dec!(80511.5)), "80511.50");
+        assert_eq!(cents(dec!(4310.505)), "4310.51");
+        assert_eq!(cents(dec!(4310.504999)), "4310.50");
+        assert_eq!(cents(dec!(-0.001)), "0.00");
+        assert_eq!(cents(dec!(0)), "0.00");
+    }
+
+    #[test]
+    fn json_text_keeps_the_documented_key_order_and_matches_render_json() {
+        let r = MarginResult {
+            method: Method::RegT,
+            initial: dec!(1),
+            maintenance: dec!(2),
+            reg_t_end_of_day: Some(dec!(3)),
+            groups: vec![Node::new("A", "rule", dec!(1), dec!(2))],
+        };
+        let text = render_json_text(&r);
+        let pos = |k: &str| text.find(&format!("\"{k}\"")).unwrap_or(usize::MAX);
+        assert!(pos("method") < pos("initial") && pos("initial") < pos("maintenance"));
+        assert!(
+            pos("maintenance") < pos("reg_t_end_of_day") && pos("reg_t_end_of_day") < pos("groups")
+        );
+        let parsed: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed, render_json(&r));
     }
 }
