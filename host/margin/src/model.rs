@@ -305,9 +305,23 @@ impl Portfolio {
                 return big(format!("risk_arrays[{j}]"));
             }
         }
+        for (j, a) in self.risk_arrays.iter().enumerate() {
+            if !(Decimal::ZERO..=Decimal::ONE).contains(&a.extreme_fraction) {
+                return Some((
+                    format!("risk_arrays[{j}].extreme_fraction"),
+                    "must be in [0, 1]".into(),
+                ));
+            }
+        }
         for (sym, s) in &self.span_params {
-            if !in_range(s.spread_charge) || !in_range(s.initial_ratio) {
-                return big(format!("span_params.{sym}"));
+            if !in_range(s.spread_charge) {
+                return big(format!("span_params.{sym}.spread_charge"));
+            }
+            if !(Decimal::ZERO..=Decimal::TEN).contains(&s.initial_ratio) {
+                return Some((
+                    format!("span_params.{sym}.initial_ratio"),
+                    "must be in [0, 10]".into(),
+                ));
             }
         }
         None
