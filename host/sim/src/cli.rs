@@ -9,7 +9,7 @@ use tracing::{info, warn};
 
 use crate::config::{SimConfig, SimError};
 use crate::faults::Fault;
-use crate::{SimHandle, Simulator};
+use crate::{FaultInjector, SimHandle, Simulator};
 
 /// Options of the standalone simulator.
 #[derive(clap::Args, Debug, Clone)]
@@ -80,7 +80,7 @@ pub fn run_cli(args: SimArgs) -> Result<(), SimError> {
                     source,
                 })?;
             println!("tickwork-sim: control port on 127.0.0.1:{port}");
-            tokio::spawn(control_loop(listener, sim.clone()));
+            tokio::spawn(serve_control(listener, sim.injector()));
         }
         wait_for_signals(&sim).await?;
         info!("shutting down");
@@ -114,12 +114,14 @@ async fn wait_for_signals(sim: &SimHandle) -> Result<(), SimError> {
     }
 }
 
-async fn control_loop(listener: TcpListener, sim: Arc<SimHandle>) {
+/// Serves the line-based control port on `listener`: one command per line (see
+/// [`Fault`]'s `FromStr`, plus `status`), answered with `ok` or `error: ...`.
+pub async fn serve_control(listener: TcpListener, injector: FaultInjector) {
     loop {
         let Ok((stream, peer)) = listener.accept().await else {
             continue;
         };
-        let sim = sim.clone();
+        let injector = injector.clone();
         tokio::spawn(async move {
             let (rd, mut wr) = stream.into_split();
             let mut lines = BufReader::new(rd).lines();
@@ -129,11 +131,11 @@ async fn control_loop(listener: TcpListener, sim: Arc<SimHandle>) {
                     continue;
                 }
                 let reply = if line == "status" {
-                    format!("ok connections={}\n", sim.connections())
+                    format!("ok connections={}\n", injector.connections())
                 } else {
                     match line.parse::<Fault>() {
                         Ok(f) => {
-                            sim.inject(f);
+                            injector.inject(f);
                             "ok\n".to_string()
                         }
                         Err(e) => {

@@ -34,7 +34,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use cli::{SimArgs, run_cli};
+pub use cli::{SimArgs, run_cli, serve_control};
 pub use config::{SimConfig, SimError};
 pub use faults::Fault;
 
@@ -90,6 +90,11 @@ impl SimHandle {
         faults::inject(&self.shared, fault);
     }
 
+    /// A cloneable fault injector for control ports, UI actions and test drivers.
+    pub fn injector(&self) -> FaultInjector {
+        FaultInjector(self.shared.clone())
+    }
+
     /// Number of open API connections (handshake done).
     pub fn connections(&self) -> usize {
         self.shared.lock().conns.len()
@@ -118,6 +123,22 @@ impl SimHandle {
 
     fn stop(&self) {
         let _ = self.shared.shutdown.send(true);
+    }
+}
+
+/// Injects faults into a running simulator; cheap to clone and send to other tasks.
+#[derive(Debug, Clone)]
+pub struct FaultInjector(Arc<Shared>);
+
+impl FaultInjector {
+    /// Injects a fault; see [`Fault`]. Timed faults need a tokio runtime.
+    pub fn inject(&self, fault: Fault) {
+        faults::inject(&self.0, fault);
+    }
+
+    /// Number of open API connections.
+    pub fn connections(&self) -> usize {
+        self.0.lock().conns.len()
     }
 }
 

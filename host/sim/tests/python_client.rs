@@ -1,6 +1,7 @@
 //! The same flows through the official IB Python API (`ibapi-stable` 10.50.2), a client nobody
 //! here wrote: at 226, at 213 (`MAX_CLIENT_VER = 213`) and at 178 (`MAX_CLIENT_VER = 178`, the
-//! text codec). The interpreter comes from `TICKWORK_TEST_PYTHON`; without it the test fails.
+//! text codec), plus every fault triggered through the control port. The interpreter comes from
+//! `TICKWORK_TEST_PYTHON`; without it these tests fail.
 
 mod common;
 
@@ -20,15 +21,13 @@ fn python() -> String {
     }
 }
 
-async fn run_flows(port: u16, expected: u32, max_client: Option<u32>) {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/flows.py");
+/// Runs `tests/python/<script>` with `args`, bounded, and asserts it printed OK.
+async fn run_script(script: &str, args: &[String], expected: u32) {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(script);
     let mut cmd = tokio::process::Command::new(python());
-    cmd.arg(&script)
-        .arg(port.to_string())
-        .arg(expected.to_string());
-    if let Some(v) = max_client {
-        cmd.arg(v.to_string());
-    }
+    cmd.arg(&script).args(args);
     cmd.stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
@@ -38,25 +37,60 @@ async fn run_flows(port: u16, expected: u32, max_client: Option<u32>) {
     let out = match tokio::time::timeout(Duration::from_secs(90), child.wait_with_output()).await {
         Ok(Ok(o)) => o,
         Ok(Err(e)) => panic!("python driver failed: {e}"),
-        Err(_) => panic!("python driver timed out (version {expected})"),
+        Err(_) => panic!("{} timed out (version {expected})", script.display()),
     };
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        out.status.success() && stdout.contains("OK server version"),
-        "python flows at {expected} failed ({}):\n{stdout}\n{stderr}",
+        out.status.success() && stdout.contains("OK "),
+        "{} at {expected} failed ({}):\n{stdout}\n{stderr}",
+        script.display(),
         out.status
     );
 }
 
+fn version_args(expected: u32, max_client: Option<u32>) -> Vec<String> {
+    let mut v = vec![expected.to_string()];
+    v.extend(max_client.map(|m| m.to_string()));
+    v
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_client_flows_at_226_213_and_178() {
-    let py = python();
-    bounded(async move {
-        let _ = py;
+    let _ = python();
+    bounded(async {
         for (expected, max_client) in [(226, None), (213, Some(213)), (178, Some(178))] {
             let sim = start(226).await;
-            run_flows(sim.local_addr().port(), expected, max_client).await;
+            let mut args = vec![sim.local_addr().port().to_string()];
+            args.extend(version_args(expected, max_client));
+            run_script("flows.py", &args, expected).await;
+            sim.shutdown().await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_client_faults_at_226_and_178() {
+    let _ = python();
+    bounded(async {
+        for (expected, max_client) in [(226, None), (178, Some(178))] {
+            let sim = start(226).await;
+            let control = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let control_port = control
+                .local_addr()
+                .map(|a| a.port())
+                .unwrap_or_else(|e| panic!("{e}"));
+            let server = tokio::spawn(tickwork_sim::serve_control(control, sim.injector()));
+            let mut args = vec![
+                sim.local_addr().port().to_string(),
+                control_port.to_string(),
+            ];
+            args.extend(version_args(expected, max_client));
+            run_script("faults.py", &args, expected).await;
+            server.abort();
             sim.shutdown().await;
         }
     })
