@@ -334,3 +334,155 @@ async fn what_if_order_returns_margins() {
     })
     .await;
 }
+
+/// Waits for an order's status on a place-order stream, panicking on errors.
+async fn wait_status(
+    sub: &mut ibapi::subscriptions::Subscription<PlaceOrder>,
+    status: OrderStatusKind,
+) -> usize {
+    let mut executions = 0;
+    loop {
+        match step("order event", sub.next()).await {
+            Some(Ok(SubscriptionItem::Data(PlaceOrder::OrderStatus(s)))) if s.status == status => {
+                return executions;
+            }
+            Some(Ok(SubscriptionItem::Data(PlaceOrder::ExecutionData(_)))) => executions += 1,
+            Some(Ok(_)) => {}
+            Some(Err(e)) => panic!("order stream: {e}"),
+            None => panic!("order stream ended before {status:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_fills_and_bracket_with_oca_children() {
+    bounded(async {
+        let sim = start(226).await;
+        let client = connect(&sim, 12).await;
+        let xom = Contract::stock("XOM").build();
+
+        // Larger than any displayed ask size (at most 2,000 shares): fills in several executions.
+        let id = step("next id", client.next_valid_order_id())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut big = step(
+            "big",
+            client.place_order(id, &xom, &market_order(Action::Buy, 5000.0)),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        let executions = wait_status(&mut big, OrderStatusKind::Filled).await;
+        assert!(
+            executions >= 2,
+            "5,000 shares filled in {executions} execution(s)"
+        );
+        drop(big);
+
+        // Bracket: parent held until the last child is transmitted, children wait for the fill.
+        let parent_id = id + 1;
+        let mut parent = market_order(Action::Buy, 10.0);
+        parent.transmit = false;
+        let mut take_profit = limit_order(Action::Sell, 10.0, 100_000.0);
+        take_profit.parent_id = parent_id;
+        take_profit.transmit = false;
+        let mut stop_loss = ibapi::orders::order_builder::stop(Action::Sell, 10.0, 1.0);
+        stop_loss.parent_id = parent_id;
+        stop_loss.transmit = true;
+        let mut p = step("parent", client.place_order(parent_id, &xom, &parent))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let _tp = step(
+            "take profit",
+            client.place_order(parent_id + 1, &xom, &take_profit),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        let _sl = step(
+            "stop loss",
+            client.place_order(parent_id + 2, &xom, &stop_loss),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        wait_status(&mut p, OrderStatusKind::Filled).await;
+        let mut open = step("open orders", client.open_orders())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut children = Vec::new();
+        while let Some(item) = step("open order", open.next()).await {
+            if let Ok(SubscriptionItem::Data(Orders::OrderData(o))) = item {
+                assert_eq!(o.order.parent_id, parent_id);
+                children.push(o.order_id);
+            }
+        }
+        // Unsolicited OpenOrder frames of the promotion may interleave with the answer.
+        children.sort_unstable();
+        children.dedup();
+        assert_eq!(children, [parent_id + 1, parent_id + 2]);
+        drop(open);
+
+        // Make the take-profit marketable: it fills and the stop-loss is cancelled (OCA).
+        take_profit.limit_price = Some(1.0);
+        let mut tp = step(
+            "modify tp",
+            client.place_order(parent_id + 1, &xom, &take_profit),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        wait_status(&mut tp, OrderStatusKind::Filled).await;
+        drop(tp);
+        let mut open = step("open orders", client.open_orders())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        while let Some(item) = step("open order", open.next()).await {
+            if let Ok(SubscriptionItem::Data(Orders::OrderData(o))) = item {
+                panic!("order {} still working after the OCA fill", o.order_id);
+            }
+        }
+        drop(client);
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn working_orders_and_ids_survive_a_reconnect() {
+    bounded(async {
+        let sim = start(213).await;
+        let msft = Contract::stock("MSFT").build();
+        let client = connect(&sim, 13).await;
+        let id = step("next id", client.next_valid_order_id())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut rest = step(
+            "rest",
+            client.place_order(id, &msft, &limit_order(Action::Buy, 1.0, 1.0)),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        wait_status(&mut rest, OrderStatusKind::Submitted).await;
+        drop(rest);
+        client.disconnect().await;
+        drop(client);
+        let client = connect(&sim, 13).await;
+        let next = step("next id", client.next_valid_order_id())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            next > id,
+            "next valid id {next} must follow the used id {id}"
+        );
+        let mut open = step("open orders", client.open_orders())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut ids = Vec::new();
+        while let Some(item) = step("open order", open.next()).await {
+            if let Ok(SubscriptionItem::Data(Orders::OrderData(o))) = item {
+                ids.push(o.order_id);
+            }
+        }
+        assert_eq!(ids, [id]);
+        drop(client);
+        sim.shutdown().await;
+    })
+    .await;
+}

@@ -261,3 +261,35 @@ async fn message_rate_warns_then_errors_100() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_client_limit_are_refused() {
+    bounded(async {
+        let sim = start_with(tickwork_sim::SimConfig {
+            max_clients: 2,
+            ..config(226)
+        })
+        .await;
+        let mut a = text_session(&sim, 1).await;
+        let mut b = text_session(&sim, 2).await;
+        read_frame(&mut a).await;
+        read_frame(&mut b).await;
+        let mut c = connect(&sim).await;
+        let _ = c.write_all(&handshake("v100..178")).await;
+        assert!(closed(&mut c).await, "the third connection must be closed");
+        drop(a);
+        step("slot freed", async {
+            while sim.connections() > 1 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        let mut d = text_session(&sim, 3).await;
+        assert!(
+            read_frame(&mut d).await.is_some(),
+            "a freed slot accepts a new client"
+        );
+        sim.shutdown().await;
+    })
+    .await;
+}
