@@ -17,6 +17,7 @@
 //!   - [`Recorder::record_tick`] never blocks and never drops: the caller appends the tick to
 //!     the journal itself (a spill, counted in [`RecorderStats::spilled`]); the writer replays
 //!     it like any spooled row. Tick order in the table does not matter (rows carry their time).
+//!     [`Recorder::record_tick_waiting`] waits for room instead, for producers that can.
 //!   - executions, commission reports, bars and account values wait for room (`async`): they
 //!     are few, and their order matters.
 //! - **Outages.** A batch the database does not take is appended to the journal and fsync'd;
@@ -175,6 +176,13 @@ impl Recorder {
             Err(mpsc::error::TrySendError::Full(Msg::Record(record))) => self.spill(record),
             Err(_) => Err(RecorderError::Closed),
         }
+    }
+
+    /// Records a tick, waiting for room in the queue instead of spilling: for producers that
+    /// can be slowed down (a bulk import, a backfill), which then go at the database's pace
+    /// without a detour through the journal.
+    pub async fn record_tick_waiting(&self, tick: Tick) -> Result<(), RecorderError> {
+        self.send(Record::Tick(tick)).await
     }
 
     fn spill(&self, record: Record) -> Result<(), RecorderError> {
