@@ -23,9 +23,11 @@ pub mod margin;
 pub mod marketdata;
 pub mod matching;
 pub mod msg;
+pub mod reports;
 pub mod server;
 pub mod session;
 pub mod state;
+pub mod whatif;
 pub mod world;
 
 use std::net::SocketAddr;

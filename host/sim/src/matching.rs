@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use crate::accounts::{Accounts, dec, f};
-use crate::msg::{ContractSpec, ExecView, OrderSpec, OrderView, Response, StatusView};
+use crate::accounts::{dec, f};
+use crate::msg::{ContractSpec, ExecView, OrderSpec, Response};
 use crate::state::Core;
 use crate::world::instruments::{Instrument, SecType};
 use crate::world::prices::Quote;
@@ -34,7 +34,7 @@ impl SimOrder {
     pub fn is_working(&self) -> bool {
         matches!(self.status, "PreSubmitted" | "Submitted")
     }
-    fn remaining(&self) -> Decimal {
+    pub(crate) fn remaining(&self) -> Decimal {
         self.spec.total_quantity - self.filled
     }
     fn buy(&self) -> bool {
@@ -130,132 +130,6 @@ fn validate(spec: &OrderSpec) -> Result<(), String> {
 }
 
 impl Core {
-    fn order_view(&self, o: &SimOrder) -> OrderView {
-        let contract = self
-            .universe
-            .get(o.con_id)
-            .map(|i| i.view())
-            .unwrap_or_default();
-        OrderView {
-            order_id: o.order_id,
-            client_id: o.client_id,
-            perm_id: o.perm_id,
-            parent_id: o.spec.parent_id,
-            contract,
-            spec: o.spec.clone(),
-            filled: o.filled,
-            status: o.status.into(),
-            margins: None,
-            commission: (!o.commission.is_zero()).then(|| f(o.commission)),
-            currency: "USD".into(),
-            warning: String::new(),
-            completed_time: o.completed_time.clone(),
-            completed_status: match o.status {
-                "Filled" => format!("Filled Size: {}", o.filled.normalize()),
-                "Cancelled" => "Cancelled by Trader".into(),
-                _ => String::new(),
-            },
-        }
-    }
-
-    fn status_view(o: &SimOrder) -> StatusView {
-        StatusView {
-            order_id: o.order_id,
-            status: o.status.into(),
-            filled: o.filled,
-            remaining: if o.status == "Cancelled" {
-                Decimal::ZERO
-            } else {
-                o.remaining()
-            },
-            avg_fill_price: f(o.avg_fill),
-            perm_id: o.perm_id,
-            parent_id: o.spec.parent_id,
-            last_fill_price: f(o.last_fill),
-            client_id: o.client_id,
-            why_held: String::new(),
-        }
-    }
-
-    fn announce(&self, idx: usize) {
-        let o = &self.orders.orders[idx];
-        self.send_client(
-            o.client_id,
-            Response::OpenOrder(Box::new(self.order_view(o))),
-        );
-        self.send_client(
-            o.client_id,
-            Response::OrderStatus(Box::new(Self::status_view(o))),
-        );
-    }
-
-    /// OpenOrder + OrderStatus for every working order (of `client_id`, or all).
-    pub fn open_orders(&self, conn_id: u64, client_id: Option<i32>) {
-        for o in self.orders.orders.iter().filter(|o| o.is_working()) {
-            if client_id.is_none_or(|c| c == o.client_id) {
-                self.send(conn_id, Response::OpenOrder(Box::new(self.order_view(o))));
-                self.send(
-                    conn_id,
-                    Response::OrderStatus(Box::new(Self::status_view(o))),
-                );
-            }
-        }
-        self.send(conn_id, Response::OpenOrderEnd);
-    }
-
-    pub fn completed_orders(&self, conn_id: u64) {
-        for o in self.orders.orders.iter().filter(|o| !o.is_working()) {
-            self.send(
-                conn_id,
-                Response::CompletedOrder(Box::new(self.order_view(o))),
-            );
-        }
-        self.send(conn_id, Response::CompletedOrdersEnd);
-    }
-
-    pub fn executions(&self, conn_id: u64, req_id: i32, filter: &crate::msg::ExecFilter) {
-        for e in &self.orders.execs {
-            let sym_ok = filter.symbol.is_empty()
-                || self
-                    .universe
-                    .get(e.con_id)
-                    .is_some_and(|i| i.symbol.eq_ignore_ascii_case(&filter.symbol));
-            let sec_ok = filter.sec_type.is_empty()
-                || self
-                    .universe
-                    .get(e.con_id)
-                    .is_some_and(|i| i.sec_type.code() == filter.sec_type);
-            let ok = (filter.client_id == 0 || filter.client_id == e.exec.client_id)
-                && (filter.account.is_empty() || filter.account == e.exec.account)
-                && (filter.side.is_empty()
-                    || filter.side == e.exec.side
-                    || (filter.side == "BUY") == (e.exec.side == "BOT"))
-                && sym_ok
-                && sec_ok;
-            if ok && let Some(inst) = self.universe.get(e.con_id) {
-                self.send(
-                    conn_id,
-                    Response::ExecDetails {
-                        req_id,
-                        contract: Box::new(inst.view()),
-                        exec: Box::new(e.exec.clone()),
-                    },
-                );
-                self.send(conn_id, self.commission_report(e));
-            }
-        }
-        self.send(conn_id, Response::ExecDetailsEnd(req_id));
-    }
-
-    fn commission_report(&self, e: &ExecRecord) -> Response {
-        Response::CommissionReport {
-            exec_id: e.exec.exec_id.clone(),
-            commission: e.commission,
-            currency: "USD".into(),
-            realized_pnl: e.realized,
-        }
-    }
-
     /// placeOrder: validation, order-id rules, what-if, modification or a new order.
     pub fn place_order(
         &mut self,
@@ -644,92 +518,5 @@ impl Core {
             self.cancel_idx(i, "Order Canceled - reason:OCA group fill");
         }
         self.promote_transmitted(o.client_id);
-    }
-
-    /// Pushes the changed position and account values to subscribed connections.
-    pub fn notify_account(&self, account: &str, con_id: i32) {
-        let Some(acct) = self.accounts.get(account) else {
-            return;
-        };
-        let Some(inst) = self.universe.get(con_id) else {
-            return;
-        };
-        let holding = acct.holdings.get(&con_id).cloned().unwrap_or_default();
-        let position = Accounts::position(account, inst, &holding);
-        let mut updates = None;
-        for (conn_id, c) in &self.conns {
-            if c.positions {
-                self.send(*conn_id, position.clone());
-            }
-            if c.account_updates.as_deref() == Some(account) {
-                let msgs = updates.get_or_insert_with(|| {
-                    let v = self
-                        .accounts
-                        .value(acct, &self.universe, &self.market, self.now());
-                    Accounts::update_messages(&v, self.now())
-                });
-                for m in msgs.iter() {
-                    self.send(*conn_id, m.clone());
-                }
-            }
-        }
-    }
-}
-
-/// Result of a what-if evaluation.
-#[derive(Debug, Clone)]
-pub struct WhatIf {
-    pub margins: crate::msg::MarginView,
-    pub commission: Decimal,
-}
-
-impl Core {
-    /// Margin before, change and after a full fill, from `tickwork-margin`; equity with loan
-    /// from the account after booking the fill at the current quote (or limit) with commission.
-    pub fn what_if(&self, inst: &Instrument, spec: &OrderSpec) -> Result<WhatIf, String> {
-        let now = self.now();
-        let buy = spec.action == "BUY";
-        let quote = self.market.quote(&self.universe, inst, now);
-        let px = quote
-            .map(|q| if buy { q.ask } else { q.bid })
-            .unwrap_or(0.0);
-        let price = match (spec.order_type.as_str(), spec.lmt_price) {
-            ("LMT" | "STP LMT", Some(l)) => dec(l),
-            _ => dec(px),
-        };
-        let comm = commission(inst, spec.total_quantity, price);
-        let account = spec.account.clone();
-        let acct = self
-            .accounts
-            .get(&account)
-            .ok_or_else(|| format!("unknown account {account}"))?;
-        let before = self.accounts.value(acct, &self.universe, &self.market, now);
-        let mut hypo = self.accounts.clone();
-        hypo.apply_fill(&account, inst, buy, spec.total_quantity, price, comm);
-        let after = hypo
-            .get(&account)
-            .map(|a| hypo.value(a, &self.universe, &self.market, now))
-            .ok_or_else(|| format!("unknown account {account}"))?;
-        let qty = if buy {
-            spec.total_quantity
-        } else {
-            -spec.total_quantity
-        };
-        let m = crate::margin::what_if(&before, inst, qty, &self.universe, &self.market, now)?;
-        let r = |d: Decimal| f(d.round_dp(2));
-        Ok(WhatIf {
-            margins: crate::msg::MarginView {
-                init_before: r(m.before.initial),
-                maint_before: r(m.before.maintenance),
-                ewl_before: r(before.net_liq),
-                init_change: r(m.after.initial - m.before.initial),
-                maint_change: r(m.after.maintenance - m.before.maintenance),
-                ewl_change: r(after.net_liq - before.net_liq),
-                init_after: r(m.after.initial),
-                maint_after: r(m.after.maintenance),
-                ewl_after: r(after.net_liq),
-            },
-            commission: comm,
-        })
     }
 }
