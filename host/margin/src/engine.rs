@@ -147,6 +147,23 @@ impl MarginBook {
         self.refresh(symbol)
     }
 
+    /// Updates the mark of position `index` (an option's new price) and recomputes its group.
+    pub fn set_mark(&mut self, index: usize, price: Decimal) -> Result<(), MarginError> {
+        let pos =
+            self.portfolio.positions.get_mut(index).ok_or_else(|| {
+                MarginError::new(format!("positions[{index}]"), "no such position")
+            })?;
+        if price.is_sign_negative() || !crate::model::in_range(price) {
+            return Err(MarginError::new(
+                format!("positions[{index}].price"),
+                "out of range",
+            ));
+        }
+        pos.price = price;
+        let sym = pos.symbol.clone();
+        self.refresh(&sym)
+    }
+
     fn refresh(&mut self, sym: &str) -> Result<(), MarginError> {
         let idx: Vec<(usize, &Position)> = self
             .by_symbol
