@@ -393,6 +393,19 @@ impl Writer {
         let report = ShutdownReport {
             stats: self.shared.counters.snapshot(segments),
         };
+        let s = report.stats;
+        tracing::info!(
+            written = s.written.total(),
+            ticks = s.written.ticks,
+            executions = s.written.executions,
+            spooled = s.spooled,
+            spilled = s.spilled,
+            replayed = s.replayed,
+            rejected = s.rejected,
+            lost = s.lost,
+            journal_segments = segments,
+            "recorder stopped"
+        );
         if segments > 0 {
             tracing::warn!(segments, dir = %self.shared.journal().dir().display(),
                 "recorder stopped with rows in its journal; they are replayed at the next start");
