@@ -21,11 +21,10 @@ const RULE: &str = "portfolio margin: largest loss over the class range with vol
 /// A netted option series with its model inputs.
 struct Series {
     spec: OptionSpec,
-    strike: f64,
+    contract: pricing::Contract,
     qty: f64,
     qty_dec: Decimal,
     mark: Decimal,
-    t: f64,
     vol: f64,
     vol_given: bool,
     base: f64,
@@ -94,14 +93,14 @@ pub(crate) fn group(
                 false,
             ),
         };
-        let base = pricing::price(model, spec.right, s, k, t, r, vol);
+        let contract = pricing::Contract::new(model, spec.right, s, k, t, r);
+        let base = contract.value(s, 0.0, vol);
         legs.push(Series {
             spec,
-            strike: k,
+            contract,
             qty: qty.to_f64().unwrap_or(0.0),
             qty_dec: qty,
             mark,
-            t,
             vol,
             vol_given,
             base,
@@ -110,17 +109,10 @@ pub(crate) fn group(
     }
     let pnl = |sc: &Scenario| -> f64 {
         let s2 = s * (1.0 + sc.price_move);
+        let ln_move = (1.0 + sc.price_move).ln();
         let mut total = linear * sc.price_move;
         for l in &legs {
-            let v = pricing::price(
-                l.model,
-                l.spec.right,
-                s2,
-                l.strike,
-                l.t,
-                r,
-                l.vol * sc.vol_factor,
-            );
+            let v = l.contract.value(s2, ln_move, l.vol * sc.vol_factor);
             total += l.qty * f64::from(l.spec.multiplier) * (v - l.base);
         }
         total
@@ -159,14 +151,9 @@ pub(crate) fn group(
         .iter()
         .map(|l| {
             let at_worst = at.map(|sc| {
-                let k = l.strike;
-                pricing::price(
-                    l.model,
-                    l.spec.right,
+                l.contract.value(
                     s * (1.0 + sc.price_move),
-                    k,
-                    l.t,
-                    r,
+                    (1.0 + sc.price_move).ln(),
                     l.vol * sc.vol_factor,
                 )
             });

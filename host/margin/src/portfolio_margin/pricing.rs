@@ -39,25 +39,69 @@ pub fn price(model: Model, right: Right, s: f64, k: f64, t: f64, r: f64, vol: f6
     if !(s.is_finite() && k.is_finite()) || s <= 0.0 || k <= 0.0 {
         return 0.0;
     }
-    let df = (-r * t.max(0.0)).exp();
-    // Forward of the underlying and discounted strike.
-    let fwd = match model {
-        Model::BlackScholes => s / df,
-        Model::Black76 => s,
-    };
-    if t <= 0.0 || vol <= 0.0 || !vol.is_finite() {
-        let intrinsic = match right {
-            Right::Call => (fwd - k).max(0.0),
-            Right::Put => (k - fwd).max(0.0),
+    Contract::new(model, right, s, k, t, r).value(s, 0.0, vol)
+}
+
+/// An option with everything that does not depend on the scenario computed once, so that a grid
+/// of scenarios costs two normal CDFs per point.
+#[derive(Clone, Copy, Debug)]
+pub struct Contract {
+    right: Right,
+    k: f64,
+    df: f64,
+    sqrt_t: f64,
+    expired: bool,
+    /// ln(F/K) at the base price; a move m adds ln(1 + m).
+    ln_fk: f64,
+    /// Forward per unit of spot (1/df for Black-Scholes, 1 for Black-76).
+    fwd_per_spot: f64,
+}
+
+impl Contract {
+    /// Precomputes the scenario-independent parts at base price `s`.
+    pub fn new(model: Model, right: Right, s: f64, k: f64, t: f64, r: f64) -> Contract {
+        let df = (-r * t.max(0.0)).exp();
+        let fwd_per_spot = match model {
+            Model::BlackScholes => 1.0 / df,
+            Model::Black76 => 1.0,
         };
-        return df * intrinsic;
+        let ln_fk = if s > 0.0 && k > 0.0 {
+            (s * fwd_per_spot / k).ln()
+        } else {
+            f64::NEG_INFINITY
+        };
+        Contract {
+            right,
+            k,
+            df,
+            sqrt_t: t.max(0.0).sqrt(),
+            expired: t <= 0.0,
+            ln_fk,
+            fwd_per_spot,
+        }
     }
-    let sd = vol * t.sqrt();
-    let d1 = ((fwd / k).ln() + 0.5 * sd * sd) / sd;
-    let d2 = d1 - sd;
-    match right {
-        Right::Call => df * (fwd * norm_cdf(d1) - k * norm_cdf(d2)),
-        Right::Put => df * (k * norm_cdf(-d2) - fwd * norm_cdf(-d1)),
+
+    /// Value at spot `s2` where `ln_move` = ln(s2 / s) relative to the base price, at `vol`.
+    pub fn value(&self, s2: f64, ln_move: f64, vol: f64) -> f64 {
+        let (k, df) = (self.k, self.df);
+        if !(s2.is_finite() && k.is_finite()) || s2 <= 0.0 || k <= 0.0 {
+            return 0.0;
+        }
+        let fwd = s2 * self.fwd_per_spot;
+        if self.expired || vol <= 0.0 || !vol.is_finite() {
+            let intrinsic = match self.right {
+                Right::Call => (fwd - k).max(0.0),
+                Right::Put => (k - fwd).max(0.0),
+            };
+            return df * intrinsic;
+        }
+        let sd = vol * self.sqrt_t;
+        let d1 = (self.ln_fk + ln_move + 0.5 * sd * sd) / sd;
+        let d2 = d1 - sd;
+        match self.right {
+            Right::Call => df * (fwd * norm_cdf(d1) - k * norm_cdf(d2)),
+            Right::Put => df * (k * norm_cdf(-d2) - fwd * norm_cdf(-d1)),
+        }
     }
 }
 
