@@ -19,6 +19,7 @@ pub mod config;
 pub mod faults;
 pub mod handshake;
 pub mod limits;
+pub mod livebars;
 pub mod margin;
 pub mod marketdata;
 pub mod matching;

@@ -389,6 +389,7 @@ fn step_market(shared: &Shared, steps: usize, dt: f64) -> Vec<Quote> {
         }
     }
     core.match_all();
+    core.update_live_bars();
     batch
 }
 

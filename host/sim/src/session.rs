@@ -93,10 +93,10 @@ pub fn handle(core: &mut Core, conn_id: u64, req: Request) -> Flow {
         Request::CancelContractData { .. } => {}
         Request::HistoricalData(h) => historical(core, conn_id, &h),
         Request::CancelHistoricalData { req_id } => {
-            let known = core
-                .conns
-                .get(&conn_id)
-                .is_some_and(|c| c.historical.contains(&req_id));
+            let known = core.conns.get_mut(&conn_id).is_some_and(|c| {
+                c.live_bars.remove(&req_id);
+                c.historical.contains(&req_id)
+            });
             if !known {
                 let msg = format!("No historical data query found for ticker id:{req_id}");
                 core.send(conn_id, core.error(req_id, 366, msg));
@@ -349,6 +349,12 @@ fn historical(core: &mut Core, conn_id: u64, h: &HistoricalRequest) {
             bars,
         },
     );
+    if h.keep_up_to_date
+        && let Some(c) = core.conns.get_mut(&conn_id)
+    {
+        let bar = crate::livebars::LiveBar::new(inst.con_id, plan, h.format_date, last, now);
+        c.live_bars.insert(req_id, bar);
+    }
 }
 
 fn account_summary(core: &mut Core, conn_id: u64, req_id: i32, tags: &str) {

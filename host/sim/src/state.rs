@@ -80,6 +80,8 @@ pub struct Conn {
     pub summaries: HashMap<i32, String>,
     pub multi: HashMap<i32, String>,
     pub historical: HashSet<i32>,
+    /// keepUpToDate historical requests: the bar being built, by request id.
+    pub live_bars: HashMap<i32, crate::livebars::LiveBar>,
 }
 
 impl Conn {
@@ -95,6 +97,7 @@ impl Conn {
             summaries: HashMap::new(),
             multi: HashMap::new(),
             historical: HashSet::new(),
+            live_bars: HashMap::new(),
         }
     }
 }
@@ -199,6 +202,7 @@ impl Core {
             if let Ok(s) = c.subs.lock() {
                 s.by_con_id.keys().for_each(|k| add(*k));
             }
+            c.live_bars.values().for_each(|b| add(b.con_id));
         }
         self.orders.working_con_ids().for_each(&mut add);
         out

@@ -254,3 +254,44 @@ async fn historical_bars_daily_and_intraday() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_up_to_date_bars_stream_updates() {
+    use ibapi::market_data::historical::HistoricalBarUpdate;
+    bounded(async {
+        for version in [226, 213] {
+            let sim = start(version).await;
+            let client = connect(&sim, 5).await;
+            let spy = Contract::stock("SPY").build();
+            let mut sub = step(
+                "stream",
+                client
+                    .historical_data(&spy, HistoricalBarSize::Min)
+                    .duration(1.days())
+                    .stream(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+            let (mut history, mut updates) = (false, 0);
+            while updates < 2 {
+                match step("bar update", sub.next()).await {
+                    Some(Ok(SubscriptionItem::Data(HistoricalBarUpdate::Historical(h)))) => {
+                        history = !h.bars.is_empty()
+                    }
+                    Some(Ok(SubscriptionItem::Data(HistoricalBarUpdate::Update(b)))) => {
+                        assert!(b.low <= b.close && b.close <= b.high, "{b:?}");
+                        updates += 1;
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => panic!("stream: {e}"),
+                    None => panic!("stream ended"),
+                }
+            }
+            assert!(history, "the bars come before the updates");
+            drop(sub);
+            drop(client);
+            sim.shutdown().await;
+        }
+    })
+    .await;
+}

@@ -105,6 +105,9 @@ def main():
         def historicalDataEnd(self, reqId, start, end):
             self.record("historicalDataEnd", reqId, start, end)
 
+        def historicalDataUpdate(self, reqId, bar):
+            self.record("historicalDataUpdate", reqId, bar.date, bar.open, bar.high, bar.low, bar.close)
+
         def accountSummary(self, reqId, account, tag, value, currency):
             self.record("accountSummary", reqId, account, tag, value)
 
@@ -256,6 +259,13 @@ def main():
     pace()
     app.reqHistoricalData(303, stock("AAPL"), "", "1 M", "1 day", "TRADES", 1, 1, False, [])
     app.wait(lambda e: e[0] == "error" and e[1] == 303 and e[2] == 162, "pacing 162")
+    pace()
+    app.reqHistoricalData(304, stock("MSFT"), "", "1 D", "1 min", "TRADES", 0, 2, True, [])
+    app.wait(lambda e: e[0] == "historicalDataEnd" and e[1] == 304, "keepUpToDate bars")
+    upd = app.wait(lambda e: e[0] == "historicalDataUpdate" and e[1] == 304, "historicalDataUpdate")
+    if not (upd[5] <= upd[6] <= upd[4]):
+        fail(f"inconsistent update bar {upd}")
+    app.cancelHistoricalData(304)
     pace()
     app.cancelHistoricalData(999)
     app.wait(lambda e: e[0] == "error" and e[1] == 999 and e[2] == 366, "366 for unknown cancel")
