@@ -14,14 +14,20 @@ pub enum RuleOutcome {
     Unchanged,
     /// Add these amounts to the requirement.
     AddOn {
+        /// Added to the initial requirement.
         initial: Decimal,
+        /// Added to the maintenance requirement.
         maintenance: Decimal,
+        /// Shown in the explanation.
         reason: String,
     },
     /// Replace the requirement with these amounts.
     Override {
+        /// The new initial requirement.
         initial: Decimal,
+        /// The new maintenance requirement.
         maintenance: Decimal,
+        /// Shown in the explanation.
         reason: String,
     },
 }

@@ -31,11 +31,13 @@ pub struct MarginBook {
 /// The effect of a proposed order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WhatIf {
-    /// Account initial before / after.
+    /// Account initial requirement before the order.
     pub initial_before: Decimal,
+    /// Account initial requirement with the order.
     pub initial_after: Decimal,
-    /// Account maintenance before / after.
+    /// Account maintenance requirement before the order.
     pub maintenance_before: Decimal,
+    /// Account maintenance requirement with the order.
     pub maintenance_after: Decimal,
     /// The affected group after the order (its explanation).
     pub group_after: Option<Node>,

@@ -41,6 +41,8 @@
 //! - [`CustomRule`] and [`apply_custom_rules`]: the extension point for scripts and plugins.
 //! - [`compute_regt`] with a [`Grouping`]: the greedy / naked baselines used by tests and benchmarks.
 
+#![warn(missing_docs)]
+
 pub mod custom_rule;
 pub mod date;
 mod engine;

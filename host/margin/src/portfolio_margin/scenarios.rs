@@ -17,8 +17,11 @@ const HIGH_CAP: &[&str] = &[
 /// The price range of a class: moves from `-down` to `+up` (fractions).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Range {
+    /// Largest down move (0.15 = −15%).
     pub down: f64,
+    /// Largest up move.
     pub up: f64,
+    /// The rule, for the explanation.
     pub name: &'static str,
 }
 
@@ -60,11 +63,14 @@ pub fn range(und: &Underlying) -> Range {
 /// One scenario: relative price move and volatility factor.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Scenario {
+    /// Relative move of the underlying (−0.15 = −15%).
     pub price_move: f64,
+    /// Factor applied to each series' volatility.
     pub vol_factor: f64,
 }
 
 impl Scenario {
+    /// E.g. `price -15.00%, vol up`.
     pub fn describe(&self) -> String {
         let vol = if self.vol_factor > 1.0 {
             "vol up"
