@@ -69,8 +69,48 @@ fn totals(p: &Portfolio, g: Grouping) -> (Decimal, Decimal) {
     (r.initial, r.maintenance)
 }
 
+/// Σ of a Reg T group's strategy and leg nodes (descending into the two alternative groupings
+/// when initial and maintenance use different ones).
+fn sums_match(node: &tickwork_margin::Node) -> bool {
+    if node
+        .children
+        .iter()
+        .any(|c| c.label.starts_with("grouping that minimises"))
+    {
+        let init = node.children.iter().find(|c| c.label.ends_with("initial"));
+        let maint = node
+            .children
+            .iter()
+            .find(|c| c.label.ends_with("maintenance"));
+        return match (init, maint) {
+            (Some(i), Some(m)) => {
+                i.initial == node.initial
+                    && m.maintenance == node.maintenance
+                    && sums_match(i)
+                    && sums_match(m)
+            }
+            _ => false,
+        };
+    }
+    let i: Decimal = node.children.iter().map(|c| c.initial).sum();
+    let m: Decimal = node.children.iter().map(|c| c.maintenance).sum();
+    node.children.is_empty() || (i == node.initial && m == node.maintenance)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_explanation_adds_up(legs in prop::collection::vec(leg(), 0..10), lots in (-2i64..=2, -2i64..=2)) {
+        let p = book(&legs, lots);
+        let r = compute_regt(&p, Grouping::Optimal).unwrap();
+        let i: Decimal = r.groups.iter().map(|g| g.initial).sum();
+        let m: Decimal = r.groups.iter().map(|g| g.maintenance).sum();
+        prop_assert_eq!((i, m), (r.initial, r.maintenance));
+        for g in &r.groups {
+            prop_assert!(sums_match(g), "{g:#?}");
+        }
+    }
 
     #[test]
     fn optimal_is_never_worse_than_naked_or_greedy(legs in prop::collection::vec(leg(), 0..10), lots in (-2i64..=2, -2i64..=2)) {
