@@ -38,6 +38,31 @@ pub enum Command {
     Secret(SecretCommand),
     /// Margin requirement of a portfolio file, with the explanation of every figure.
     Margin(MarginArgs),
+    /// The TWS protocol simulator, standalone (docs/simulator.md).
+    Sim(tickwork_sim::SimArgs),
+    /// Session and recorder without a window: connect, record, reconnect, until SIGINT/SIGTERM.
+    Headless(HeadlessArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HeadlessArgs {
+    /// A stored connection profile.
+    #[arg(long, conflicts_with_all = ["port"])]
+    pub profile: Option<String>,
+    /// TWS / IB Gateway host (ad hoc, without a profile).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// TWS / IB Gateway API port: 7497 TWS paper, 7496 TWS live, 4002/4001 Gateway.
+    #[arg(long)]
+    pub port: Option<u16>,
+    #[arg(long, default_value_t = 1)]
+    pub client_id: i32,
+    /// Connect to a non-loopback host (the TWS API is unencrypted).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Stock symbols to stream and record, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub watch: Vec<String>,
 }
 
 #[derive(Debug, Args)]

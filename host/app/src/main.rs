@@ -35,15 +35,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let command = match cli.command {
         // The margin engine is pure: no config, database or logging needed.
         Some(Command::Margin(args)) => return commands::margin::run(args),
+        // The simulator sets up its own logging and runtime.
+        Some(Command::Sim(args)) => return Ok(tickwork_sim::run_cli(args)?),
         other => other,
     };
-    // Commands keep the terminal for their output; the window logs at the configured level.
-    let stderr_level = command.as_ref().map(|_| LogLevel::Warn);
+    // Commands keep the terminal for their output; the window and headless mode log at the
+    // configured level.
+    let stderr_level = match &command {
+        None | Some(Command::Headless(_)) => None,
+        Some(_) => Some(LogLevel::Warn),
+    };
     let ctx = Context::load(cli.config, stderr_level)?;
     match command {
         Some(Command::Db(command)) => commands::db::run(&ctx, command),
         Some(Command::Secret(command)) => commands::secret::run(&ctx, command),
-        Some(Command::Margin(_)) => Ok(()),
+        Some(Command::Headless(args)) => commands::headless::run(&ctx, args),
+        Some(Command::Margin(_) | Command::Sim(_)) => Ok(()),
         None => {
             let target = if cli.demo {
                 ctx.embedded_target()

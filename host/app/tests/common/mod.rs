@@ -98,3 +98,16 @@ pub fn error_line(output: &Output) -> String {
     );
     errors[0].to_owned()
 }
+
+/// A child process that is killed if the test ends early (a failed assertion), so no
+/// workbench outlives its test.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}

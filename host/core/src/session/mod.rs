@@ -32,8 +32,9 @@ pub use pacing::{HistoricalKey, HistoricalPacer};
 pub use state::{ConnectionState, Reaction, SessionEvent, transition};
 pub use sync::{OrderChange, PositionChange, SyncReport};
 
-use crate::domain::{InstrumentSpec, Tick};
+use crate::domain::InstrumentSpec;
 use crate::hub::Hub;
+use crate::recorder::Recorder;
 use crate::risk::OrderCommand;
 use crate::store::profiles::ConnectionProfile;
 
@@ -142,20 +143,17 @@ impl SessionHandle {
     }
 }
 
-/// Where the session delivers ticks besides the hub (the recorder).
-pub type TickSink = mpsc::Sender<Vec<Tick>>;
-
 /// Starts a session on the current tokio runtime.
 pub fn spawn(
     config: SessionConfig,
     hub: Arc<Hub>,
     pool: PgPool,
     orders: mpsc::Receiver<OrderCommand>,
-    tick_sink: Option<TickSink>,
+    recorder: Option<Recorder>,
 ) -> (SessionHandle, JoinHandle<()>) {
     let (commands_tx, commands) = mpsc::channel(256);
     let (reports_tx, reports) = watch::channel(None);
-    let runner = runner::Runner::new(config, hub, pool, orders, commands, tick_sink, reports_tx);
+    let runner = runner::Runner::new(config, hub, pool, orders, commands, recorder, reports_tx);
     let task = tokio::spawn(runner.run());
     (
         SessionHandle {

@@ -11,18 +11,37 @@ use ibapi::orders::{
 use sqlx::PgPool;
 
 use super::convert::{self, decimal, spec_from_contract, wire_f64};
-use crate::domain::{ExecSide, Execution, OrderSide, TimeInForce};
+use crate::domain::{ExecSide, Execution, InstrumentSpec, OrderSide, TimeInForce};
 use crate::hub::{Hub, OrderUpdate};
+use crate::recorder::Recorder;
 use crate::risk::OrderIntent;
 use crate::store::{StoreError, executions, instruments, orders};
 
-/// TWS order id ↔ our order ref, for this connection's client id.
+/// TWS order id ↔ our order ref, for this connection's client id; and the instrument ids of
+/// contracts seen, so that a fill can still be journaled while PostgreSQL is unreachable.
 #[derive(Debug, Default)]
 pub struct OrderBook {
     refs: HashMap<i32, String>,
+    instruments: HashMap<InstrumentSpec, i64>,
 }
 
 impl OrderBook {
+    /// The instrument id of `spec`: stored (and remembered) when the database answers, else
+    /// from memory.
+    pub async fn instrument_id(
+        &mut self,
+        pool: &PgPool,
+        spec: &InstrumentSpec,
+    ) -> Result<i64, StoreError> {
+        match instruments::upsert(pool, spec).await {
+            Ok(instrument) => {
+                self.instruments.insert(spec.clone(), instrument.id);
+                Ok(instrument.id)
+            }
+            Err(err) => self.instruments.get(spec).copied().ok_or(err),
+        }
+    }
+
     pub fn link(&mut self, order_id: i32, order_ref: &str) {
         self.refs.insert(order_id, order_ref.to_owned());
     }
@@ -143,6 +162,8 @@ pub async fn apply_status(
 pub async fn record_execution(
     pool: &PgPool,
     hub: &Hub,
+    recorder: Option<&Recorder>,
+    book: &mut OrderBook,
     data: &ExecutionData,
 ) -> Result<bool, StoreError> {
     let exec = &data.execution;
@@ -150,7 +171,7 @@ pub async fn record_execution(
         what: "execution contract",
         message: e.to_string(),
     })?;
-    let instrument = instruments::upsert(pool, &spec).await?;
+    let instrument_id = book.instrument_id(pool, &spec).await?;
     let executed_at = convert::tws_time(&exec.time).map_err(|e| StoreError::Corrupt {
         what: "execution time",
         message: e.to_string(),
@@ -161,7 +182,7 @@ pub async fn record_execution(
         tws_order_id: Some(exec.order_id),
         tws_perm_id: Some(exec.perm_id).filter(|p| *p != 0),
         account: exec.account_number.clone(),
-        instrument_id: instrument.id,
+        instrument_id,
         side: match exec.side {
             ExecutionSide::Bought => ExecSide::Bought,
             _ => ExecSide::Sold,
@@ -173,23 +194,58 @@ pub async fn record_execution(
         realized_pnl: None,
         executed_at,
     };
-    let new = executions::record(pool, &fill).await?;
+    let new = match executions::record(pool, &fill).await {
+        Ok(new) => new,
+        // PostgreSQL is unreachable: the recorder journals the fill and writes it (idempotently,
+        // by exec id) once the database is back.
+        Err(err) => match recorder {
+            Some(recorder) => {
+                tracing::warn!(error = %err, exec_id = %fill.exec_id, "journaling a fill");
+                recorder
+                    .record_execution(fill.clone())
+                    .await
+                    .map_err(|e| StoreError::Database(e.to_string()))?;
+                true
+            }
+            None => return Err(err),
+        },
+    };
     if new {
         hub.publish_fill(fill);
     }
     Ok(new)
 }
 
-pub async fn record_commission(pool: &PgPool, report: &CommissionReport) -> Result<(), StoreError> {
-    if let Some(commission) = decimal(report.commission) {
-        executions::set_commission(
-            pool,
-            &report.execution_id,
-            commission,
-            &report.currency,
-            report.realized_pnl.and_then(decimal),
-        )
-        .await?;
+pub async fn record_commission(
+    pool: &PgPool,
+    recorder: Option<&Recorder>,
+    report: &CommissionReport,
+) -> Result<(), StoreError> {
+    let Some(commission) = decimal(report.commission) else {
+        return Ok(());
+    };
+    let realized_pnl = report.realized_pnl.and_then(decimal);
+    let stored = executions::set_commission(
+        pool,
+        &report.execution_id,
+        commission,
+        &report.currency,
+        realized_pnl,
+    )
+    .await;
+    match (stored, recorder) {
+        // Not stored (database down, or the fill itself is still in the journal): the recorder
+        // applies it after the fill.
+        (Ok(false) | Err(_), Some(recorder)) => recorder
+            .record_commission(crate::recorder::CommissionReport {
+                exec_id: report.execution_id.clone(),
+                commission,
+                currency: report.currency.clone(),
+                realized_pnl,
+            })
+            .await
+            .map_err(|e| StoreError::Database(e.to_string())),
+        (Ok(_), _) => Ok(()),
+        (Err(err), None) => Err(err),
     }
-    Ok(())
 }

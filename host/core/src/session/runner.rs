@@ -20,9 +20,10 @@ use super::order_flow::{self, OrderBook};
 use super::positions::{Holdings, PositionStream};
 use super::state::{ConnectionState, Reaction, SessionEvent, transition};
 use super::sync::{self, SyncReport};
-use super::{SessionCommand, SessionConfig, TickSink};
+use super::{SessionCommand, SessionConfig};
 use crate::domain::{InstrumentSpec, Quote};
 use crate::hub::Hub;
+use crate::recorder::Recorder;
 use crate::risk::{OrderCommand, OrderIntent};
 use crate::store::{audit, instruments, orders, sync_reports};
 
@@ -38,7 +39,7 @@ pub(super) struct Runner {
     pool: PgPool,
     orders: mpsc::Receiver<OrderCommand>,
     commands: mpsc::Receiver<SessionCommand>,
-    tick_sink: Option<TickSink>,
+    recorder: Option<Recorder>,
     reports: watch::Sender<Option<SyncReport>>,
     client_id: i32,
     state: ConnectionState,
@@ -59,7 +60,7 @@ impl Runner {
         pool: PgPool,
         orders: mpsc::Receiver<OrderCommand>,
         commands: mpsc::Receiver<SessionCommand>,
-        tick_sink: Option<TickSink>,
+        recorder: Option<Recorder>,
         reports: watch::Sender<Option<SyncReport>>,
     ) -> Self {
         let client_id = config.profile.client_id;
@@ -70,7 +71,7 @@ impl Runner {
             pool,
             orders,
             commands,
-            tick_sink,
+            recorder,
             reports,
             client_id,
             state: ConnectionState::Disconnected,
@@ -264,9 +265,15 @@ impl Runner {
 
     /// Synchronises and stores the report; resends orders TWS never received (if recent).
     async fn resync(&mut self, client: &Client, reason: &str) -> Result<(), String> {
-        let synced = sync::synchronise(client, &self.pool, &self.hub, &mut self.book)
-            .await
-            .map_err(|e| format!("synchronisation: {e}"))?;
+        let synced = sync::synchronise(
+            client,
+            &self.pool,
+            &self.hub,
+            self.recorder.as_ref(),
+            &mut self.book,
+        )
+        .await
+        .map_err(|e| format!("synchronisation: {e}"))?;
         self.holdings = synced.holdings;
         self.positions_stream = Some(synced.positions_stream);
         let mut report = synced.report;
@@ -375,13 +382,17 @@ impl Runner {
                 }
                 Ok(())
             }
-            IbOrderUpdate::ExecutionData(data) => {
-                order_flow::record_execution(&self.pool, &self.hub, &data)
-                    .await
-                    .map(drop)
-            }
+            IbOrderUpdate::ExecutionData(data) => order_flow::record_execution(
+                &self.pool,
+                &self.hub,
+                self.recorder.as_ref(),
+                &mut self.book,
+                &data,
+            )
+            .await
+            .map(drop),
             IbOrderUpdate::CommissionReport(report) => {
-                order_flow::record_commission(&self.pool, &report).await
+                order_flow::record_commission(&self.pool, self.recorder.as_ref(), &report).await
             }
             IbOrderUpdate::OrderBound(_) => Ok(()),
         }
@@ -522,10 +533,13 @@ impl Runner {
                     }
                     self.hub.publish_tick(tick.clone());
                 }
-                if let Some(sink) = &self.tick_sink
-                    && sink.send(ticks).await.is_err()
-                {
-                    tracing::error!("the tick recorder has stopped");
+                if let Some(recorder) = &self.recorder {
+                    for tick in ticks {
+                        if let Err(err) = recorder.record_tick(tick) {
+                            tracing::error!(error = %err, "the recorder refused a tick");
+                            break;
+                        }
+                    }
                 }
             }
             LineEvent::Refused {

@@ -26,6 +26,7 @@ use super::order_flow::{self, OrderBook};
 use super::positions::{Holdings, PositionStream};
 use crate::domain::Position;
 use crate::hub::{AccountValue, Hub};
+use crate::recorder::Recorder;
 use crate::store::{accounts, orders, positions};
 
 /// How long one synchronisation step may take before it counts as failed.
@@ -103,6 +104,7 @@ pub async fn synchronise(
     client: &Client,
     pool: &PgPool,
     hub: &Hub,
+    recorder: Option<&Recorder>,
     book: &mut OrderBook,
 ) -> Result<Synchronised, SyncError> {
     let mut report = SyncReport {
@@ -115,10 +117,10 @@ pub async fn synchronise(
     }
     let (holdings, positions_stream) = sync_positions(client, pool, hub, &mut report).await?;
     for account in report.accounts.clone() {
-        sync_account_values(client, hub, &account, &mut report).await?;
+        sync_account_values(client, hub, recorder, &account, &mut report).await?;
     }
     let seen = sync_orders(client, pool, hub, book, &mut report).await?;
-    sync_executions(client, pool, hub, &mut report).await?;
+    sync_executions(client, pool, hub, recorder, book, &mut report).await?;
     reconcile_missing(pool, &report.accounts.clone(), &seen, &mut report).await?;
     Ok(Synchronised {
         report,
@@ -189,9 +191,11 @@ async fn sync_positions(
 async fn sync_account_values(
     client: &Client,
     hub: &Hub,
+    recorder: Option<&Recorder>,
     account: &str,
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
+    let taken_at = Utc::now();
     let mut stream = client
         .account_updates(&AccountId(account.to_owned()))
         .await?;
@@ -199,12 +203,25 @@ async fn sync_account_values(
         match bounded("account updates", stream.next()).await? {
             Some(Ok(SubscriptionItem::Data(AccountUpdate::AccountValue(v)))) => {
                 report.account_values += 1;
-                hub.publish_account(AccountValue {
+                let value = AccountValue {
                     account: v.account.unwrap_or_else(|| account.to_owned()),
                     key: v.key,
                     value: v.value,
                     currency: v.currency,
-                });
+                };
+                if let Some(recorder) = recorder {
+                    let row = crate::store::account_values::AccountValue {
+                        account: value.account.clone(),
+                        taken_at,
+                        key: value.key.clone(),
+                        currency: value.currency.clone(),
+                        value: value.value.clone(),
+                    };
+                    if let Err(err) = recorder.record_account_value(row).await {
+                        tracing::error!(error = %err, "cannot record an account value");
+                    }
+                }
+                hub.publish_account(value);
             }
             Some(Ok(SubscriptionItem::Data(AccountUpdate::End))) => return Ok(()),
             Some(Ok(_)) => {}
@@ -302,6 +319,8 @@ async fn sync_executions(
     client: &Client,
     pool: &PgPool,
     hub: &Hub,
+    recorder: Option<&Recorder>,
+    book: &mut OrderBook,
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
     let mut since = None;
@@ -325,12 +344,12 @@ async fn sync_executions(
     loop {
         match bounded("executions", stream.next()).await? {
             Some(Ok(SubscriptionItem::Data(Executions::ExecutionData(data)))) => {
-                if order_flow::record_execution(pool, hub, &data).await? {
+                if order_flow::record_execution(pool, hub, recorder, book, &data).await? {
                     report.executions_added += 1;
                 }
             }
             Some(Ok(SubscriptionItem::Data(Executions::CommissionReport(commission)))) => {
-                order_flow::record_commission(pool, &commission).await?;
+                order_flow::record_commission(pool, recorder, &commission).await?;
             }
             Some(Ok(SubscriptionItem::Notice(_))) => {}
             Some(Err(err)) => return Err(err.into()),

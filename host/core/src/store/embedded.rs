@@ -223,6 +223,25 @@ impl EmbeddedCluster {
 
     /// Creates the `tickwork` database if it does not exist yet.
     pub async fn ensure_database(&self) -> Result<(), EmbeddedError> {
+        // Under the control lock: two Tickworks starting together must not both CREATE it
+        // (PostgreSQL does not handle concurrent creation of one name gracefully).
+        let path = self.root.join("control.lock");
+        let control = tokio::task::spawn_blocking(move || {
+            let file = lock_file(&path)?;
+            file.lock().map_err(io_error(&path))?;
+            Ok::<_, EmbeddedError>(file)
+        })
+        .await
+        .map_err(|join| EmbeddedError::Command {
+            command: "lock the embedded cluster".into(),
+            message: join.to_string(),
+        })??;
+        let result = self.create_database_if_missing().await;
+        drop(control);
+        result
+    }
+
+    async fn create_database_if_missing(&self) -> Result<(), EmbeddedError> {
         let admin = self.connect_options().database("postgres");
         let mut conn = connect_with_retry(&admin).await?;
         let exists: bool =
@@ -237,8 +256,10 @@ impl EmbeddedCluster {
                 .await
             {
                 Ok(_) => {}
-                // Another Tickwork created it between our check and our CREATE.
-                Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42P04") => {}
+                // Another Tickwork created it between our check and our CREATE (42P04 when it
+                // had committed, 23505 when both were creating at once).
+                Err(sqlx::Error::Database(db))
+                    if matches!(db.code().as_deref(), Some("42P04" | "23505")) => {}
                 Err(err) => return Err(self.sql_error(err)),
             }
         }

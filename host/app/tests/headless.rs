@@ -1,0 +1,103 @@
+//! `tickwork headless` against the in-process simulator, on the embedded database: it records,
+//! survives a TWS restart, and stops cleanly on SIGTERM with everything flushed.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::Sandbox;
+use tickwork_sim::{Fault, SimConfig, Simulator};
+
+fn table_rows(sandbox: &Sandbox, table: &str) -> i64 {
+    let output = sandbox.run(&["db", "status", "--json"]);
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let status: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    status["tables"][table].as_i64().unwrap_or(0)
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out: {what}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_survives_a_restart_and_stops_cleanly_on_sigterm() {
+    let sim = Simulator::start(SimConfig {
+        port: 0,
+        tick_rate: 20.0,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let port = sim.local_addr().port().to_string();
+    let sandbox = Sandbox::new();
+    let headless = sandbox
+        .command()
+        .args([
+            "headless",
+            "--port",
+            &port,
+            "--client-id",
+            "7",
+            "--watch",
+            "AAPL,MSFT",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut headless = common::KillOnDrop(headless);
+    let sandbox_ref = &sandbox;
+    tokio::task::block_in_place(|| {
+        wait_for("ticks recorded", || table_rows(sandbox_ref, "ticks") > 0);
+        wait_for("first synchronisation", || {
+            table_rows(sandbox_ref, "sync_reports") >= 1
+        });
+    });
+    sim.inject(Fault::Restart {
+        down_for: Duration::from_millis(1000),
+    });
+    tokio::task::block_in_place(|| {
+        wait_for("reconnected after the restart", || {
+            table_rows(sandbox_ref, "sync_reports") >= 2
+        });
+    });
+    let before = tokio::task::block_in_place(|| table_rows(&sandbox, "ticks"));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(headless.0.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let output = tokio::task::block_in_place(|| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = headless.0.try_wait().unwrap() {
+                let mut stderr = String::new();
+                std::io::Read::read_to_string(headless.0.stderr.as_mut().unwrap(), &mut stderr)
+                    .unwrap();
+                return (status, stderr);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "headless did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    let (status, stderr) = output;
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains("tickwork: stopped"), "{stderr}");
+    let after = tokio::task::block_in_place(|| table_rows(&sandbox, "ticks"));
+    assert!(
+        after >= before,
+        "flushed ticks are kept: {before} then {after}"
+    );
+    assert!(
+        !sandbox.server_running(),
+        "the last user stopped the embedded server"
+    );
+    sim.shutdown().await;
+}
