@@ -349,6 +349,16 @@ impl Core {
         }
     }
 
+    /// reqGlobalCancel: every working order of every client is cancelled.
+    pub fn global_cancel(&mut self) {
+        let working: Vec<usize> = (0..self.orders.orders.len())
+            .filter(|i| self.orders.orders[*i].is_working())
+            .collect();
+        for i in working {
+            self.cancel_idx(i, "Order Canceled - reason:Global cancel");
+        }
+    }
+
     fn cancel_idx(&mut self, idx: usize, reason: &str) {
         let now = time_str(self.now());
         let o = &mut self.orders.orders[idx];

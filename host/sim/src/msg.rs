@@ -107,6 +107,8 @@ pub enum Request {
         contract: ContractSpec,
         order: Box<OrderSpec>,
     },
+    /// reqGlobalCancel: cancel every working order.
+    GlobalCancel,
     CancelOrder {
         order_id: i32,
     },

@@ -161,6 +161,7 @@ pub fn handle(core: &mut Core, conn_id: u64, req: Request) -> Flow {
             order,
         } => core.place_order(client_id, order_id, &contract, *order),
         Request::CancelOrder { order_id } => core.cancel_order(client_id, order_id),
+        Request::GlobalCancel => core.global_cancel(),
         Request::OpenOrders => core.open_orders(conn_id, Some(client_id)),
         Request::AllOpenOrders => core.open_orders(conn_id, None),
         Request::AutoOpenOrders => {}

@@ -481,6 +481,26 @@ async fn working_orders_and_ids_survive_a_reconnect() {
             }
         }
         assert_eq!(ids, [id]);
+        drop(open);
+
+        // reqGlobalCancel cancels every working order.
+        step("global cancel", client.global_cancel())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        step("cancelled", async {
+            loop {
+                let mut open = client.open_orders().await.unwrap_or_else(|e| panic!("{e}"));
+                let mut any = false;
+                while let Some(item) = open.next().await {
+                    any |= matches!(item, Ok(SubscriptionItem::Data(Orders::OrderData(_))));
+                }
+                if !any {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        })
+        .await;
         drop(client);
         sim.shutdown().await;
     })

@@ -341,6 +341,12 @@ def main():
     app.cancelOrder(lmt_id, OrderCancel())
     app.wait(lambda e: e[0] == "orderStatus" and e[1] == lmt_id and e[2] == "Cancelled", "Cancelled")
     app.wait(lambda e: e[0] == "error" and e[1] == lmt_id and e[2] == 202, "202")
+    pace()
+    app.placeOrder(lmt_id + 1, stock("MSFT"), lmt)
+    app.wait(lambda e: e[0] == "orderStatus" and e[1] == lmt_id + 1 and e[2] == "Submitted", "second LMT Submitted")
+    pace()
+    app.reqGlobalCancel(OrderCancel())
+    app.wait(lambda e: e[0] == "orderStatus" and e[1] == lmt_id + 1 and e[2] == "Cancelled", "Cancelled by reqGlobalCancel")
 
     pace()
     app.reqExecutions(501, ExecutionFilter())

@@ -181,6 +181,7 @@ fn decode_proto(id: u32, p: &[u8]) -> Result<Request, DecodeError> {
         4 => Request::CancelOrder {
             order_id: dec::<pb::CancelOrderRequest>(p)?.order_id.unwrap_or(0),
         },
+        58 => Request::GlobalCancel,
         5 => Request::OpenOrders,
         16 => Request::AllOpenOrders,
         15 => Request::AutoOpenOrders,

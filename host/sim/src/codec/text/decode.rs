@@ -128,6 +128,7 @@ pub fn decode_fields(id: u32, f: &mut Fields<'_>) -> Result<Request, DecodeError
             f.skip(1)?;
             Request::CancelOrder { order_id: f.i32()? }
         }
+        58 => Request::GlobalCancel,
         5 => Request::OpenOrders,
         16 => Request::AllOpenOrders,
         15 => Request::AutoOpenOrders,
