@@ -168,6 +168,8 @@ async fn database_stopped_for_30_seconds_loses_no_tick_and_no_execution() {
         || stats().written.ticks > 0 && stats().written.executions > 0,
     )
     .await;
+    // A few seconds of steady recording with the database up.
+    tokio::time::sleep(Duration::from_secs(3)).await;
 
     stop_cluster(cluster).await;
     let before = stats();

@@ -4,7 +4,7 @@
 //! ```text
 //! <dir>/journal.lock                          held exclusively by the one recorder using <dir>
 //! <dir>/segment-00000000000000000007.journal  records, oldest segment replayed first
-//! <dir>/segment-00000000000000000007.commit   "txid database": a commit of this segment's rows
+//! <dir>/segment-00000000000000000007.commit   "txid server database": a commit of this segment's rows
 //!                                             whose outcome is not known yet (see below)
 //! <dir>/segment-….journal.corrupt             a segment with a damaged record, set aside
 //! <dir>/rejected.journal                      rows PostgreSQL refused as invalid (never replayed)
@@ -55,10 +55,13 @@ pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '
     }
 }
 
-/// The transaction that was committing a segment's rows when last seen.
+/// The transaction that was committing a segment's rows when last seen, and where: a
+/// transaction id means something only on the server (cluster) and database that issued it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommitMarker {
     pub txid: i64,
+    /// The cluster's `system_identifier` (0 when the server would not say).
+    pub server: i64,
     pub database: String,
 }
 
@@ -303,17 +306,19 @@ impl Journal {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(err) => return Err(io(&path)(err)),
         };
-        let mut parts = text.trim_end().splitn(2, ' ');
+        let mut parts = text.trim_end().splitn(3, ' ');
         let txid = parts.next().and_then(|t| t.parse().ok());
-        match (txid, parts.next()) {
-            (Some(txid), Some(database)) => Ok(Some(CommitMarker {
+        let server = parts.next().and_then(|t| t.parse().ok());
+        match (txid, server, parts.next()) {
+            (Some(txid), Some(server), Some(database)) => Ok(Some(CommitMarker {
                 txid,
+                server,
                 database: database.to_owned(),
             })),
             _ => Err(JournalError::Corrupt {
                 path,
                 offset: 0,
-                reason: format!("expected `txid database`, found {:?}", text),
+                reason: format!("expected `txid server database`, found {:?}", text),
             }),
         }
     }
@@ -322,7 +327,12 @@ impl Journal {
     pub fn write_marker(&self, seq: u64, marker: &CommitMarker) -> Result<(), JournalError> {
         let path = self.marker_path(seq);
         let mut file = File::create(&path).map_err(io(&path))?;
-        writeln!(file, "{} {}", marker.txid, marker.database).map_err(io(&path))?;
+        writeln!(
+            file,
+            "{} {} {}",
+            marker.txid, marker.server, marker.database
+        )
+        .map_err(io(&path))?;
         file.sync_all().map_err(io(&path))?;
         sync_dir(&self.dir)
     }
@@ -460,6 +470,7 @@ mod tests {
                 .unwrap();
             let marker = CommitMarker {
                 txid: 42,
+                server: 7711628920313800825,
                 database: "tick work".into(),
             };
             journal.write_marker(1, &marker).unwrap();
@@ -469,6 +480,7 @@ mod tests {
                     9,
                     &CommitMarker {
                         txid: 1,
+                        server: 0,
                         database: "x".into(),
                     },
                 )

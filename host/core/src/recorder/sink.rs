@@ -76,12 +76,17 @@ pub enum TxStatus {
 
 /// Asks whether the transaction named by `marker` committed. `Err` is transient.
 pub async fn txid_status(pool: &PgPool, marker: &CommitMarker) -> Result<TxStatus, String> {
+    let server = server_id(pool)
+        .await
+        .map_err(|e| one_line(&e.to_string()))?;
     let database: String = sqlx::query_scalar("SELECT current_database()")
         .fetch_one(pool)
         .await
         .map_err(|e| one_line(&e.to_string()))?;
-    if database != marker.database {
-        tracing::warn!(marker = %marker.database, now = %database,
+    let same_server = server == 0 || marker.server == 0 || server == marker.server;
+    if database != marker.database || !same_server {
+        tracing::warn!(marker = %marker.database, marker_server = marker.server,
+            now = %database, now_server = server,
             "journal commit marker is from another database; replaying the segment");
         return Ok(TxStatus::NotCommitted);
     }
@@ -119,7 +124,21 @@ fn is_data_error(err: &sqlx::Error) -> bool {
     }
 }
 
+/// The cluster's `system_identifier`, or 0 where `pg_control_system()` is not allowed. Asked
+/// outside the batch's transaction, so a refusal cannot abort it.
+async fn server_id(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    match sqlx::query_scalar("SELECT system_identifier FROM pg_control_system()")
+        .fetch_one(pool)
+        .await
+    {
+        Ok(id) => Ok(id),
+        Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42501") => Ok(0),
+        Err(err) => Err(err),
+    }
+}
+
 async fn attempt(pool: &PgPool, batch: &Batch, careful: bool) -> Result<Prepared, sqlx::Error> {
+    let server = server_id(pool).await?;
     let mut tx = pool.begin().await?;
     let (txid, database): (i64, String) =
         sqlx::query_as("SELECT txid_current(), current_database()")
@@ -142,7 +161,11 @@ async fn attempt(pool: &PgPool, batch: &Batch, careful: bool) -> Result<Prepared
     }
     Ok(Prepared {
         tx,
-        marker: CommitMarker { txid, database },
+        marker: CommitMarker {
+            txid,
+            server,
+            database,
+        },
         written: out.written,
         rejected: out.rejected,
         unmatched_commissions: out.unmatched,
@@ -272,7 +295,7 @@ async fn write(conn: &mut PgConnection, group: Group<'_>) -> Result<u64, sqlx::E
     }
 }
 
-/// Formats the rows of a `COPY` for `ticks`; shared with the benchmark's baseline shape.
+/// Formats the rows of a `COPY` for `ticks`.
 fn ticks_text(ticks: &[Tick]) -> String {
     let mut text = String::with_capacity(ticks.len() * 64);
     for t in ticks {

@@ -435,18 +435,27 @@ async fn commit_markers_make_replay_exactly_once(pool: PgPool) {
                 &Batch::from_records([Record::Tick(tick(150))]),
                 &CommitMarker {
                     txid: marker.txid,
+                    server: marker.server,
                     database: "elsewhere".into(),
                 },
             )
+            .unwrap();
+        // Segment 4: nor one from another server, even with a committed txid.
+        let prepared = sink::prepare(&pool, &Batch::default()).await.unwrap();
+        let mut marker = prepared.marker.clone();
+        prepared.commit().await.unwrap();
+        marker.server = marker.server.wrapping_add(1);
+        journal
+            .append_committing(&Batch::from_records([Record::Tick(tick(151))]), &marker)
             .unwrap();
     }
     assert_eq!(tick_counts(&pool).await, (100, 100));
     let recorder = Recorder::start(pool.clone(), config(dir.path())).unwrap();
     let done = recorder.shutdown().await.unwrap().stats;
-    assert_eq!(done.replayed, 151);
+    assert_eq!(done.replayed, 152);
     assert_eq!(
         tick_counts(&pool).await,
-        (151, 151),
+        (152, 152),
         "the committed segment is not copied again"
     );
     assert_eq!(
