@@ -28,6 +28,8 @@ pub struct SimConfig {
     pub max_frame_len: usize,
     /// Enforce historical-data pacing (162).
     pub historical_pacing: bool,
+    /// Interval of unsolicited account-update and account-summary refreshes (TWS: 3 minutes).
+    pub account_refresh: std::time::Duration,
 }
 
 impl Default for SimConfig {
@@ -45,6 +47,7 @@ impl Default for SimConfig {
             max_market_data_lines: 100,
             max_frame_len: crate::codec::frame::MAX_FRAME_LEN,
             historical_pacing: true,
+            account_refresh: std::time::Duration::from_secs(180),
         }
     }
 }

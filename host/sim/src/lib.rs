@@ -24,6 +24,7 @@ pub mod margin;
 pub mod marketdata;
 pub mod matching;
 pub mod msg;
+pub mod refresh;
 pub mod reports;
 pub mod server;
 pub mod session;

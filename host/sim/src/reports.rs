@@ -71,6 +71,13 @@ impl Core {
 
     /// OpenOrder + OrderStatus for every working order (of `client_id`, or all).
     pub fn open_orders(&self, conn_id: u64, client_id: Option<i32>) {
+        self.working_orders(conn_id, client_id);
+        self.send(conn_id, Response::OpenOrderEnd);
+    }
+
+    /// OpenOrder + OrderStatus per working order (of `client_id`, or all), without an end
+    /// marker: also what a reconnecting client with working orders gets at startup.
+    pub fn working_orders(&self, conn_id: u64, client_id: Option<i32>) {
         for o in self.orders.orders.iter().filter(|o| o.is_working()) {
             if client_id.is_none_or(|c| c == o.client_id) {
                 self.send(conn_id, Response::OpenOrder(Box::new(self.order_view(o))));
@@ -80,7 +87,6 @@ impl Core {
                 );
             }
         }
-        self.send(conn_id, Response::OpenOrderEnd);
     }
 
     pub fn completed_orders(&self, conn_id: u64) {

@@ -332,7 +332,11 @@ fn encode_batch(codec: Codec, subs: &Mutex<Subs>, batch: &[Quote], out: &mut Byt
 
 /// Moves prices `tick_rate` times a second per active instrument and publishes the quotes.
 pub async fn clock(shared: Arc<Shared>) {
-    let tick_rate = shared.lock().cfg.tick_rate;
+    let (tick_rate, refresh_every) = {
+        let core = shared.lock();
+        (core.cfg.tick_rate, core.cfg.account_refresh)
+    };
+    let mut last_refresh = Instant::now();
     let period = Duration::from_secs_f64((1.0 / tick_rate).max(0.001));
     let mut stop = shared.shutdown.subscribe();
     let mut last = Instant::now();
@@ -343,6 +347,10 @@ pub async fn clock(shared: Arc<Shared>) {
             _ = stop.changed() => break,
         }
         let now = Instant::now();
+        if now.duration_since(last_refresh) >= refresh_every {
+            last_refresh = now;
+            shared.lock().refresh_accounts();
+        }
         carry += now.duration_since(last).as_secs_f64() * tick_rate;
         last = now;
         let steps = carry.floor().min(200_000.0) as usize;

@@ -208,6 +208,8 @@ fn start_api(core: &mut Core, conn_id: u64, client_id: i32) -> Flow {
         conn_id,
         core.error(-1, 2158, "Sec-def data farm connection is OK:secdefnj"),
     );
+    // Like TWS, a client id whose previous session left working orders hears about them now.
+    core.working_orders(conn_id, Some(client_id));
     Flow::Continue
 }
 
@@ -358,7 +360,8 @@ fn historical(core: &mut Core, conn_id: u64, h: &HistoricalRequest) {
     }
 }
 
-fn account_summary(core: &mut Core, conn_id: u64, req_id: i32, tags: &str) {
+/// Sends the summary rows for `tags` and the end marker (on request and on each refresh).
+pub(crate) fn account_summary(core: &mut Core, conn_id: u64, req_id: i32, tags: &str) {
     let wanted: Vec<&str> = tags
         .split(',')
         .map(str::trim)

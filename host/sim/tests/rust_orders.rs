@@ -506,3 +506,35 @@ async fn working_orders_and_ids_survive_a_reconnect() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_updates_refresh_periodically() {
+    bounded(async {
+        let cfg = tickwork_sim::SimConfig {
+            account_refresh: std::time::Duration::from_millis(300),
+            ..common::config(226)
+        };
+        let sim = common::start_with(cfg).await;
+        let account = sim.accounts()[0].clone();
+        let client = connect(&sim, 14).await;
+        let mut upd = step("updates", client.account_updates(&AccountId(account)))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut after_end = 0;
+        let mut ended = false;
+        while after_end < 3 {
+            match step("update", upd.next()).await {
+                Some(Ok(SubscriptionItem::Data(AccountUpdate::End))) => ended = true,
+                Some(Ok(SubscriptionItem::Data(AccountUpdate::PortfolioValue(_)))) if ended => {
+                    after_end += 1
+                }
+                Some(Ok(_)) => {}
+                other => panic!("account updates: {other:?}"),
+            }
+        }
+        drop(upd);
+        drop(client);
+        sim.shutdown().await;
+    })
+    .await;
+}
