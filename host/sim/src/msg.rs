@@ -124,7 +124,22 @@ pub enum Request {
     Unsupported {
         id: u32,
     },
+    /// A request the simulator does not serve that carries a request id: answered with an
+    /// error bound to that id, so the client's request ends instead of waiting for ever.
+    UnsupportedRequest {
+        id: u32,
+        req_id: i32,
+    },
 }
+
+/// Requests with a request id the simulator answers with an error: market depth, real-time
+/// bars, option calculations, positions multi, option parameters, matching symbols, news,
+/// head timestamp, histogram, P&L, historical ticks, tick-by-tick, WSH, user info.
+pub const UNSUPPORTED_WITH_REQ_ID: &[u32] = &[
+    10, 50, 54, 55, 74, 78, 81, 84, 86, 87, 88, 92, 94, 96, 97, 100, 102, 104,
+];
+/// Of those, the ones whose text form has a version field before the request id.
+pub const VERSIONED_AT_178: &[u32] = &[10, 50, 54, 55, 74];
 
 /// reqHistoricalData parameters.
 #[derive(Debug, Clone, PartialEq)]

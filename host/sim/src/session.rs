@@ -168,6 +168,13 @@ pub fn handle(core: &mut Core, conn_id: u64, req: Request) -> Flow {
         Request::CompletedOrders => core.completed_orders(conn_id),
         Request::Executions { req_id, filter } => core.executions(conn_id, req_id, &filter),
         Request::Unsupported { id } => debug!(conn_id, id, "unsupported request ignored"),
+        Request::UnsupportedRequest { id, req_id } => {
+            debug!(conn_id, id, req_id, "unsupported request answered with 321");
+            let msg = format!(
+                "Error validating request.-'bN' : cause - tickwork-sim does not support this request (message {id})"
+            );
+            core.send(conn_id, core.error(req_id, 321, msg));
+        }
     }
     Flow::Continue
 }

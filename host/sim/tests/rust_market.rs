@@ -295,3 +295,39 @@ async fn keep_up_to_date_bars_stream_updates() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsupported_requests_fail_fast_instead_of_hanging() {
+    bounded(async {
+        for version in [226, 213] {
+            let sim = start(version).await;
+            let client = connect(&sim, 6).await;
+            let aapl = Contract::stock("AAPL").build();
+            let head = step(
+                "head timestamp",
+                client.head_timestamp(&aapl, HistoricalWhatToShow::Trades, TradingHours::Regular),
+            )
+            .await;
+            assert!(
+                head.is_err_and(|e| e.to_string().contains("321")),
+                "head timestamp must fail with 321"
+            );
+            let mut bars = step("realtime bars", client.realtime_bars(&aapl).subscribe())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            match step("realtime bar answer", bars.next()).await {
+                Some(Err(e)) => assert!(e.to_string().contains("321"), "{e}"),
+                None => {}
+                Some(Ok(item)) => panic!("unexpected realtime bar item {item:?}"),
+            }
+            // The connection is still fine.
+            step("time", client.server_time())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            drop(bars);
+            drop(client);
+            sim.shutdown().await;
+        }
+    })
+    .await;
+}

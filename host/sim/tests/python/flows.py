@@ -267,6 +267,9 @@ def main():
         fail(f"inconsistent update bar {upd}")
     app.cancelHistoricalData(304)
     pace()
+    app.reqHeadTimeStamp(305, stock("AAPL"), "TRADES", 1, 1)
+    app.wait(lambda e: e[0] == "error" and e[1] == 305 and e[2] == 321, "321 for an unsupported request")
+    pace()
     app.cancelHistoricalData(999)
     app.wait(lambda e: e[0] == "error" and e[1] == 999 and e[2] == 366, "366 for unknown cancel")
 
@@ -369,7 +372,7 @@ def main():
     threading.Thread(target=dup.run, daemon=True).start()
     dup.wait(lambda e: e[0] == "error" and e[2] == 326, "326 for a duplicate client id")
 
-    unexpected = [e for e in app.errors if e[1] not in NOTICES | {200, 162, 366, 103, 202}]
+    unexpected = [e for e in app.errors if e[1] not in NOTICES | {200, 162, 366, 103, 202, 321}]
     if unexpected:
         fail(f"unexpected errors {unexpected}")
     app.disconnect()

@@ -10,7 +10,9 @@ use std::str::FromStr;
 
 use super::DecodeError;
 use super::text::{self, Fields};
-use crate::msg::{ContractSpec, ExecFilter, HistoricalRequest, OrderSpec, Request};
+use crate::msg::{
+    ContractSpec, ExecFilter, HistoricalRequest, OrderSpec, Request, UNSUPPORTED_WITH_REQ_ID,
+};
 
 /// The generated schema types (`proto/tws.proto`).
 #[allow(clippy::all, missing_docs)]
@@ -198,6 +200,12 @@ fn decode_proto(id: u32, p: &[u8]) -> Result<Request, DecodeError> {
                     sec_type: f.sec_type.unwrap_or_default(),
                     side: f.side.unwrap_or_default(),
                 },
+            }
+        }
+        other if UNSUPPORTED_WITH_REQ_ID.contains(&other) => {
+            match dec::<pb::ReqIdOnly>(p)?.req_id {
+                Some(req_id) => Request::UnsupportedRequest { id: other, req_id },
+                None => Request::Unsupported { id: other },
             }
         }
         other => Request::Unsupported { id: other },

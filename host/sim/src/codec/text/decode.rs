@@ -1,7 +1,9 @@
 //! Client requests at 178 (reference §8.1, §8.3), and text payloads under a binary id.
 
 use super::{DecodeError, Fields};
-use crate::msg::{ExecFilter, HistoricalRequest, OrderSpec, Request};
+use crate::msg::{
+    ExecFilter, HistoricalRequest, OrderSpec, Request, UNSUPPORTED_WITH_REQ_ID, VERSIONED_AT_178,
+};
 
 /// Decodes a 178 frame body: `"<id>\0fields…"`.
 pub fn decode_request(body: &[u8]) -> Result<Request, DecodeError> {
@@ -152,6 +154,15 @@ pub fn decode_fields(id: u32, f: &mut Fields<'_>) -> Result<Request, DecodeError
                     sec_type,
                     side,
                 },
+            }
+        }
+        other if UNSUPPORTED_WITH_REQ_ID.contains(&other) => {
+            if VERSIONED_AT_178.contains(&other) {
+                f.skip(1)?;
+            }
+            Request::UnsupportedRequest {
+                id: other,
+                req_id: f.i32()?,
             }
         }
         other => Request::Unsupported { id: other },
