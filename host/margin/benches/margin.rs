@@ -11,7 +11,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tickwork_margin::portfolio_margin::pricing::{self, Model};
 use tickwork_margin::{
     Date, Grouping, MarginBook, Method, OptionSpec, Portfolio, Position, Right, Underlying,
@@ -221,6 +221,36 @@ fn bare_scenario_loop(p: &Portfolio) -> f64 {
     total
 }
 
+/// Engine / baseline time ratio measured with the two interleaved (one call of each per round,
+/// median over rounds), so that load from other processes hits both sides alike. Printed beside
+/// criterion's absolute figures.
+fn interleaved_ratio<A, B>(
+    name: &str,
+    rounds: usize,
+    mut engine: impl FnMut() -> A,
+    mut baseline: impl FnMut() -> B,
+) {
+    let mut ratios = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let t = Instant::now();
+        black_box(engine());
+        let e = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        black_box(baseline());
+        let b = t.elapsed().as_secs_f64();
+        if b > 0.0 {
+            ratios.push(e / b);
+        }
+    }
+    ratios.sort_by(f64::total_cmp);
+    if let Some(m) = ratios.get(ratios.len() / 2) {
+        eprintln!(
+            "{name}: engine / baseline = {m:.3} (interleaved, median of {} rounds)",
+            ratios.len()
+        );
+    }
+}
+
 fn regt_500(c: &mut Criterion) {
     let p = regt_book();
     if let (Ok(o), Ok(gr)) = (
@@ -241,6 +271,12 @@ fn regt_500(c: &mut Criterion) {
             gr.maintenance.round_dp(2)
         );
     }
+    interleaved_ratio(
+        "regt_500",
+        200,
+        || compute_regt(&p, Grouping::Optimal),
+        || compute_regt(&p, Grouping::Greedy),
+    );
     let mut g = c.benchmark_group("regt_500");
     g.bench_function("optimal", |b| {
         b.iter(|| compute_regt(black_box(&p), Grouping::Optimal))
@@ -263,6 +299,16 @@ fn what_if(c: &mut Criterion) {
         -3,
         None,
     );
+    interleaved_ratio(
+        "what_if",
+        200,
+        || book.as_ref().map(|bk| bk.what_if(&order)),
+        || {
+            let mut q = p.clone();
+            q.positions.push(order.clone());
+            compute(&q, Method::RegT)
+        },
+    );
     let mut g = c.benchmark_group("what_if");
     g.bench_function("cached_book", |b| {
         b.iter(|| book.as_ref().map(|bk| bk.what_if(black_box(&order))))
@@ -279,6 +325,12 @@ fn what_if(c: &mut Criterion) {
 
 fn portfolio_10000(c: &mut Criterion) {
     let p = pm_book();
+    interleaved_ratio(
+        "portfolio_10000",
+        40,
+        || compute(&p, Method::Portfolio),
+        || bare_scenario_loop(&p),
+    );
     let mut g = c.benchmark_group("portfolio_10000");
     g.bench_function("engine", |b| {
         b.iter(|| compute(black_box(&p), Method::Portfolio))
