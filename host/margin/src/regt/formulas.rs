@@ -27,13 +27,19 @@ pub(crate) fn price(book: &Book, kind: Kind, legs: &[usize], explain: bool) -> (
             };
             (
                 Costs::same(v),
-                text_if(explain, || {
-                    format!(
-                        "|K_long {} vs K_short {}| risk {}",
+                text_if(explain, || match short.spec.right {
+                    Right::Call => format!(
+                        "max(K_long {} − K_short {}, 0) = {}",
                         amt(long.spec.strike),
                         amt(short.spec.strike),
                         amt(v)
-                    )
+                    ),
+                    Right::Put => format!(
+                        "max(K_short {} − K_long {}, 0) = {}",
+                        amt(short.spec.strike),
+                        amt(long.spec.strike),
+                        amt(v)
+                    ),
                 }),
             )
         }

@@ -244,7 +244,10 @@ fn explain_grouping(
                 total.init,
                 total.maint,
             )
-            .with_detail(format!("{detail}; × {k} units"))
+            .with_detail(format!(
+                "{detail}; × {k} {}",
+                if k == 1 { "unit" } else { "units" }
+            ))
             .with_children(legs),
         );
     }
