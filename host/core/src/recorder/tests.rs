@@ -337,13 +337,34 @@ async fn spools_while_unreachable_and_replays_at_the_next_start(pool: PgPool) {
     })
     .await
     .unwrap();
+    down.record_bar(Bar {
+        instrument_id: aapl.id,
+        bar_seconds: 5,
+        ts: t0(),
+        open: dec!(1),
+        high: dec!(2),
+        low: dec!(0.5),
+        close: dec!(1.5),
+        volume: dec!(100),
+    })
+    .await
+    .unwrap();
+    down.record_account_value(AccountValue {
+        account: "DU1".into(),
+        taken_at: t0(),
+        key: "NetLiquidation".into(),
+        currency: "USD".into(),
+        value: "1000.5".into(),
+    })
+    .await
+    .unwrap();
     let report = tokio::time::timeout(Duration::from_secs(30), down.shutdown())
         .await
         .unwrap()
         .unwrap()
         .stats;
     assert_eq!(report.written.total(), 0);
-    assert_eq!(report.spooled, 3002);
+    assert_eq!(report.spooled, 3004);
     assert!(!report.db_available);
     assert!(report.db_errors >= 1);
     assert!(report.journal_segments >= 1);
@@ -354,7 +375,7 @@ async fn spools_while_unreachable_and_replays_at_the_next_start(pool: PgPool) {
     up.record_tick(tick(3000)).unwrap();
     let report = up.shutdown().await.unwrap().stats;
     // The new tick joins the journal if it arrives before the replay ends.
-    assert!((3002..=3003).contains(&report.replayed), "{report:?}");
+    assert!((3004..=3005).contains(&report.replayed), "{report:?}");
     assert_eq!(report.written.ticks, 3001);
     assert_eq!(report.journal_segments, 0);
     assert_eq!(segments_in(dir.path()), 0);
@@ -362,6 +383,17 @@ async fn spools_while_unreachable_and_replays_at_the_next_start(pool: PgPool) {
     let stored = executions::since(&pool, "DU1", t0()).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].commission, Some(dec!(1)));
+    assert_eq!(report.written.bars, 1);
+    assert_eq!(report.written.account_values, 1);
+    assert_eq!(count(&pool, "SELECT count(*) FROM bars").await, 1);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM account_values WHERE value = '1000.5'"
+        )
+        .await,
+        1
+    );
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -478,4 +510,41 @@ async fn one_recorder_per_journal_directory(pool: PgPool) {
         "{second:?}"
     );
     first.shutdown().await.unwrap();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_damaged_segment_is_replayed_up_to_the_damage_and_kept(pool: PgPool) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = {
+        let mut journal = Journal::open(dir.path(), 1 << 20).unwrap();
+        for part in 0..3 {
+            let batch =
+                Batch::from_records((part * 10..part * 10 + 10).map(|i| Record::Tick(tick(i))));
+            journal.append_durable(&batch).unwrap();
+        }
+        journal.segment_path(1)
+    };
+    // Flip one byte inside the payload of record 15 (of 30): a checksum mismatch with records
+    // after it, so corruption rather than a torn tail.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mut offset = 0;
+    for _ in 0..15 {
+        let len = u32::from_le_bytes(bytes[offset + 4..offset + 8].try_into().unwrap());
+        offset += 12 + len as usize;
+    }
+    bytes[offset + 12 + 3] ^= 0x20;
+    std::fs::write(&path, &bytes).unwrap();
+
+    let recorder = Recorder::start(pool.clone(), config(dir.path())).unwrap();
+    let done = recorder.shutdown().await.unwrap().stats;
+    assert_eq!(done.corrupt_segments, 1);
+    assert_eq!(done.replayed, 15, "the records before the damage");
+    assert_eq!(tick_counts(&pool).await, (15, 15));
+    let mut kept = path.into_os_string();
+    kept.push(".corrupt");
+    assert!(
+        std::path::PathBuf::from(kept).exists(),
+        "the damaged segment is kept"
+    );
+    assert_eq!(segments_in(dir.path()), 0);
 }
