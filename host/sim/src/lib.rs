@@ -20,6 +20,7 @@ pub mod faults;
 pub mod handshake;
 pub mod limits;
 pub mod livebars;
+pub mod lookup;
 pub mod margin;
 pub mod marketdata;
 pub mod matching;

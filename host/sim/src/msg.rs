@@ -109,6 +109,24 @@ pub enum Request {
     },
     /// reqGlobalCancel: cancel every working order.
     GlobalCancel,
+    /// reqMatchingSymbols: symbol search.
+    MatchingSymbols {
+        req_id: i32,
+        pattern: String,
+    },
+    /// reqSecDefOptParams: the option chain's expiries and strikes.
+    SecDefOptParams {
+        req_id: i32,
+        symbol: String,
+        sec_type: String,
+        con_id: i32,
+    },
+    /// reqHeadTimestamp: earliest available bar.
+    HeadTimestamp {
+        req_id: i32,
+        contract: ContractSpec,
+        format_date: i32,
+    },
     CancelOrder {
         order_id: i32,
     },
@@ -133,10 +151,9 @@ pub enum Request {
 }
 
 /// Requests with a request id the simulator answers with an error: market depth, real-time
-/// bars, option calculations, positions multi, option parameters, matching symbols, news,
-/// head timestamp, histogram, P&L, historical ticks, tick-by-tick, WSH, user info.
+/// bars, option calculations, positions multi, news, histogram, P&L, historical ticks, tick-by-tick, WSH, user info.
 pub const UNSUPPORTED_WITH_REQ_ID: &[u32] = &[
-    10, 50, 54, 55, 74, 78, 81, 84, 86, 87, 88, 92, 94, 96, 97, 100, 102, 104,
+    10, 50, 54, 55, 74, 84, 86, 88, 92, 94, 96, 97, 100, 102, 104,
 ];
 /// Of those, the ones whose text form has a version field before the request id.
 pub const VERSIONED_AT_178: &[u32] = &[10, 50, 54, 55, 74];
@@ -362,6 +379,16 @@ pub enum Response {
         exec: Box<ExecView>,
     },
     ExecDetailsEnd(i32),
+    SymbolSamples {
+        req_id: i32,
+        items: Vec<(ContractView, Vec<String>)>,
+    },
+    SecDefOptParam(Box<OptParamsView>),
+    SecDefOptParamEnd(i32),
+    HeadTimestamp {
+        req_id: i32,
+        value: String,
+    },
     CommissionReport {
         exec_id: String,
         commission: f64,
@@ -396,4 +423,16 @@ pub struct StatusView {
     pub last_fill_price: f64,
     pub client_id: i32,
     pub why_held: String,
+}
+
+/// securityDefinitionOptionParameter payload: one row per exchange and trading class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptParamsView {
+    pub req_id: i32,
+    pub exchange: String,
+    pub under_con_id: i32,
+    pub trading_class: String,
+    pub multiplier: String,
+    pub expirations: Vec<String>,
+    pub strikes: Vec<f64>,
 }

@@ -162,6 +162,20 @@ pub fn handle(core: &mut Core, conn_id: u64, req: Request) -> Flow {
         } => core.place_order(client_id, order_id, &contract, *order),
         Request::CancelOrder { order_id } => core.cancel_order(client_id, order_id),
         Request::GlobalCancel => core.global_cancel(),
+        Request::MatchingSymbols { req_id, pattern } => {
+            core.matching_symbols(conn_id, req_id, &pattern)
+        }
+        Request::SecDefOptParams {
+            req_id,
+            symbol,
+            sec_type,
+            con_id,
+        } => core.sec_def_opt_params(conn_id, req_id, &symbol, &sec_type, con_id),
+        Request::HeadTimestamp {
+            req_id,
+            contract,
+            format_date,
+        } => core.head_timestamp(conn_id, req_id, &contract, format_date),
         Request::OpenOrders => core.open_orders(conn_id, Some(client_id)),
         Request::AllOpenOrders => core.open_orders(conn_id, None),
         Request::AutoOpenOrders => {}

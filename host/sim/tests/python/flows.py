@@ -108,6 +108,19 @@ def main():
         def historicalDataUpdate(self, reqId, bar):
             self.record("historicalDataUpdate", reqId, bar.date, bar.open, bar.high, bar.low, bar.close)
 
+        def headTimestamp(self, reqId, headTimestamp):
+            self.record("headTimestamp", reqId, headTimestamp)
+
+        def symbolSamples(self, reqId, contractDescriptions):
+            pairs = [(d.contract.symbol, t) for d in contractDescriptions for t in d.derivativeSecTypes]
+            self.record("symbolSamples", reqId, pairs)
+
+        def securityDefinitionOptionParameter(self, reqId, exchange, underlyingConId, tradingClass, multiplier, expirations, strikes):
+            self.record("optParams", reqId, len(expirations), len(strikes), multiplier)
+
+        def securityDefinitionOptionParameterEnd(self, reqId):
+            self.record("optParamsEnd", reqId)
+
         def accountSummary(self, reqId, account, tag, value, currency):
             self.record("accountSummary", reqId, account, tag, value)
 
@@ -267,8 +280,24 @@ def main():
         fail(f"inconsistent update bar {upd}")
     app.cancelHistoricalData(304)
     pace()
-    app.reqHeadTimeStamp(305, stock("AAPL"), "TRADES", 1, 1)
-    app.wait(lambda e: e[0] == "error" and e[1] == 305 and e[2] == 321, "321 for an unsupported request")
+    app.reqHeadTimeStamp(305, stock("AAPL"), "TRADES", 1, 2)
+    head = app.wait(lambda e: e[0] == "headTimestamp" and e[1] == 305, "headTimestamp")
+    if head[2] != "1136298600":
+        fail(f"head timestamp {head}")
+    pace()
+    app.reqRealTimeBars(306, stock("AAPL"), 5, "TRADES", False, [])
+    app.wait(lambda e: e[0] == "error" and e[1] == 306 and e[2] == 321, "321 for an unsupported request")
+    pace()
+    app.reqMatchingSymbols(307, "AAP")
+    samples = app.wait(lambda e: e[0] == "symbolSamples" and e[1] == 307, "symbolSamples")
+    if ("AAPL", "OPT") not in samples[2]:
+        fail(f"symbol samples {samples}")
+    pace()
+    app.reqSecDefOptParams(308, "AAPL", "", "STK", 0)
+    app.wait(lambda e: e[0] == "optParamsEnd" and e[1] == 308, "securityDefinitionOptionParameterEnd")
+    rows = [e for e in app.events if e[0] == "optParams" and e[1] == 308]
+    if len(rows) != 1 or rows[0][2] != 3 or rows[0][3] != 11 or rows[0][4] != "100":
+        fail(f"option parameters {rows}")
     pace()
     app.cancelHistoricalData(999)
     app.wait(lambda e: e[0] == "error" and e[1] == 999 and e[2] == 366, "366 for unknown cancel")

@@ -473,6 +473,42 @@ fn encode_single(r: &Response, b: &mut BytesMut) {
             },
         ),
         Response::ExecDetailsEnd(id) => put(b, 55, &pb::ReqIdOnly { req_id: Some(*id) }),
+        Response::SymbolSamples { req_id, items } => put(
+            b,
+            79,
+            &pb::SymbolSamples {
+                req_id: Some(*req_id),
+                contract_descriptions: items
+                    .iter()
+                    .map(|(c, d)| pb::ContractDescription {
+                        contract: Some(contract(c)),
+                        derivative_sec_types: d.clone(),
+                    })
+                    .collect(),
+            },
+        ),
+        Response::SecDefOptParam(p) => put(
+            b,
+            75,
+            &pb::SecDefOptParameter {
+                req_id: Some(p.req_id),
+                exchange: Some(p.exchange.clone()),
+                underlying_con_id: Some(p.under_con_id),
+                trading_class: Some(p.trading_class.clone()),
+                multiplier: Some(p.multiplier.clone()),
+                expirations: p.expirations.clone(),
+                strikes: p.strikes.clone(),
+            },
+        ),
+        Response::SecDefOptParamEnd(id) => put(b, 76, &pb::ReqIdOnly { req_id: Some(*id) }),
+        Response::HeadTimestamp { req_id, value } => put(
+            b,
+            88,
+            &pb::HeadTimestamp {
+                req_id: Some(*req_id),
+                head_timestamp: Some(value.clone()),
+            },
+        ),
         Response::CommissionReport {
             exec_id,
             commission,

@@ -184,6 +184,30 @@ fn decode_proto(id: u32, p: &[u8]) -> Result<Request, DecodeError> {
             order_id: dec::<pb::CancelOrderRequest>(p)?.order_id.unwrap_or(0),
         },
         58 => Request::GlobalCancel,
+        81 => {
+            let m: pb::MatchingSymbolsRequest = dec(p)?;
+            Request::MatchingSymbols {
+                req_id: m.req_id.unwrap_or(0),
+                pattern: m.pattern.unwrap_or_default(),
+            }
+        }
+        78 => {
+            let m: pb::SecDefOptParamsRequest = dec(p)?;
+            Request::SecDefOptParams {
+                req_id: m.req_id.unwrap_or(0),
+                symbol: m.underlying_symbol.unwrap_or_default(),
+                sec_type: m.underlying_sec_type.unwrap_or_default(),
+                con_id: m.underlying_con_id.unwrap_or(0),
+            }
+        }
+        87 => {
+            let m: pb::HeadTimestampRequest = dec(p)?;
+            Request::HeadTimestamp {
+                req_id: m.req_id.unwrap_or(0),
+                contract: contract_spec(m.contract),
+                format_date: m.format_date.unwrap_or(1),
+            }
+        }
         5 => Request::OpenOrders,
         16 => Request::AllOpenOrders,
         15 => Request::AutoOpenOrders,

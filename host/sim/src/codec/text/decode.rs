@@ -131,6 +131,32 @@ pub fn decode_fields(id: u32, f: &mut Fields<'_>) -> Result<Request, DecodeError
             Request::CancelOrder { order_id: f.i32()? }
         }
         58 => Request::GlobalCancel,
+        81 => Request::MatchingSymbols {
+            req_id: f.i32()?,
+            pattern: f.string()?,
+        },
+        78 => {
+            let req_id = f.i32()?;
+            let symbol = f.string()?;
+            f.skip(1)?; // futFopExchange
+            let sec_type = f.string()?;
+            Request::SecDefOptParams {
+                req_id,
+                symbol,
+                sec_type,
+                con_id: f.i32()?,
+            }
+        }
+        87 => {
+            let req_id = f.i32()?;
+            let contract = f.contract12()?;
+            f.skip(3)?; // includeExpired useRTH whatToShow
+            Request::HeadTimestamp {
+                req_id,
+                contract,
+                format_date: f.i32()?,
+            }
+        }
         5 => Request::OpenOrders,
         16 => Request::AllOpenOrders,
         15 => Request::AutoOpenOrders,

@@ -306,6 +306,42 @@ pub fn encode_response(r: &Response, out: &mut BytesMut) {
         Response::ExecDetailsEnd(id) => {
             w.i(55).i(1).i((*id).into());
         }
+        Response::SymbolSamples { req_id, items } => {
+            w.i(79).i((*req_id).into()).i(items.len() as i64);
+            for (c, derivs) in items {
+                w.i(c.con_id.into())
+                    .s(&c.symbol)
+                    .s(&c.sec_type)
+                    .s(&c.primary_exchange)
+                    .s(&c.currency);
+                w.i(derivs.len() as i64);
+                for d in derivs {
+                    w.s(d);
+                }
+                w.s("").s("");
+            }
+        }
+        Response::SecDefOptParam(p) => {
+            w.i(75)
+                .i(p.req_id.into())
+                .s(&p.exchange)
+                .i(p.under_con_id.into())
+                .s(&p.trading_class);
+            w.s(&p.multiplier).i(p.expirations.len() as i64);
+            for e in &p.expirations {
+                w.s(e);
+            }
+            w.i(p.strikes.len() as i64);
+            for k in &p.strikes {
+                w.f(*k);
+            }
+        }
+        Response::SecDefOptParamEnd(id) => {
+            w.i(76).i((*id).into());
+        }
+        Response::HeadTimestamp { req_id, value } => {
+            w.i(88).i((*req_id).into()).s(value);
+        }
         Response::CommissionReport {
             exec_id,
             commission,
