@@ -14,6 +14,14 @@ const MAX_SAMPLES: usize = 16;
 /// The simulated history starts here (any earlier end date gets no bars).
 const HEAD_TIMESTAMP: i64 = 1_136_298_600; // 2006-01-03 14:30:00 UTC
 
+/// Expiries and strikes of one (exchange, trading class) of an option chain.
+#[derive(Debug, Default)]
+struct ChainRow {
+    multiplier: f64,
+    expirations: BTreeSet<String>,
+    strikes: Vec<f64>,
+}
+
 impl Core {
     /// Underlyings whose symbol starts with, or whose name contains, the pattern.
     pub fn matching_symbols(&self, conn_id: u64, req_id: i32, pattern: &str) {
@@ -53,8 +61,7 @@ impl Core {
                     && i.symbol.eq_ignore_ascii_case(symbol)
                     && i.sec_type.code() == sec_type)
         });
-        let mut rows: BTreeMap<(String, String), (f64, BTreeSet<String>, Vec<f64>)> =
-            BTreeMap::new();
+        let mut rows: BTreeMap<(String, String), ChainRow> = BTreeMap::new();
         if let Some(u) = under {
             for o in self
                 .universe
@@ -65,13 +72,21 @@ impl Core {
                 let row = rows
                     .entry((o.exchange.clone(), o.trading_class.clone()))
                     .or_default();
-                row.0 = o.multiplier;
-                row.1.insert(o.expiry.clone());
-                if !row.2.contains(&o.strike) {
-                    row.2.push(o.strike);
+                row.multiplier = o.multiplier;
+                row.expirations.insert(o.expiry.clone());
+                if !row.strikes.contains(&o.strike) {
+                    row.strikes.push(o.strike);
                 }
             }
-            for ((exchange, class), (mult, exps, mut strikes)) in rows {
+            for (
+                (exchange, class),
+                ChainRow {
+                    multiplier: mult,
+                    expirations: exps,
+                    mut strikes,
+                },
+            ) in rows
+            {
                 strikes.sort_by(f64::total_cmp);
                 let view = OptParamsView {
                     req_id,
