@@ -17,6 +17,8 @@
 //!   - [`Recorder::record_tick`] never blocks and never drops: the caller appends the tick to
 //!     the journal itself (a spill, counted in [`RecorderStats::spilled`]); the writer replays
 //!     it like any spooled row. Tick order in the table does not matter (rows carry their time).
+//!     The writer fsyncs spilled ticks on its timer (every `batch_age / 2`, at most 100 ms,
+//!     unless it is busy with the database then).
 //!     [`Recorder::record_tick_waiting`] waits for room instead, for producers that can.
 //!   - executions, commission reports, bars and account values wait for room (`async`): they
 //!     are few, and their order matters.
@@ -149,6 +151,7 @@ impl Recorder {
         let shared = Arc::new(Shared {
             journal: Mutex::new(journal),
             counters: Default::default(),
+            last_segments: Default::default(),
         });
         let (tx, rx) = mpsc::channel(config.queue_capacity);
         let writer = Writer {
@@ -241,8 +244,18 @@ impl Recorder {
     }
 
     /// The counters now.
+    /// Never waits: while the writer holds the journal (an fsync), the segment count is the
+    /// last one seen.
     pub fn stats(&self) -> RecorderStats {
-        let segments = self.shared.journal().segments();
+        use std::sync::atomic::Ordering::Relaxed;
+        let segments = match self.shared.journal.try_lock() {
+            Ok(journal) => {
+                let n = journal.segments();
+                self.shared.last_segments.store(n, Relaxed);
+                n
+            }
+            Err(_) => self.shared.last_segments.load(Relaxed),
+        };
         self.shared.counters.snapshot(segments)
     }
 

@@ -9,6 +9,7 @@
 //! When a write fails for a transient reason the batch is spooled and the database is retried
 //! after a backoff that doubles from `retry_initial` to `retry_max`.
 
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -35,6 +36,8 @@ pub(crate) enum Msg {
 pub(crate) struct Shared {
     pub journal: Mutex<Journal>,
     pub counters: Counters,
+    /// Journal segments when last counted, for [`super::Recorder::stats`].
+    pub last_segments: AtomicUsize,
 }
 
 impl Shared {
