@@ -333,7 +333,7 @@ async fn symbol_search_option_chain_and_head_timestamp() {
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
             let aapl_found = found.iter().any(|d| {
-                d.contract.symbol.to_string() == "AAPL"
+                d.contract.symbol == "AAPL"
                     && d.derivative_security_types.contains(&"OPT".to_string())
             });
             assert!(aapl_found, "{found:?}");
