@@ -548,3 +548,12 @@ async fn a_damaged_segment_is_replayed_up_to_the_damage_and_kept(pool: PgPool) {
     );
     assert_eq!(segments_in(dir.path()), 0);
 }
+
+#[test]
+fn the_handle_is_send_sync_and_cheap_to_clone() {
+    fn shareable<T: Send + Sync + Clone + 'static>() {}
+    shareable::<Recorder>();
+    fn plain<T: Send + Sync + 'static>() {}
+    plain::<RecorderStats>();
+    plain::<RecorderError>();
+}
