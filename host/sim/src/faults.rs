@@ -51,8 +51,11 @@ impl FromStr for Fault {
                 None => Ok(Duration::from_millis(default)),
                 Some(v) => v
                     .parse::<u64>()
+                    .ok()
+                    .filter(|ms| *ms <= MAX_FAULT_DURATION.as_millis() as u64)
+                    .ok_or(())
                     .map(Duration::from_millis)
-                    .map_err(|_| format!("not a number of ms: {v}")),
+                    .map_err(|_| format!("expected milliseconds (at most 3600000), got {v}")),
             }
         };
         match words.as_slice() {
@@ -87,6 +90,14 @@ impl FromStr for Fault {
     }
 }
 
+/// Longest stall, outage or restart a fault may ask for.
+pub const MAX_FAULT_DURATION: Duration = Duration::from_secs(3600);
+
+/// `now + d`, with `d` capped so the instant cannot overflow.
+fn later(d: Duration) -> Instant {
+    Instant::now() + d.min(MAX_FAULT_DURATION)
+}
+
 fn notice(shared: &Shared, code: i32, msg: &str) {
     let core = shared.lock();
     let r = core.error(-1, code, msg);
@@ -105,7 +116,7 @@ pub fn inject(shared: &Arc<Shared>, fault: Fault) {
     info!(?fault, "injecting fault");
     match fault {
         Fault::DropConnections => drop_all(shared, "fault: drop connections"),
-        Fault::Stall(d) => shared.lock().stall_until = Some(Instant::now() + d),
+        Fault::Stall(d) => shared.lock().stall_until = Some(later(d)),
         Fault::ConnectivityLoss {
             restore_after,
             data_kept,
@@ -118,7 +129,7 @@ pub fn inject(shared: &Arc<Shared>, fault: Fault) {
             );
             let shared = shared.clone();
             tokio::spawn(async move {
-                tokio::time::sleep(restore_after).await;
+                tokio::time::sleep(restore_after.min(MAX_FAULT_DURATION)).await;
                 if data_kept {
                     notice(
                         &shared,
@@ -167,7 +178,7 @@ pub fn inject(shared: &Arc<Shared>, fault: Fault) {
             }
         }
         Fault::Restart { down_for } => {
-            shared.lock().down_until = Some(Instant::now() + down_for);
+            shared.lock().down_until = Some(later(down_for));
             drop_all(shared, "fault: TWS restart");
         }
     }
@@ -192,6 +203,7 @@ mod tests {
             })
         );
         assert!("lost 1200".parse::<Fault>().is_err());
+        assert!("stall 99999999999999".parse::<Fault>().is_err());
         assert_eq!(
             "restart".parse(),
             Ok(Fault::Restart {

@@ -337,7 +337,7 @@ pub async fn clock(shared: Arc<Shared>) {
         (core.cfg.tick_rate, core.cfg.account_refresh)
     };
     let mut last_refresh = Instant::now();
-    let period = Duration::from_secs_f64((1.0 / tick_rate).max(0.001));
+    let period = Duration::from_secs_f64((1.0 / tick_rate).clamp(0.001, 1.0));
     let mut stop = shared.shutdown.subscribe();
     let mut last = Instant::now();
     let mut carry = 0.0f64;
