@@ -10,6 +10,12 @@ use std::rc::Rc;
 /// Branch-and-bound nodes allowed per component before giving up the proof of optimality.
 const NODE_CAP: usize = 200_000;
 
+/// Columns of each row that start in the LP before column generation adds the rest as needed.
+const SEED_COLUMNS: usize = 3;
+
+/// LPs with at most this many columns are solved whole (column generation would cost more).
+const ALL_COLUMNS_UP_TO: usize = 120;
+
 /// Work allowed per component (Σ pivots × rows × columns over the LPs solved, a second or so on
 /// the reference machine):
 /// deterministic, so a result never depends on the machine's speed.
@@ -232,36 +238,117 @@ fn relaxation(
         .filter(|&t| items[t].uses.iter().all(|&(u, a)| ub[t] * a < res[u]))
         .collect();
     let m = rows.len() + bounded.len();
-    let na = active.len();
-    let mut a = vec![0.0; m * na];
     let mut b = vec![0.0; m];
     for (r, &u) in rows.iter().enumerate() {
         b[r] = res[u] as f64;
     }
-    for (col, &t) in active.iter().enumerate() {
-        for &(u, q) in items[t].uses {
-            if let Ok(r) = rows.binary_search(&u) {
-                a[r * na + col] += q as f64;
+    // Each column as (row, coefficient) pairs.
+    let column = |t: usize| -> Vec<(usize, f64)> {
+        let mut col: Vec<(usize, f64)> = items[t]
+            .uses
+            .iter()
+            .filter_map(|&(u, q)| rows.binary_search(&u).ok().map(|r| (r, q as f64)))
+            .collect();
+        if let Ok(k) = bounded.binary_search(&t) {
+            col.push((rows.len() + k, 1.0));
+        }
+        col
+    };
+    for (k, &t) in bounded.iter().enumerate() {
+        b[rows.len() + k] = ub[t] as f64;
+    }
+    let cols: Vec<Vec<(usize, f64)>> = active.iter().map(|&t| column(t)).collect();
+    // Column generation: solve over a subset (the best few columns of every row), price the rest
+    // with the duals, add those that could improve, until none can. The LP value is then the
+    // full LP's value.
+    let small = active.len() <= ALL_COLUMNS_UP_TO;
+    let mut in_lp = vec![small; active.len()];
+    for r in (0..m).filter(|_| !small) {
+        let mut best: Vec<usize> = (0..active.len())
+            .filter(|&c| cols[c].iter().any(|&(row, _)| row == r))
+            .collect();
+        best.sort_by(|&x, &y| {
+            save_f[active[y]]
+                .total_cmp(&save_f[active[x]])
+                .then(x.cmp(&y))
+        });
+        for &c in best.iter().take(SEED_COLUMNS) {
+            in_lp[c] = true;
+        }
+    }
+    let mut work = 0u64;
+    loop {
+        let subset: Vec<usize> = (0..active.len()).filter(|&c| in_lp[c]).collect();
+        let na = subset.len();
+        let mut a = vec![0.0; m * na];
+        for (k, &c) in subset.iter().enumerate() {
+            for &(r, q) in &cols[c] {
+                a[r * na + k] += q;
             }
         }
-    }
-    for (k, &t) in bounded.iter().enumerate() {
-        let r = rows.len() + k;
-        b[r] = ub[t] as f64;
-        if let Ok(col) = active.binary_search(&t) {
-            a[r * na + col] = 1.0;
+        let cost: Vec<f64> = subset.iter().map(|&c| save_f[active[c]]).collect();
+        let outcome = maximize(&a, m, na, &b, &cost);
+        let pivots = match &outcome {
+            Lp::Optimal { pivots, .. } => *pivots,
+            Lp::Failed => 50 * (m + na) + 500,
+        };
+        work = work.saturating_add(
+            (pivots.max(1) as u64)
+                .saturating_mul(m as u64)
+                .saturating_mul((na + m) as u64),
+        );
+        let Lp::Optimal {
+            value,
+            x,
+            reduced,
+            duals,
+            pivots,
+        } = outcome
+        else {
+            return Relaxation {
+                outcome: Lp::Failed,
+                work,
+            };
+        };
+        // Price the columns left out.
+        let priced: Vec<(usize, f64)> = (0..active.len())
+            .filter(|&c| !in_lp[c])
+            .map(|c| {
+                (
+                    c,
+                    save_f[active[c]] - cols[c].iter().map(|&(r, q)| q * duals[r]).sum::<f64>(),
+                )
+            })
+            .collect();
+        let mut entering: Vec<(usize, f64)> = priced
+            .iter()
+            .copied()
+            .filter(|&(_, rc)| rc > 1e-9)
+            .collect();
+        if entering.is_empty() {
+            let mut full_x = vec![0.0; active.len()];
+            let mut full_reduced = vec![0.0; active.len()];
+            for (k, &c) in subset.iter().enumerate() {
+                full_x[c] = x[k];
+                full_reduced[c] = reduced[k];
+            }
+            for (c, rc) in priced {
+                full_reduced[c] = (-rc).max(0.0);
+            }
+            let outcome = Lp::Optimal {
+                value,
+                x: full_x,
+                reduced: full_reduced,
+                pivots,
+                duals,
+            };
+            return Relaxation { outcome, work };
+        }
+        entering.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+        for &(c, _) in entering.iter().take(m.max(16)) {
+            in_lp[c] = true;
         }
     }
-    let c: Vec<f64> = active.iter().map(|&t| save_f[t]).collect();
-    let outcome = maximize(&a, m, na, &b, &c);
-    let pivots = match &outcome {
-        Lp::Optimal { pivots, .. } => *pivots,
-        Lp::Failed => 50 * (m + na) + 500,
-    };
-    let work = (pivots.max(1) as u64)
-        .saturating_mul(m as u64)
-        .saturating_mul((na + m) as u64);
-    Relaxation { outcome, work }
 }
 
 /// Rounds an LP point: a feasible candidate, and the most fractional column with its floor.

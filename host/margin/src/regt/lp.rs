@@ -13,6 +13,8 @@ pub(crate) enum Lp {
         reduced: Vec<f64>,
         /// Pivots performed (the solver's work is pivots × rows × columns).
         pivots: usize,
+        /// Shadow price of each row (≥ 0), for pricing columns left out of the LP.
+        duals: Vec<f64>,
     },
     /// Did not converge within the iteration cap (never observed; handled conservatively).
     Failed,
@@ -58,11 +60,16 @@ pub(crate) fn maximize(a: &[f64], m: usize, n: usize, b: &[f64], c: &[f64]) -> L
                 }
             }
             let reduced = t[m * w..m * w + n].iter().map(|v| v.max(0.0)).collect();
+            let duals = t[m * w + n..m * w + n + m]
+                .iter()
+                .map(|v| v.max(0.0))
+                .collect();
             return Lp::Optimal {
                 value: t[m * w + w - 1],
                 x,
                 reduced,
                 pivots: iter,
+                duals,
             };
         };
         let mut leave: Option<(usize, f64)> = None;
