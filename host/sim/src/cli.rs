@@ -151,3 +151,41 @@ pub async fn serve_control(listener: TcpListener, injector: FaultInjector) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        sim: SimArgs,
+    }
+
+    #[test]
+    fn defaults_and_max_version_values() {
+        let cli = Cli::try_parse_from(["t"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (cli.sim.port, cli.sim.seed, cli.sim.max_version),
+            (7497, 1, 226)
+        );
+        assert!(cli.sim.config().validate().is_ok());
+        for v in ["226", "213", "178"] {
+            assert!(Cli::try_parse_from(["t", "--max-version", v]).is_ok());
+        }
+        let err = Cli::try_parse_from(["t", "--max-version", "200"])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.lines()
+                .next()
+                .is_some_and(|l| l.contains("must be 226, 213 or 178")),
+            "{err}"
+        );
+        let bad_rate =
+            Cli::try_parse_from(["t", "--tick-rate", "0"]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(bad_rate.sim.config().validate().is_err());
+    }
+}
