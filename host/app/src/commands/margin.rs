@@ -4,7 +4,7 @@
 use std::io::Write as _;
 
 use anyhow::Context as _;
-use tickwork_margin::{Method, compute, parse_portfolio, render_json, render_table};
+use tickwork_margin::{Method, compute, parse_portfolio, render_json_text, render_table};
 
 use crate::cli::MarginArgs;
 
@@ -20,8 +20,8 @@ pub fn run(args: MarginArgs) -> anyhow::Result<()> {
     let result = compute(&portfolio, method).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &render_json(&result))?;
-        writeln!(out)?;
+        // Keys in the documented order: method, initial, maintenance, reg_t_end_of_day, groups.
+        writeln!(out, "{}", render_json_text(&result))?;
     } else {
         write!(out, "{}", render_table(&result))?;
     }
