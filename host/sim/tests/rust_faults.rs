@@ -104,73 +104,75 @@ async fn drop_stall_malformed_and_oversized() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connectivity_loss_farm_notices_and_pacing() {
     bounded(async {
-        let sim = start(226).await;
-        let client = connect(&sim, 2).await;
-        let mut notices = client.notice_stream().unwrap_or_else(|e| panic!("{e}"));
-        let aapl = Contract::stock("AAPL").build();
+        for version in [226, 213] {
+            let sim = start(version).await;
+            let client = connect(&sim, 2).await;
+            let mut notices = client.notice_stream().unwrap_or_else(|e| panic!("{e}"));
+            let aapl = Contract::stock("AAPL").build();
 
-        // 1100 then 1102: streaming continues.
-        let mut kept = step("stream", client.market_data(&aapl).subscribe())
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        sim.inject(Fault::ConnectivityLoss {
-            restore_after: Duration::from_millis(200),
-            data_kept: true,
-        });
-        wait_notice!(notices, 1100);
-        wait_notice!(notices, 1102);
-        let _ = kept.collect_for(Duration::from_millis(200)).await;
-        let after = kept.collect_for(Duration::from_millis(800)).await;
-        assert!(
-            after
-                .iter()
-                .any(|t| matches!(t, TickTypes::Price(_) | TickTypes::PriceSize(_))),
-            "ticks must continue after 1102"
-        );
-        kept.cancel().await;
-        drop(kept);
+            // 1100 then 1102: streaming continues.
+            let mut kept = step("stream", client.market_data(&aapl).subscribe())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            sim.inject(Fault::ConnectivityLoss {
+                restore_after: Duration::from_millis(200),
+                data_kept: true,
+            });
+            wait_notice!(notices, 1100);
+            wait_notice!(notices, 1102);
+            let _ = kept.collect_for(Duration::from_millis(200)).await;
+            let after = kept.collect_for(Duration::from_millis(800)).await;
+            assert!(
+                after
+                    .iter()
+                    .any(|t| matches!(t, TickTypes::Price(_) | TickTypes::PriceSize(_))),
+                "ticks must continue after 1102"
+            );
+            kept.cancel().await;
+            drop(kept);
 
-        // 1100 then 1101: data lost, the line stops until the client resubscribes.
-        let mut lost = step("stream", client.market_data(&aapl).subscribe())
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let _ = lost.collect_for(Duration::from_millis(200)).await;
-        sim.inject(Fault::ConnectivityLoss {
-            restore_after: Duration::from_millis(200),
-            data_kept: false,
-        });
-        wait_notice!(notices, 1100);
-        wait_notice!(notices, 1101);
-        let _ = lost.collect_for(Duration::from_millis(300)).await;
-        let after = lost.collect_for(Duration::from_millis(700)).await;
-        assert!(
-            !after
-                .iter()
-                .any(|t| matches!(t, TickTypes::Price(_) | TickTypes::PriceSize(_))),
-            "no ticks after 1101"
-        );
-        drop(lost);
+            // 1100 then 1101: data lost, the line stops until the client resubscribes.
+            let mut lost = step("stream", client.market_data(&aapl).subscribe())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let _ = lost.collect_for(Duration::from_millis(200)).await;
+            sim.inject(Fault::ConnectivityLoss {
+                restore_after: Duration::from_millis(200),
+                data_kept: false,
+            });
+            wait_notice!(notices, 1100);
+            wait_notice!(notices, 1101);
+            let _ = lost.collect_for(Duration::from_millis(300)).await;
+            let after = lost.collect_for(Duration::from_millis(700)).await;
+            assert!(
+                !after
+                    .iter()
+                    .any(|t| matches!(t, TickTypes::Price(_) | TickTypes::PriceSize(_))),
+                "no ticks after 1101"
+            );
+            drop(lost);
 
-        sim.inject(Fault::FarmDown);
-        wait_notice!(notices, 2103);
-        sim.inject(Fault::FarmUp);
-        wait_notice!(notices, 2104);
+            sim.inject(Fault::FarmDown);
+            wait_notice!(notices, 2103);
+            sim.inject(Fault::FarmUp);
+            wait_notice!(notices, 2104);
 
-        sim.inject(Fault::PacingViolation(1));
-        let paced = step(
-            "paced",
-            client
-                .historical_data(&aapl, HistoricalBarSize::Hour)
-                .duration(1.days())
-                .fetch(),
-        )
-        .await;
-        assert!(
-            paced.is_err_and(|e| e.to_string().contains("162")),
-            "forced pacing must give 162"
-        );
-        drop(client);
-        sim.shutdown().await;
+            sim.inject(Fault::PacingViolation(1));
+            let paced = step(
+                "paced",
+                client
+                    .historical_data(&aapl, HistoricalBarSize::Hour)
+                    .duration(1.days())
+                    .fetch(),
+            )
+            .await;
+            assert!(
+                paced.is_err_and(|e| e.to_string().contains("162")),
+                "forced pacing must give 162"
+            );
+            drop(client);
+            sim.shutdown().await;
+        }
     })
     .await;
 }
@@ -178,30 +180,32 @@ async fn connectivity_loss_farm_notices_and_pacing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tws_restart_drops_subscriptions_and_client_reconnects() {
     bounded(async {
-        let sim = start(226).await;
-        let client = connect(&sim, 3).await;
-        let aapl = Contract::stock("AAPL").build();
-        let mut stream = step("stream", client.market_data(&aapl).subscribe())
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let before = sim.sessions_started();
-        sim.inject(Fault::Restart {
-            down_for: Duration::from_millis(1500),
-        });
-        let ended = step("stream ends on restart", async {
-            loop {
-                match stream.next().await {
-                    Some(Err(_)) | None => return true,
-                    Some(Ok(_)) => {}
+        for version in [226, 213] {
+            let sim = start(version).await;
+            let client = connect(&sim, 3).await;
+            let aapl = Contract::stock("AAPL").build();
+            let mut stream = step("stream", client.market_data(&aapl).subscribe())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let before = sim.sessions_started();
+            sim.inject(Fault::Restart {
+                down_for: Duration::from_millis(1500),
+            });
+            let ended = step("stream ends on restart", async {
+                loop {
+                    match stream.next().await {
+                        Some(Err(_)) | None => return true,
+                        Some(Ok(_)) => {}
+                    }
                 }
-            }
-        })
-        .await;
-        assert!(ended);
-        wait_reconnect(&sim, before).await;
-        server_time_eventually(&client).await;
-        drop(client);
-        sim.shutdown().await;
+            })
+            .await;
+            assert!(ended);
+            wait_reconnect(&sim, before).await;
+            server_time_eventually(&client).await;
+            drop(client);
+            sim.shutdown().await;
+        }
     })
     .await;
 }
