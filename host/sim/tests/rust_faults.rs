@@ -142,7 +142,7 @@ async fn connectivity_loss_farm_notices_and_pacing() {
             });
             wait_notice!(notices, 1100);
             wait_notice!(notices, 1101);
-            let _ = lost.collect_for(Duration::from_millis(300)).await;
+            let _ = lost.collect_for(Duration::from_millis(500)).await;
             let after = lost.collect_for(Duration::from_millis(700)).await;
             assert!(
                 !after

@@ -124,7 +124,7 @@ def main():
         fail("ticks stopped after 1102 (data maintained)")
     fault("lost 1101 200")
     app.wait(lambda e: e == ("error", -1, 1101), "1101")
-    time.sleep(0.3)
+    time.sleep(0.5)
     n = app.count(ticks)
     time.sleep(0.7)
     if app.count(ticks) != n:

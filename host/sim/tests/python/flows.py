@@ -238,7 +238,7 @@ def main():
             fail("streaming ticks did not arrive")
         time.sleep(0.05)
     app.cancelMktData(202)
-    time.sleep(0.3)
+    time.sleep(0.5)
     before = sum(1 for e in list(app.events) if e[0] == "tickPrice" and e[1] == 202)
     time.sleep(0.6)
     after = sum(1 for e in list(app.events) if e[0] == "tickPrice" and e[1] == 202)
