@@ -28,6 +28,8 @@ pub struct SimConfig {
     pub max_frame_len: usize,
     /// Enforce historical-data pacing (162).
     pub historical_pacing: bool,
+    /// Responses queued for one client before it is disconnected as a slow consumer.
+    pub max_queued: usize,
     /// Interval of unsolicited account-update and account-summary refreshes (TWS: 3 minutes).
     pub account_refresh: std::time::Duration,
 }
@@ -48,6 +50,7 @@ impl Default for SimConfig {
             max_frame_len: crate::codec::frame::MAX_FRAME_LEN,
             historical_pacing: true,
             account_refresh: std::time::Duration::from_secs(180),
+            max_queued: 100_000,
         }
     }
 }

@@ -166,13 +166,13 @@ pub fn inject(shared: &Arc<Shared>, fault: Fault) {
         Fault::MalformedFrame => {
             let core = shared.lock();
             for c in core.conns.values() {
-                let _ = c.out.send(Outgoing::Raw(malformed_frame(c.codec)));
+                c.push(Outgoing::Raw(malformed_frame(c.codec)));
             }
         }
         Fault::OversizedFrame => {
             let core = shared.lock();
             for c in core.conns.values() {
-                let _ = c.out.send(Outgoing::Raw(bytes::Bytes::from_static(&[
+                c.push(Outgoing::Raw(bytes::Bytes::from_static(&[
                     0x01, 0x00, 0x00, 0x00,
                 ])));
             }

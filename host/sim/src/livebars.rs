@@ -126,6 +126,7 @@ impl Core {
             ..
         } = self;
         for conn in conns.values_mut() {
+            let mut due = Vec::new();
             for (req_id, bar) in conn.live_bars.iter_mut() {
                 let Some(inst) = universe.get(bar.con_id) else {
                     continue;
@@ -138,8 +139,11 @@ impl Core {
                         req_id: *req_id,
                         bar: bar.view(),
                     };
-                    let _ = conn.out.send(Outgoing::Resp(r));
+                    due.push(r);
                 }
+            }
+            for r in due {
+                conn.push(Outgoing::Resp(r));
             }
         }
     }

@@ -108,6 +108,3 @@ pub fn encode_update(codec: Codec, line: Line, q: &Quote, out: &mut BytesMut) {
         out,
     );
 }
-
-/// Messages per streamed update (for throughput accounting).
-pub const MESSAGES_PER_UPDATE: usize = 4;

@@ -2,7 +2,7 @@
 //! clock that moves prices, matches resting orders and fans quote batches out to writers.
 //! A framing or decoding error closes only the connection it happened on, with a logged reason.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -10,7 +10,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{Notify, broadcast, mpsc, watch};
 use tracing::{debug, info, warn};
 
 use crate::codec::Codec;
@@ -140,8 +140,13 @@ async fn serve(shared: Arc<Shared>, mut stream: TcpStream, conn_id: u64) {
     }
     info!(conn_id, version = codec.version(), "handshake done");
     let (tx, rx) = mpsc::unbounded_channel();
-    let conn = Conn::new(codec, tx);
-    let subs = conn.subs.clone();
+    let max_queued = shared.lock().cfg.max_queued;
+    let conn = Conn::new(codec, tx, max_queued);
+    let side = WriterSide {
+        subs: conn.subs.clone(),
+        queued: conn.queued.clone(),
+        kill: conn.kill.clone(),
+    };
     shared.lock().conns.insert(conn_id, conn);
     let (mut rd, wr) = stream.into_split();
     let (closed_tx, mut closed_rx) = tokio::sync::oneshot::channel::<()>();
@@ -149,7 +154,7 @@ async fn serve(shared: Arc<Shared>, mut stream: TcpStream, conn_id: u64) {
         shared.clone(),
         wr,
         rx,
-        subs,
+        side,
         codec,
         conn_id,
         closed_tx,
@@ -242,7 +247,7 @@ fn drain_frames(
 /// Asks a connection's writer to flush and close.
 pub fn close_conn(core: &Core, conn_id: u64, why: &str) {
     if let Some(c) = core.conns.get(&conn_id) {
-        let _ = c.out.send(Outgoing::Close(why.to_string()));
+        c.push(Outgoing::Close(why.to_string()));
     }
 }
 
@@ -256,11 +261,18 @@ fn remove_conn(shared: &Shared, conn_id: u64) {
     }
 }
 
+/// The parts of a connection's state its writer task uses.
+struct WriterSide {
+    subs: Arc<Mutex<Subs>>,
+    queued: Arc<AtomicUsize>,
+    kill: Arc<Notify>,
+}
+
 async fn write_loop(
     shared: Arc<Shared>,
     mut wr: OwnedWriteHalf,
     mut rx: mpsc::UnboundedReceiver<Outgoing>,
-    subs: Arc<Mutex<Subs>>,
+    side: WriterSide,
     codec: Codec,
     conn_id: u64,
     _closed: tokio::sync::oneshot::Sender<()>,
@@ -271,12 +283,16 @@ async fn write_loop(
     loop {
         tokio::select! {
             biased;
+            _ = side.kill.notified() => break,
             m = rx.recv() => match m {
-                Some(m) => closing = queue(codec, m, &mut out),
+                Some(m) => {
+                    side.queued.fetch_sub(1, Ordering::Relaxed);
+                    closing = queue(codec, m, &mut out);
+                }
                 None => break,
             },
             b = ticks.recv() => match b {
-                Ok(batch) => encode_batch(codec, &subs, &batch, &mut out),
+                Ok(batch) => encode_batch(codec, &side.subs, &batch, &mut out),
                 Err(broadcast::error::RecvError::Lagged(n)) => debug!(conn_id, n, "slow reader: quote batches conflated"),
                 Err(broadcast::error::RecvError::Closed) => break,
             },
@@ -285,6 +301,7 @@ async fn write_loop(
             && out.len() < 256 * 1024
             && let Ok(m) = rx.try_recv()
         {
+            side.queued.fetch_sub(1, Ordering::Relaxed);
             closing = queue(codec, m, &mut out);
         }
         let stall = shared.lock().stall_until;
@@ -292,8 +309,9 @@ async fn write_loop(
             tokio::time::sleep_until(until.into()).await;
         }
         if !out.is_empty() {
-            if wr.write_all(&out).await.is_err() {
-                break;
+            tokio::select! {
+                r = wr.write_all(&out) => if r.is_err() { break },
+                _ = side.kill.notified() => break,
             }
             out.clear();
         }

@@ -3,12 +3,13 @@
 //! await, and deliver responses by pushing them into each connection's outbox.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use crate::accounts::Accounts;
 use crate::codec::Codec;
@@ -72,7 +73,12 @@ impl Subs {
 pub struct Conn {
     pub client_id: Option<i32>,
     pub codec: Codec,
-    pub out: mpsc::UnboundedSender<Outgoing>,
+    out: mpsc::UnboundedSender<Outgoing>,
+    /// Messages queued for the writer and not yet taken; bounded by `max_queued`.
+    pub queued: Arc<AtomicUsize>,
+    /// Wakes the writer to abandon a blocked write and close (slow consumer).
+    pub kill: Arc<Notify>,
+    max_queued: usize,
     pub subs: Arc<Mutex<Subs>>,
     pub md_type: i32,
     pub positions: bool,
@@ -85,11 +91,14 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn new(codec: Codec, out: mpsc::UnboundedSender<Outgoing>) -> Self {
+    pub fn new(codec: Codec, out: mpsc::UnboundedSender<Outgoing>, max_queued: usize) -> Self {
         Conn {
             client_id: None,
             codec,
             out,
+            queued: Arc::new(AtomicUsize::new(0)),
+            kill: Arc::new(Notify::new()),
+            max_queued,
             subs: Arc::new(Mutex::new(Subs::default())),
             md_type: 1,
             positions: false,
@@ -98,6 +107,19 @@ impl Conn {
             multi: HashMap::new(),
             historical: HashSet::new(),
             live_bars: HashMap::new(),
+        }
+    }
+
+    /// Queues a message for the writer. A client that stops reading while responses pile up
+    /// beyond `max_queued` is disconnected instead of growing memory without bound.
+    pub fn push(&self, m: Outgoing) {
+        let n = self.queued.fetch_add(1, Ordering::Relaxed);
+        if n == self.max_queued {
+            tracing::warn!(queued = n, "closing connection: slow consumer");
+            self.kill.notify_one();
+        }
+        if n < self.max_queued {
+            let _ = self.out.send(m);
         }
     }
 }
@@ -157,7 +179,7 @@ impl Core {
     /// Queues a response for one connection; a closed connection is skipped.
     pub fn send(&self, conn_id: u64, r: Response) {
         if let Some(c) = self.conns.get(&conn_id) {
-            let _ = c.out.send(Outgoing::Resp(r));
+            c.push(Outgoing::Resp(r));
         }
     }
 
@@ -171,7 +193,7 @@ impl Core {
     /// Queues a response for every connection that has started the API.
     pub fn broadcast(&self, r: &Response) {
         for c in self.conns.values().filter(|c| c.client_id.is_some()) {
-            let _ = c.out.send(Outgoing::Resp(r.clone()));
+            c.push(Outgoing::Resp(r.clone()));
         }
     }
 

@@ -95,7 +95,7 @@ fn core_with_conn(codec: Codec) -> (Core, u64) {
     );
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     std::mem::forget(rx); // keep the outbox open; nothing reads it in these tests
-    core.conns.insert(1, Conn::new(codec, tx));
+    core.conns.insert(1, Conn::new(codec, tx, usize::MAX));
     let _ = session::handle(&mut core, 1, Request::StartApi { client_id: 1 });
     (core, 1)
 }

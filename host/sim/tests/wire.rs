@@ -293,3 +293,31 @@ async fn connections_beyond_the_client_limit_are_refused() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_disconnected_not_buffered_for_ever() {
+    bounded(async {
+        let cfg = tickwork_sim::SimConfig { max_queued: 5, rate_limit: None, historical_pacing: false, ..config(226) };
+        let sim = start_with(cfg).await;
+        let mut lazy = text_session(&sim, 1).await;
+        let mut burst = Vec::new();
+        for req in 0..60 {
+            let body = format!(
+                "20\0{req}\00\0AAPL\0STK\0\00\0\0\0SMART\0\0USD\0\0\00\0\01 hour\01 Y\00\0TRADES\01\00\0\0"
+            );
+            burst.extend(frame(body.as_bytes()));
+        }
+        lazy.write_all(&burst).await.unwrap_or_else(|e| panic!("{e}"));
+        step("slow consumer closed", async {
+            while sim.connections() > 0 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        assert!(closed(&mut lazy).await);
+        let mut fresh = text_session(&sim, 2).await;
+        assert!(read_frame(&mut fresh).await.is_some(), "other clients are unaffected");
+        sim.shutdown().await;
+    })
+    .await;
+}
