@@ -66,3 +66,66 @@ impl Core {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SimConfig;
+    use crate::world::instruments::SecType;
+
+    /// Every kind of instrument gets a what-if answer from tickwork-margin.
+    #[test]
+    fn what_if_for_each_instrument_kind() {
+        let today = chrono::Utc::now().date_naive();
+        let core = Core::new(SimConfig::default(), today);
+        let account = core.accounts.ids()[0].clone();
+        let pick = |t: SecType, sym: &str| {
+            core.universe
+                .all()
+                .iter()
+                .find(|i| i.sec_type == t && i.symbol == sym)
+                .cloned()
+                .unwrap_or_else(|| panic!("{sym}"))
+        };
+        let cases = [
+            (pick(SecType::Stock, "MSFT"), "BUY"),
+            (pick(SecType::Stock, "TSLA"), "SELL"),
+            (pick(SecType::Option, "AAPL"), "BUY"),
+            (pick(SecType::Option, "SPY"), "SELL"),
+            (pick(SecType::Future, "ES"), "BUY"),
+            (pick(SecType::Future, "CL"), "SELL"),
+            (pick(SecType::FutureOption, "ES"), "SELL"),
+        ];
+        for (inst, action) in cases {
+            let spec = OrderSpec {
+                action: action.into(),
+                total_quantity: Decimal::ONE,
+                order_type: "MKT".into(),
+                account: account.clone(),
+                transmit: true,
+                ..OrderSpec::default()
+            };
+            let w = core
+                .what_if(&inst, &spec)
+                .unwrap_or_else(|e| panic!("{} {}: {e}", inst.local_symbol, action));
+            let m = w.margins;
+            assert!(
+                m.init_after >= 0.0 && m.maint_after >= 0.0,
+                "{}: {m:?}",
+                inst.local_symbol
+            );
+            assert!(
+                (m.init_before + m.init_change - m.init_after).abs() < 0.02,
+                "{}: {m:?}",
+                inst.local_symbol
+            );
+            if action == "SELL" || inst.sec_type == SecType::Future {
+                assert!(
+                    m.init_change > 0.0,
+                    "{} {action} must need margin: {m:?}",
+                    inst.local_symbol
+                );
+            }
+        }
+    }
+}
