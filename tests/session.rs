@@ -157,3 +157,85 @@ async fn stopping_disconnects(pool: PgPool) {
     assert_eq!(*watch.borrow(), ConnectionState::Disconnected);
     sim.shutdown().await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn margin_check_keeps_our_what_if_and_tws_what_if(pool: PgPool) {
+    use tickwork_core::risk::RiskView;
+    let sim = start_sim().await;
+    let bench = Workbench::start(&sim, &pool, 5);
+    let view = RiskView::follow(&bench.hub);
+    bench.wait_live().await;
+    let account = sim.accounts()[0].clone();
+    // Quotes for what we will trade and what we hold, so every mark is known.
+    let quotes = bench.hub.subscribe_quotes();
+    let mut ids = Vec::new();
+    for symbol in ["MSFT", "AAPL", "SPY"] {
+        ids.push(
+            bench
+                .session
+                .watch(InstrumentSpec::stock(symbol))
+                .await
+                .unwrap(),
+        );
+    }
+    tickwork_e2e::bounded("quotes for all three", async {
+        let mut seen = std::collections::HashSet::new();
+        while seen.len() < ids.len() {
+            seen.extend(
+                quotes
+                    .changed()
+                    .await
+                    .into_iter()
+                    .filter(|(_, q)| q.last.is_some() || q.bid.is_some())
+                    .map(|(id, _)| id),
+            );
+        }
+    })
+    .await;
+
+    let intent = market_buy(&account, "MSFT", dec!(10));
+    let tws = bench.session.what_if(intent.clone()).await.unwrap();
+    assert!(tws.initial_margin_after.is_some(), "{tws:?}");
+    let ctx = eventually("a full margin context", || {
+        let (view, pool, intent, session) = (
+            view.clone(),
+            pool.clone(),
+            intent.clone(),
+            bench.session.clone(),
+        );
+        async move {
+            let ctx = view
+                .context_for(&pool, &intent, true, Some(&session))
+                .await
+                .unwrap();
+            ctx.margin
+                .as_ref()
+                .is_some_and(|m| m.tws_initial_after.is_some())
+                .then_some(ctx)
+        }
+    })
+    .await;
+    let margin = ctx.margin.clone().unwrap();
+    assert!(
+        margin.initial_after > dec!(0) && margin.equity_with_loan > margin.initial_after,
+        "{margin:?}"
+    );
+
+    bench.router.arm(&account, "ui").await.unwrap();
+    let order_ref = bench.router.submit(intent, &ctx).await.unwrap();
+    let audit = tickwork_core::store::audit::recent(&pool, 5).await.unwrap();
+    let row = audit
+        .iter()
+        .find(|r| r.details["order_ref"] == order_ref.as_str())
+        .unwrap();
+    assert_eq!(
+        row.details["margin_initial_after"],
+        margin.initial_after.to_string()
+    );
+    assert_eq!(
+        row.details["tws_initial_after"],
+        margin.tws_initial_after.unwrap().to_string()
+    );
+    bench.stop().await;
+    sim.shutdown().await;
+}

@@ -9,14 +9,17 @@
 mod gate;
 mod intent;
 mod limits;
+pub mod margin;
 mod router;
 mod rules;
+mod view;
 
 pub use gate::RiskGate;
 pub use intent::{OrderIntent, Origin};
 pub use limits::RiskLimits;
 pub use router::{OrderChanges, OrderCommand, OrderRouter, SubmitError};
 pub use rules::{Denial, MarginImpact, RiskContext, RiskRule};
+pub use view::RiskView;
 
 #[cfg(test)]
 mod tests;

@@ -28,6 +28,7 @@ use tokio::task::JoinHandle;
 
 pub use convert::{WireError, tws_time};
 pub use lines::{DEFAULT_LINE_LIMIT, LineAction, LineManager};
+pub use order_flow::TwsWhatIf;
 pub use pacing::{HistoricalKey, HistoricalPacer};
 pub use state::{ConnectionState, Reaction, SessionEvent, transition};
 pub use sync::{OrderChange, PositionChange, SyncReport};
@@ -86,6 +87,11 @@ pub enum SessionCommand {
     Unwatch {
         instrument_id: i64,
     },
+    /// TWS's what-if for an order (margin after it), without placing it.
+    WhatIf {
+        intent: Box<crate::risk::OrderIntent>,
+        reply: oneshot::Sender<Result<TwsWhatIf, String>>,
+    },
     /// Queue position of instruments waiting for a market data line.
     LineQueue {
         reply: oneshot::Sender<Vec<i64>>,
@@ -121,6 +127,25 @@ impl SessionHandle {
             .send(SessionCommand::Unwatch { instrument_id })
             .await
             .map_err(|_| SessionError::Stopped)
+    }
+
+    /// TWS's own margin figures for an order, when connected.
+    pub async fn what_if(
+        &self,
+        intent: crate::risk::OrderIntent,
+    ) -> Result<TwsWhatIf, SessionError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(SessionCommand::WhatIf {
+                intent: Box::new(intent),
+                reply,
+            })
+            .await
+            .map_err(|_| SessionError::Stopped)?;
+        answer
+            .await
+            .map_err(|_| SessionError::Stopped)?
+            .map_err(SessionError::Refused)
     }
 
     pub async fn line_queue(&self) -> Result<Vec<i64>, SessionError> {

@@ -249,3 +249,46 @@ pub async fn record_commission(
         (Err(err), None) => Err(err),
     }
 }
+
+/// TWS's own answer to a what-if order: the account's margin with the order, as TWS computes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwsWhatIf {
+    pub initial_margin_after: Option<rust_decimal::Decimal>,
+    pub maintenance_margin_after: Option<rust_decimal::Decimal>,
+    pub equity_with_loan_after: Option<rust_decimal::Decimal>,
+    pub commission: Option<rust_decimal::Decimal>,
+}
+
+/// Asks TWS what the order would do to the account, without placing it.
+pub async fn what_if(client: &Client, intent: &OrderIntent) -> Result<TwsWhatIf, String> {
+    use futures::StreamExt;
+    use ibapi::subscriptions::SubscriptionItem;
+    let order_id = client.next_order_id();
+    let mut order = wire_order(intent, "", 0);
+    order.what_if = true;
+    let contract = convert::contract_for(&intent.instrument);
+    let mut answers = client
+        .place_order(order_id, &contract, &order)
+        .await
+        .map_err(|e| e.to_string())?;
+    let wait = std::time::Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout(wait, answers.next()).await {
+            Err(_) => return Err(format!("no what-if answer from TWS within {wait:?}")),
+            Ok(None) => return Err("TWS ended the what-if without an answer".into()),
+            Ok(Some(Err(err))) => return Err(err.to_string()),
+            Ok(Some(Ok(SubscriptionItem::Data(ibapi::orders::PlaceOrder::OpenOrder(data)))))
+                if data.order_id == order_id =>
+            {
+                let state = data.order_state;
+                return Ok(TwsWhatIf {
+                    initial_margin_after: state.initial_margin_after.and_then(decimal),
+                    maintenance_margin_after: state.maintenance_margin_after.and_then(decimal),
+                    equity_with_loan_after: state.equity_with_loan_after.and_then(decimal),
+                    commission: state.commission.and_then(decimal),
+                });
+            }
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}

@@ -176,6 +176,9 @@ impl Runner {
             SessionCommand::LineQueue { reply } => {
                 let _ = reply.send(self.lines.queue());
             }
+            SessionCommand::WhatIf { reply, .. } => {
+                let _ = reply.send(Err("not connected to TWS".into()));
+            }
             SessionCommand::Stop => {}
         }
     }
@@ -252,6 +255,13 @@ impl Runner {
                         let _ = reply.send(result);
                     }
                     Some(SessionCommand::Unwatch { instrument_id }) => self.unwatch(instrument_id),
+                    Some(SessionCommand::WhatIf { intent, reply }) => {
+                        // Answered off the loop: TWS may take a moment, and ticks keep flowing.
+                        let client = client.clone();
+                        tokio::spawn(async move {
+                            let _ = reply.send(order_flow::what_if(&client, &intent).await);
+                        });
+                    }
                     Some(SessionCommand::LineQueue { reply }) => { let _ = reply.send(self.lines.queue()); }
                 },
                 _ = check.tick() => {
@@ -474,15 +484,63 @@ impl Runner {
         live: Option<(&Arc<Client>, &mpsc::Sender<LineEvent>)>,
         spec: InstrumentSpec,
     ) -> Result<i64, String> {
-        let instrument = instruments::upsert(&self.pool, &spec)
+        let id = match live {
+            // Connected: ask TWS which contract this is, so the instrument is keyed by its
+            // con_id and positions, fills and quotes of it meet on one row.
+            Some((client, _)) => self.resolve(client, &spec).await?,
+            None => {
+                instruments::upsert(&self.pool, &spec)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .id
+            }
+        };
+        let stored = instruments::get(&self.pool, id)
             .await
             .map_err(|e| e.to_string())?;
-        self.specs.insert(instrument.id, instrument.spec);
-        let action = self.lines.subscribe(instrument.id);
+        self.specs
+            .insert(id, stored.map(|i| i.spec).unwrap_or(spec));
+        let action = self.lines.subscribe(id);
         if let (LineAction::Start(ids), Some((client, tx))) = (action, live) {
             self.start_lines(client, tx, ids);
         }
-        Ok(instrument.id)
+        Ok(id)
+    }
+
+    /// The instrument id of `spec` after TWS told us its contract id.
+    async fn resolve(&mut self, client: &Client, spec: &InstrumentSpec) -> Result<i64, String> {
+        if spec.con_id.is_none() {
+            let contract = super::convert::contract_for(spec);
+            let details =
+                tokio::time::timeout(sync::STEP_TIMEOUT, client.contract_details(&contract))
+                    .await
+                    .map_err(|_| format!("{}: no contract details from TWS", spec.symbol))?
+                    .map_err(|e| format!("{}: {e}", spec.symbol))?;
+            let first = details
+                .first()
+                .ok_or_else(|| format!("{}: unknown contract", spec.symbol))?;
+            if let Some(con_id) = Some(i64::from(first.contract.contract_id)).filter(|id| *id != 0)
+            {
+                if let Some(known) = instruments::by_con_id(&self.pool, con_id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    return Ok(known.id);
+                }
+                let resolved = InstrumentSpec {
+                    con_id: Some(con_id),
+                    ..spec.clone()
+                };
+                return instruments::upsert(&self.pool, &resolved)
+                    .await
+                    .map(|i| i.id)
+                    .map_err(|e| e.to_string());
+            }
+        }
+        instruments::upsert(&self.pool, spec)
+            .await
+            .map(|i| i.id)
+            .map_err(|e| e.to_string())
     }
 
     fn unwatch(&mut self, instrument_id: i64) {

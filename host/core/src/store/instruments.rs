@@ -65,6 +65,36 @@ pub async fn by_con_id(pool: &PgPool, con_id: i64) -> Result<Option<Instrument>,
     row.as_ref().map(from_row).transpose()
 }
 
+/// The stored instrument that is the same contract as `spec` whatever exchange it was reported
+/// on (TWS reports positions on the primary exchange, orders go SMART), preferring the row that
+/// has IB's con_id.
+pub async fn equivalent(
+    pool: &PgPool,
+    spec: &InstrumentSpec,
+) -> Result<Option<Instrument>, StoreError> {
+    if let Some(con_id) = spec.con_id
+        && let Some(found) = by_con_id(pool, con_id).await?
+    {
+        return Ok(Some(found));
+    }
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM instruments WHERE symbol = $1 AND sec_type = $2 AND currency = $3 \
+         AND expiry IS NOT DISTINCT FROM $4 AND strike IS NOT DISTINCT FROM $5 \
+         AND option_right IS NOT DISTINCT FROM $6 AND multiplier = $7 \
+         ORDER BY con_id IS NULL, id LIMIT 1"
+    ))
+    .bind(&spec.symbol)
+    .bind(spec.sec_type.as_str())
+    .bind(&spec.currency)
+    .bind(spec.expiry)
+    .bind(spec.strike)
+    .bind(spec.right.map(|r| r.as_str()))
+    .bind(spec.multiplier)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 /// Instruments whose symbol starts with `prefix` (case-insensitive), for search boxes.
 pub async fn search(
     pool: &PgPool,
@@ -74,7 +104,7 @@ pub async fn search(
     let pattern = format!("{}%", prefix.to_uppercase().replace(['%', '_'], ""));
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM instruments WHERE upper(symbol) LIKE $1 \
-         ORDER BY symbol, expiry NULLS FIRST, strike NULLS FIRST, sec_type LIMIT $2"
+         ORDER BY symbol, expiry NULLS FIRST, strike NULLS FIRST, sec_type, id LIMIT $2"
     ))
     .bind(pattern)
     .bind(limit)
@@ -150,12 +180,33 @@ mod tests {
         let call = upsert(&pool, &aapl_call()).await.unwrap();
         upsert(&pool, &InstrumentSpec::stock("MSFT")).await.unwrap();
         assert_ne!(stock.id, call.id);
+        let listed = InstrumentSpec {
+            exchange: "NASDAQ".into(),
+            con_id: Some(265598),
+            ..InstrumentSpec::stock("AAPL")
+        };
+        let on_nasdaq = upsert(&pool, &listed).await.unwrap();
+        assert_eq!(
+            equivalent(&pool, &InstrumentSpec::stock("AAPL"))
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            on_nasdaq.id,
+            "the row with a con_id wins"
+        );
+        assert!(
+            equivalent(&pool, &InstrumentSpec::stock("NVDA"))
+                .await
+                .unwrap()
+                .is_none()
+        );
         let found = search(&pool, "aa", 10).await.unwrap();
         assert_eq!(
             found.iter().map(|i| i.id).collect::<Vec<_>>(),
-            vec![stock.id, call.id]
+            vec![stock.id, on_nasdaq.id, call.id]
         );
-        assert_eq!(found[1].spec.strike, Some(dec!(190)));
+        assert_eq!(found[2].spec.strike, Some(dec!(190)));
         assert!(get(&pool, 999_999).await.unwrap().is_none());
     }
 }
