@@ -82,7 +82,9 @@ def main():
             self.record("currentTime", t)
 
         def contractDetails(self, reqId, cd):
-            self.record("contractDetails", reqId, cd.contract.symbol, cd.longName, cd.contract.conId)
+            c = cd.contract
+            self.record("contractDetails", reqId, c.symbol, cd.longName, c.conId, c.secType,
+                        c.lastTradeDateOrContractMonth, c.strike, c.right, c.multiplier)
 
         def contractDetailsEnd(self, reqId):
             self.record("contractDetailsEnd", reqId)
@@ -216,6 +218,22 @@ def main():
     if d[2] != "AAPL" or d[3] != "APPLE INC" or d[4] <= 0:
         fail(f"bad contract details {d}")
     app.wait(lambda e: e[0] == "contractDetailsEnd" and e[1] == 101, "contractDetailsEnd")
+    pace()
+    es = Contract()
+    es.symbol, es.secType, es.exchange, es.currency = "ES", "FUT", "CME", "USD"
+    app.reqContractDetails(103, es)
+    app.wait(lambda e: e[0] == "contractDetailsEnd" and e[1] == 103, "futures contractDetailsEnd")
+    futs = [e for e in app.events if e[0] == "contractDetails" and e[1] == 103]
+    if len(futs) != 3 or any(len(f[6]) != 8 or f[9] != "50" for f in futs):
+        fail(f"ES futures details {futs}")
+    pace()
+    chain = stock("AAPL")
+    chain.secType = "OPT"
+    app.reqContractDetails(104, chain)
+    app.wait(lambda e: e[0] == "contractDetailsEnd" and e[1] == 104, "option chain contractDetailsEnd")
+    opts = [e for e in app.events if e[0] == "contractDetails" and e[1] == 104]
+    if len(opts) < 60 or any(o[5] != "OPT" or o[7] <= 0 or o[8] not in ("C", "P") or o[9] != "100" for o in opts):
+        fail(f"option chain details: {len(opts)} first {opts[:1]}")
     pace()
     app.reqContractDetails(102, stock("NOSUCH"))
     app.wait(lambda e: e[0] == "error" and e[1] == 102 and e[2] == 200, "error 200")
