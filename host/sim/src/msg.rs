@@ -109,6 +109,14 @@ pub enum Request {
     },
     /// reqGlobalCancel: cancel every working order.
     GlobalCancel,
+    /// reqCurrentTimeInMillis.
+    CurrentTimeMillis,
+    /// reqFamilyCodes (none in the simulated accounts).
+    FamilyCodes,
+    /// reqSoftDollarTiers (none configured).
+    SoftDollarTiers {
+        req_id: i32,
+    },
     /// reqMatchingSymbols: symbol search.
     MatchingSymbols {
         req_id: i32,
@@ -384,6 +392,11 @@ pub enum Response {
         items: Vec<(ContractView, Vec<String>)>,
     },
     SecDefOptParam(Box<OptParamsView>),
+    CurrentTimeMillis(i64),
+    /// An empty family-code list.
+    FamilyCodes,
+    /// An empty soft-dollar tier list.
+    SoftDollarTiers(i32),
     SecDefOptParamEnd(i32),
     HeadTimestamp {
         req_id: i32,

@@ -162,6 +162,14 @@ pub fn handle(core: &mut Core, conn_id: u64, req: Request) -> Flow {
         } => core.place_order(client_id, order_id, &contract, *order),
         Request::CancelOrder { order_id } => core.cancel_order(client_id, order_id),
         Request::GlobalCancel => core.global_cancel(),
+        Request::CurrentTimeMillis => core.send(
+            conn_id,
+            Response::CurrentTimeMillis(core.now().timestamp_millis()),
+        ),
+        Request::FamilyCodes => core.send(conn_id, Response::FamilyCodes),
+        Request::SoftDollarTiers { req_id } => {
+            core.send(conn_id, Response::SoftDollarTiers(req_id))
+        }
         Request::MatchingSymbols { req_id, pattern } => {
             core.matching_symbols(conn_id, req_id, &pattern)
         }

@@ -34,7 +34,7 @@ async fn run_script(script: &str, args: &[String], expected: u32) {
     let child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", python()));
-    let out = match tokio::time::timeout(Duration::from_secs(90), child.wait_with_output()).await {
+    let out = match tokio::time::timeout(Duration::from_secs(40), child.wait_with_output()).await {
         Ok(Ok(o)) => o,
         Ok(Err(e)) => panic!("python driver failed: {e}"),
         Err(_) => panic!("{} timed out (version {expected})", script.display()),

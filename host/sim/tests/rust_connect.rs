@@ -34,6 +34,18 @@ async fn connect_current_time_and_accounts_at_226_and_213() {
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
             assert!(next >= 1);
+            let ms = step("server_time_millis", client.server_time_millis())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!((now - ms.unix_timestamp()).abs() < 5);
+            let codes = step("family codes", client.family_codes())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(codes.is_empty());
+            let tiers = step("soft dollar tiers", client.soft_dollar_tiers())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(tiers.is_empty());
             drop(client);
             sim.shutdown().await;
         }

@@ -6,6 +6,7 @@ Faults are triggered through the simulator's control port, as a user would while
 Every wait is bounded; any failure exits non-zero with a one-line reason.
 """
 
+import os
 import socket
 import sys
 import threading
@@ -17,8 +18,9 @@ STEP_TIMEOUT = 10.0
 
 
 def fail(msg):
+    # os._exit: the API's reader thread is not a daemon and would keep a plain exit waiting.
     print(f"FAIL: {msg}", flush=True)
-    sys.exit(1)
+    os._exit(1)
 
 
 def main():
@@ -171,3 +173,4 @@ def main():
 
 if __name__ == "__main__":
     main()
+    os._exit(0)

@@ -6,6 +6,7 @@ Every step waits on an event with a timeout; any timeout, unexpected error code 
 exits non-zero with a one-line reason. Requests are paced below the simulator's 50 msg/s limit.
 """
 
+import os
 import sys
 import threading
 import time
@@ -19,8 +20,9 @@ NOTICES = {2104, 2106, 2158, 0}
 
 
 def fail(msg):
+    # os._exit: the API's reader thread is not a daemon and would keep a plain exit waiting.
     print(f"FAIL: {msg}", flush=True)
-    sys.exit(1)
+    os._exit(1)
 
 
 def main():
@@ -80,6 +82,15 @@ def main():
 
         def currentTime(self, t):
             self.record("currentTime", t)
+
+        def currentTimeInMillis(self, ms):
+            self.record("currentTimeInMillis", ms)
+
+        def familyCodes(self, familyCodes):
+            self.record("familyCodes", len(familyCodes))
+
+        def softDollarTiers(self, reqId, tiers):
+            self.record("softDollarTiers", reqId, len(tiers))
 
         def contractDetails(self, reqId, cd):
             c = cd.contract
@@ -210,6 +221,18 @@ def main():
     pace()
     app.reqManagedAccts()
     app.wait(lambda e: e[0] == "managedAccounts", "managedAccounts after reqManagedAccts")
+    if expected >= 213:  # the client only sends it to servers that support it
+        pace()
+        app.reqCurrentTimeInMillis()
+        ms = app.wait(lambda e: e[0] == "currentTimeInMillis", "currentTimeInMillis")[1]
+        if abs(ms / 1000 - time.time()) > 5:
+            fail(f"current time in ms {ms} is off")
+    pace()
+    app.reqFamilyCodes()
+    app.wait(lambda e: e[0] == "familyCodes", "familyCodes")
+    pace()
+    app.reqSoftDollarTiers(109)
+    app.wait(lambda e: e[0] == "softDollarTiers" and e[1] == 109, "softDollarTiers")
 
     # --- contract details -----------------------------------------------------------------
     pace()
@@ -428,3 +451,4 @@ def main():
 
 if __name__ == "__main__":
     main()
+    os._exit(0)

@@ -500,6 +500,15 @@ fn encode_single(r: &Response, b: &mut BytesMut) {
                 strikes: p.strikes.clone(),
             },
         ),
+        Response::CurrentTimeMillis(ms) => put(
+            b,
+            109,
+            &pb::CurrentTimeInMillis {
+                current_time_in_millis: Some(*ms),
+            },
+        ),
+        Response::FamilyCodes => put(b, 78, &pb::Empty {}),
+        Response::SoftDollarTiers(id) => put(b, 77, &pb::ReqIdOnly { req_id: Some(*id) }),
         Response::SecDefOptParamEnd(id) => put(b, 76, &pb::ReqIdOnly { req_id: Some(*id) }),
         Response::HeadTimestamp { req_id, value } => put(
             b,

@@ -184,6 +184,11 @@ fn decode_proto(id: u32, p: &[u8]) -> Result<Request, DecodeError> {
             order_id: dec::<pb::CancelOrderRequest>(p)?.order_id.unwrap_or(0),
         },
         58 => Request::GlobalCancel,
+        105 => Request::CurrentTimeMillis,
+        80 => Request::FamilyCodes,
+        79 => Request::SoftDollarTiers {
+            req_id: dec::<pb::ReqIdOnly>(p)?.req_id.unwrap_or(0),
+        },
         81 => {
             let m: pb::MatchingSymbolsRequest = dec(p)?;
             Request::MatchingSymbols {

@@ -131,6 +131,9 @@ pub fn decode_fields(id: u32, f: &mut Fields<'_>) -> Result<Request, DecodeError
             Request::CancelOrder { order_id: f.i32()? }
         }
         58 => Request::GlobalCancel,
+        105 => Request::CurrentTimeMillis,
+        80 => Request::FamilyCodes,
+        79 => Request::SoftDollarTiers { req_id: f.i32()? },
         81 => Request::MatchingSymbols {
             req_id: f.i32()?,
             pattern: f.string()?,

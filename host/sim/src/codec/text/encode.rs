@@ -336,6 +336,15 @@ pub fn encode_response(r: &Response, out: &mut BytesMut) {
                 w.f(*k);
             }
         }
+        Response::CurrentTimeMillis(ms) => {
+            w.i(109).i(*ms);
+        }
+        Response::FamilyCodes => {
+            w.i(78).i(0);
+        }
+        Response::SoftDollarTiers(id) => {
+            w.i(77).i((*id).into()).i(0);
+        }
         Response::SecDefOptParamEnd(id) => {
             w.i(76).i((*id).into());
         }
