@@ -111,6 +111,16 @@ pub enum Request {
     GlobalCancel,
     /// reqCurrentTimeInMillis.
     CurrentTimeMillis,
+    /// reqPnL (con_id 0) or reqPnLSingle: P&L once a second until cancelled.
+    Pnl {
+        req_id: i32,
+        account: String,
+        con_id: i32,
+    },
+    /// cancelPnL / cancelPnLSingle.
+    CancelPnl {
+        req_id: i32,
+    },
     /// reqFamilyCodes (none in the simulated accounts).
     FamilyCodes,
     /// reqSoftDollarTiers (none configured).
@@ -159,10 +169,9 @@ pub enum Request {
 }
 
 /// Requests with a request id the simulator answers with an error: market depth, real-time
-/// bars, option calculations, positions multi, news, histogram, P&L, historical ticks, tick-by-tick, WSH, user info.
-pub const UNSUPPORTED_WITH_REQ_ID: &[u32] = &[
-    10, 50, 54, 55, 74, 84, 86, 88, 92, 94, 96, 97, 100, 102, 104,
-];
+/// bars, option calculations, positions multi, news, histogram, historical ticks, tick-by-tick, WSH, user info.
+pub const UNSUPPORTED_WITH_REQ_ID: &[u32] =
+    &[10, 50, 54, 55, 74, 84, 86, 88, 96, 97, 100, 102, 104];
 /// Of those, the ones whose text form has a version field before the request id.
 pub const VERSIONED_AT_178: &[u32] = &[10, 50, 54, 55, 74];
 
@@ -393,6 +402,20 @@ pub enum Response {
     },
     SecDefOptParam(Box<OptParamsView>),
     CurrentTimeMillis(i64),
+    Pnl {
+        req_id: i32,
+        daily: f64,
+        unrealized: f64,
+        realized: f64,
+    },
+    PnlSingle {
+        req_id: i32,
+        position: Decimal,
+        daily: f64,
+        unrealized: f64,
+        realized: f64,
+        value: f64,
+    },
     /// An empty family-code list.
     FamilyCodes,
     /// An empty soft-dollar tier list.

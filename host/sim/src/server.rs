@@ -355,6 +355,7 @@ pub async fn clock(shared: Arc<Shared>) {
         (core.cfg.tick_rate, core.cfg.account_refresh)
     };
     let mut last_refresh = Instant::now();
+    let mut last_pnl = Instant::now();
     let period = Duration::from_secs_f64((1.0 / tick_rate).clamp(0.001, 1.0));
     let mut stop = shared.shutdown.subscribe();
     let mut last = Instant::now();
@@ -365,6 +366,10 @@ pub async fn clock(shared: Arc<Shared>) {
             _ = stop.changed() => break,
         }
         let now = Instant::now();
+        if now.duration_since(last_pnl) >= Duration::from_secs(1) {
+            last_pnl = now;
+            shared.lock().publish_pnl(None);
+        }
         if now.duration_since(last_refresh) >= refresh_every {
             last_refresh = now;
             shared.lock().refresh_accounts();

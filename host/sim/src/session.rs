@@ -162,6 +162,21 @@ pub fn handle(core: &mut Core, conn_id: u64, req: Request) -> Flow {
         } => core.place_order(client_id, order_id, &contract, *order),
         Request::CancelOrder { order_id } => core.cancel_order(client_id, order_id),
         Request::GlobalCancel => core.global_cancel(),
+        Request::Pnl {
+            req_id,
+            account,
+            con_id,
+        } => {
+            if let Some(c) = core.conns.get_mut(&conn_id) {
+                c.pnl.insert(req_id, (account, con_id));
+            }
+            core.publish_pnl(Some(conn_id));
+        }
+        Request::CancelPnl { req_id } => {
+            if let Some(c) = core.conns.get_mut(&conn_id) {
+                c.pnl.remove(&req_id);
+            }
+        }
         Request::CurrentTimeMillis => core.send(
             conn_id,
             Response::CurrentTimeMillis(core.now().timestamp_millis()),

@@ -86,6 +86,8 @@ pub struct Conn {
     pub summaries: HashMap<i32, String>,
     pub multi: HashMap<i32, String>,
     pub historical: HashSet<i32>,
+    /// P&L subscriptions: request id → (account, contract id or 0 for the account).
+    pub pnl: HashMap<i32, (String, i32)>,
     /// keepUpToDate historical requests: the bar being built, by request id.
     pub live_bars: HashMap<i32, crate::livebars::LiveBar>,
 }
@@ -107,6 +109,7 @@ impl Conn {
             multi: HashMap::new(),
             historical: HashSet::new(),
             live_bars: HashMap::new(),
+            pnl: HashMap::new(),
         }
     }
 

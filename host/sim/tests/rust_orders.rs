@@ -538,3 +538,56 @@ async fn account_updates_refresh_periodically() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_and_position_pnl_stream() {
+    use ibapi::accounts::types::ContractId;
+    bounded(async {
+        for version in [226, 213] {
+            let sim = start(version).await;
+            let account = AccountId(sim.accounts()[0].clone());
+            let client = connect(&sim, 15).await;
+            let mut pnl = step("pnl", client.pnl(&account, None))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut updates = 0;
+            while updates < 2 {
+                match step("pnl update", pnl.next()).await {
+                    Some(Ok(SubscriptionItem::Data(p))) => {
+                        assert!(
+                            p.unrealized_pnl.is_some_and(|u| u > 0.0),
+                            "seeded positions were bought below market: {p:?}"
+                        );
+                        updates += 1;
+                    }
+                    Some(Ok(_)) => {}
+                    other => panic!("pnl: {other:?}"),
+                }
+            }
+            drop(pnl);
+            let aapl = step(
+                "details",
+                client.contract_details(&Contract::stock("AAPL").build()),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+            let con_id = aapl[0].contract.contract_id;
+            let mut single = step(
+                "pnl single",
+                client.pnl_single(&account, ContractId(con_id), None),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+            match step("pnl single update", single.next()).await {
+                Some(Ok(SubscriptionItem::Data(p))) => {
+                    assert!(p.position == 100.0 && p.value > 0.0, "{p:?}")
+                }
+                other => panic!("pnl single: {other:?}"),
+            }
+            drop(single);
+            drop(client);
+            sim.shutdown().await;
+        }
+    })
+    .await;
+}

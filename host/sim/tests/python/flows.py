@@ -155,6 +155,12 @@ def main():
         def position(self, account, contract, position, avgCost):
             self.record("position", contract.symbol, position)
 
+        def pnl(self, reqId, dailyPnL, unrealizedPnL, realizedPnL):
+            self.record("pnl", reqId, unrealizedPnL)
+
+        def pnlSingle(self, reqId, pos, dailyPnL, unrealizedPnL, realizedPnL, value):
+            self.record("pnlSingle", reqId, pos, value)
+
         def positionEnd(self):
             self.record("positionEnd")
 
@@ -364,6 +370,18 @@ def main():
     if ("position", "AAPL", Decimal(100)) not in app.events:
         fail("AAPL position missing")
     app.cancelPositions()
+    pace()
+    app.reqPnL(402, account, "")
+    p = app.wait(lambda e: e[0] == "pnl" and e[1] == 402, "pnl")
+    if not p[2] > 0:
+        fail(f"unrealized P&L of the seeded positions {p}")
+    app.cancelPnL(402)
+    pace()
+    app.reqPnLSingle(403, account, "", d[4])
+    p = app.wait(lambda e: e[0] == "pnlSingle" and e[1] == 403, "pnlSingle")
+    if p[2] != Decimal(100) or not p[3] > 0:
+        fail(f"AAPL P&L {p}")
+    app.cancelPnLSingle(403)
 
     # --- orders ---------------------------------------------------------------------------
     app.clear()

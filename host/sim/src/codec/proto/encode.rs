@@ -509,6 +509,40 @@ fn encode_single(r: &Response, b: &mut BytesMut) {
         ),
         Response::FamilyCodes => put(b, 78, &pb::Empty {}),
         Response::SoftDollarTiers(id) => put(b, 77, &pb::ReqIdOnly { req_id: Some(*id) }),
+        Response::Pnl {
+            req_id,
+            daily,
+            unrealized,
+            realized,
+        } => put(
+            b,
+            94,
+            &pb::PnL {
+                req_id: Some(*req_id),
+                daily_pnl: Some(*daily),
+                unrealized_pnl: Some(*unrealized),
+                realized_pnl: Some(*realized),
+            },
+        ),
+        Response::PnlSingle {
+            req_id,
+            position,
+            daily,
+            unrealized,
+            realized,
+            value,
+        } => put(
+            b,
+            95,
+            &pb::PnLSingle {
+                req_id: Some(*req_id),
+                position: dstr(*position),
+                daily_pnl: Some(*daily),
+                unrealized_pnl: Some(*unrealized),
+                realized_pnl: Some(*realized),
+                value: Some(*value),
+            },
+        ),
         Response::SecDefOptParamEnd(id) => put(b, 76, &pb::ReqIdOnly { req_id: Some(*id) }),
         Response::HeadTimestamp { req_id, value } => put(
             b,

@@ -184,6 +184,25 @@ fn decode_proto(id: u32, p: &[u8]) -> Result<Request, DecodeError> {
             order_id: dec::<pb::CancelOrderRequest>(p)?.order_id.unwrap_or(0),
         },
         58 => Request::GlobalCancel,
+        92 => {
+            let m: pb::PnLRequest = dec(p)?;
+            Request::Pnl {
+                req_id: m.req_id.unwrap_or(0),
+                account: m.account.unwrap_or_default(),
+                con_id: 0,
+            }
+        }
+        94 => {
+            let m: pb::PnLSingleRequest = dec(p)?;
+            Request::Pnl {
+                req_id: m.req_id.unwrap_or(0),
+                account: m.account.unwrap_or_default(),
+                con_id: m.con_id.unwrap_or(0),
+            }
+        }
+        93 | 95 => Request::CancelPnl {
+            req_id: dec::<pb::ReqIdOnly>(p)?.req_id.unwrap_or(0),
+        },
         105 => Request::CurrentTimeMillis,
         80 => Request::FamilyCodes,
         79 => Request::SoftDollarTiers {

@@ -131,6 +131,25 @@ pub fn decode_fields(id: u32, f: &mut Fields<'_>) -> Result<Request, DecodeError
             Request::CancelOrder { order_id: f.i32()? }
         }
         58 => Request::GlobalCancel,
+        92 => {
+            let req_id = f.i32()?;
+            Request::Pnl {
+                req_id,
+                account: f.string()?,
+                con_id: 0,
+            }
+        }
+        94 => {
+            let req_id = f.i32()?;
+            let account = f.string()?;
+            f.skip(1)?; // modelCode
+            Request::Pnl {
+                req_id,
+                account,
+                con_id: f.i32()?,
+            }
+        }
+        93 | 95 => Request::CancelPnl { req_id: f.i32()? },
         105 => Request::CurrentTimeMillis,
         80 => Request::FamilyCodes,
         79 => Request::SoftDollarTiers { req_id: f.i32()? },

@@ -345,6 +345,34 @@ pub fn encode_response(r: &Response, out: &mut BytesMut) {
         Response::SoftDollarTiers(id) => {
             w.i(77).i((*id).into()).i(0);
         }
+        Response::Pnl {
+            req_id,
+            daily,
+            unrealized,
+            realized,
+        } => {
+            w.i(94)
+                .i((*req_id).into())
+                .f(*daily)
+                .f(*unrealized)
+                .f(*realized);
+        }
+        Response::PnlSingle {
+            req_id,
+            position,
+            daily,
+            unrealized,
+            realized,
+            value,
+        } => {
+            w.i(95)
+                .i((*req_id).into())
+                .d(*position)
+                .f(*daily)
+                .f(*unrealized)
+                .f(*realized)
+                .f(*value);
+        }
         Response::SecDefOptParamEnd(id) => {
             w.i(76).i((*id).into());
         }
