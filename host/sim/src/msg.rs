@@ -117,6 +117,11 @@ pub enum Request {
         account: String,
         con_id: i32,
     },
+    /// reqPositionsMulti: positions of one account (or all), then the end.
+    PositionsMulti {
+        req_id: i32,
+        account: String,
+    },
     /// cancelPnL / cancelPnLSingle.
     CancelPnl {
         req_id: i32,
@@ -169,11 +174,11 @@ pub enum Request {
 }
 
 /// Requests with a request id the simulator answers with an error: market depth, real-time
-/// bars, option calculations, positions multi, news, histogram, historical ticks, tick-by-tick, WSH, user info.
+/// bars, option calculations, news, histogram, historical ticks, tick-by-tick, WSH, user info.
 pub const UNSUPPORTED_WITH_REQ_ID: &[u32] =
     &[10, 50, 54, 55, 74, 84, 86, 88, 96, 97, 100, 102, 104];
 /// Of those, the ones whose text form has a version field before the request id.
-pub const VERSIONED_AT_178: &[u32] = &[10, 50, 54, 55, 74];
+pub const VERSIONED_AT_178: &[u32] = &[10, 50, 54, 55];
 
 /// reqHistoricalData parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -402,6 +407,14 @@ pub enum Response {
     },
     SecDefOptParam(Box<OptParamsView>),
     CurrentTimeMillis(i64),
+    PositionMulti {
+        req_id: i32,
+        account: String,
+        contract: Box<ContractView>,
+        position: Decimal,
+        avg_cost: f64,
+    },
+    PositionMultiEnd(i32),
     Pnl {
         req_id: i32,
         daily: f64,

@@ -162,6 +162,31 @@ pub fn handle(core: &mut Core, conn_id: u64, req: Request) -> Flow {
         } => core.place_order(client_id, order_id, &contract, *order),
         Request::CancelOrder { order_id } => core.cancel_order(client_id, order_id),
         Request::GlobalCancel => core.global_cancel(),
+        Request::PositionsMulti { req_id, account } => {
+            for a in core
+                .accounts
+                .list
+                .iter()
+                .filter(|a| account.is_empty() || account == "All" || a.id == account)
+            {
+                for (con_id, h) in &a.holdings {
+                    if let Some(inst) = core.universe.get(*con_id) {
+                        let avg_cost = crate::accounts::f(
+                            h.avg_price * crate::accounts::dec(inst.point_value()),
+                        );
+                        let r = Response::PositionMulti {
+                            req_id,
+                            account: a.id.clone(),
+                            contract: Box::new(inst.view()),
+                            position: h.qty,
+                            avg_cost,
+                        };
+                        core.send(conn_id, r);
+                    }
+                }
+            }
+            core.send(conn_id, Response::PositionMultiEnd(req_id));
+        }
         Request::Pnl {
             req_id,
             account,

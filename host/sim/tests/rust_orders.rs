@@ -591,3 +591,38 @@ async fn account_and_position_pnl_stream() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn positions_multi() {
+    use ibapi::accounts::PositionUpdateMulti;
+    bounded(async {
+        for version in [226, 213] {
+            let sim = start(version).await;
+            let account = AccountId(sim.accounts()[0].clone());
+            let client = connect(&sim, 16).await;
+            let mut sub = step(
+                "positions multi",
+                client.positions_multi(Some(&account), None),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+            let mut symbols = Vec::new();
+            loop {
+                match step("position multi", sub.next()).await {
+                    Some(Ok(SubscriptionItem::Data(PositionUpdateMulti::Position(p)))) => {
+                        symbols.push(p.contract.symbol.to_string())
+                    }
+                    Some(Ok(SubscriptionItem::Data(PositionUpdateMulti::PositionEnd))) => break,
+                    Some(Ok(_)) => {}
+                    other => panic!("positions multi: {other:?}"),
+                }
+            }
+            symbols.sort();
+            assert_eq!(symbols, ["AAPL", "SPY"]);
+            drop(sub);
+            drop(client);
+            sim.shutdown().await;
+        }
+    })
+    .await;
+}

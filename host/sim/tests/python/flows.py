@@ -161,6 +161,12 @@ def main():
         def pnlSingle(self, reqId, pos, dailyPnL, unrealizedPnL, realizedPnL, value):
             self.record("pnlSingle", reqId, pos, value)
 
+        def positionMulti(self, reqId, account, modelCode, contract, pos, avgCost):
+            self.record("positionMulti", reqId, contract.symbol, pos)
+
+        def positionMultiEnd(self, reqId):
+            self.record("positionMultiEnd", reqId)
+
         def positionEnd(self):
             self.record("positionEnd")
 
@@ -370,6 +376,12 @@ def main():
     if ("position", "AAPL", Decimal(100)) not in app.events:
         fail("AAPL position missing")
     app.cancelPositions()
+    pace()
+    app.reqPositionsMulti(404, account, "")
+    app.wait(lambda e: e[0] == "positionMultiEnd" and e[1] == 404, "positionMultiEnd")
+    if ("positionMulti", 404, "SPY", Decimal(50)) not in app.events:
+        fail("SPY missing from positions multi")
+    app.cancelPositionsMulti(404)
     pace()
     app.reqPnL(402, account, "")
     p = app.wait(lambda e: e[0] == "pnl" and e[1] == 402, "pnl")

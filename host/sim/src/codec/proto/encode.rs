@@ -543,6 +543,25 @@ fn encode_single(r: &Response, b: &mut BytesMut) {
                 value: Some(*value),
             },
         ),
+        Response::PositionMulti {
+            req_id,
+            account,
+            contract: c,
+            position,
+            avg_cost,
+        } => put(
+            b,
+            71,
+            &pb::PositionMulti {
+                req_id: Some(*req_id),
+                account: Some(account.clone()),
+                contract: Some(contract(c)),
+                position: dstr(*position),
+                avg_cost: Some(*avg_cost),
+                model_code: Some(String::new()),
+            },
+        ),
+        Response::PositionMultiEnd(id) => put(b, 72, &pb::ReqIdOnly { req_id: Some(*id) }),
         Response::SecDefOptParamEnd(id) => put(b, 76, &pb::ReqIdOnly { req_id: Some(*id) }),
         Response::HeadTimestamp { req_id, value } => put(
             b,

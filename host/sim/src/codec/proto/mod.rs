@@ -184,6 +184,14 @@ fn decode_proto(id: u32, p: &[u8]) -> Result<Request, DecodeError> {
             order_id: dec::<pb::CancelOrderRequest>(p)?.order_id.unwrap_or(0),
         },
         58 => Request::GlobalCancel,
+        74 => {
+            let m: pb::PositionsMultiRequest = dec(p)?;
+            Request::PositionsMulti {
+                req_id: m.req_id.unwrap_or(0),
+                account: m.account.unwrap_or_default(),
+            }
+        }
+        75 => Request::Unsupported { id: 75 }, // cancelPositionsMulti: the answer is complete
         92 => {
             let m: pb::PnLRequest = dec(p)?;
             Request::Pnl {

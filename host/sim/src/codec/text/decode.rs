@@ -131,6 +131,14 @@ pub fn decode_fields(id: u32, f: &mut Fields<'_>) -> Result<Request, DecodeError
             Request::CancelOrder { order_id: f.i32()? }
         }
         58 => Request::GlobalCancel,
+        74 => {
+            f.skip(1)?;
+            Request::PositionsMulti {
+                req_id: f.i32()?,
+                account: f.string()?,
+            }
+        }
+        75 => Request::Unsupported { id: 75 }, // cancelPositionsMulti: the answer is complete
         92 => {
             let req_id = f.i32()?;
             Request::Pnl {

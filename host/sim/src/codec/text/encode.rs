@@ -373,6 +373,24 @@ pub fn encode_response(r: &Response, out: &mut BytesMut) {
                 .f(*realized)
                 .f(*value);
         }
+        Response::PositionMulti {
+            req_id,
+            account,
+            contract: c,
+            position,
+            avg_cost,
+        } => {
+            w.i(71).i(1).i((*req_id).into()).s(account);
+            contract_head(&mut w, c);
+            w.s(&c.exchange)
+                .s(&c.currency)
+                .s(&c.local_symbol)
+                .s(&c.trading_class);
+            w.d(*position).f(*avg_cost).s("");
+        }
+        Response::PositionMultiEnd(id) => {
+            w.i(72).i(1).i((*id).into());
+        }
         Response::SecDefOptParamEnd(id) => {
             w.i(76).i((*id).into());
         }
