@@ -4,31 +4,31 @@
 //! the size of each table — and that no TWS session is open; the panels arrive with the
 //! session work.
 
+use std::cell::Cell;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use adw::prelude::*;
 use relm4::{ComponentParts, ComponentSender, SimpleComponent};
-use tickwork_core::store::{DatabaseTarget, DbStatus, MigrationState, OpenStore, open};
+use tickwork_core::session::ConnectionState;
+use tickwork_core::store::{DatabaseTarget, DbStatus, MigrationState};
 
+use super::backend::{self, Notification, Running};
 use super::screenshot;
+use super::watchlist::Watchlist;
 
 pub struct MainWindowInit {
     pub runtime: tokio::runtime::Handle,
     pub target: DatabaseTarget,
     pub demo: bool,
     pub screenshot: Option<PathBuf>,
-    /// Where the opened database is handed back to `gui::run` for a clean close.
-    pub store_slot: Arc<Mutex<Option<OpenStore>>>,
+    /// Where the running backend is handed back to `gui::run` for a clean shutdown.
+    pub running: Arc<Mutex<Option<Running>>>,
     /// The process's exit result (a failed screenshot must fail the command).
     pub exit: Arc<Mutex<anyhow::Result<()>>>,
 }
 
-#[derive(Debug)]
-pub enum MainMsg {
-    DatabaseOpened { describe: String, status: DbStatus },
-    DatabaseFailed(String),
-}
+pub type MainMsg = Notification;
 
 enum DatabaseState {
     Opening,
@@ -39,7 +39,16 @@ enum DatabaseState {
 pub struct MainWindow {
     demo: bool,
     database: DatabaseState,
+    connection: ConnectionState,
+    demo_error: Option<String>,
+    /// Latest quote per watchlist symbol (bounded by the watchlist).
+    quotes: std::collections::BTreeMap<String, tickwork_core::domain::Quote>,
+    /// The screenshot waits for the first quotes in demo mode.
+    quotes_seen: bool,
+    /// The database section changed and must be redrawn (not on every quote).
+    database_dirty: Cell<bool>,
     screenshot: Option<PathBuf>,
+    screenshot_scheduled: Cell<bool>,
     exit: Arc<Mutex<anyhow::Result<()>>>,
 }
 
@@ -50,6 +59,9 @@ pub struct MainWidgets {
     schema_row: adw::ActionRow,
     tables_group: adw::PreferencesGroup,
     table_rows: Vec<adw::ActionRow>,
+    session_row: adw::ActionRow,
+    session_icon: gtk::Image,
+    watchlist: Watchlist,
 }
 
 impl SimpleComponent for MainWindow {
@@ -75,91 +87,95 @@ impl SimpleComponent for MainWindow {
         let model = MainWindow {
             demo: init.demo,
             database: DatabaseState::Opening,
+            connection: ConnectionState::Disconnected,
+            demo_error: None,
+            quotes: Default::default(),
+            quotes_seen: false,
+            database_dirty: Cell::new(false),
+            screenshot_scheduled: Cell::new(false),
             screenshot: init.screenshot,
             exit: init.exit,
         };
-        let widgets = build(&window);
+        let widgets = build(&window, init.demo);
 
+        if model.demo && model.screenshot.is_some() {
+            // A screenshot of the demo waits for quotes, but not for ever.
+            let input = sender.input_sender().clone();
+            gtk::glib::timeout_add_local_once(std::time::Duration::from_secs(20), move || {
+                input.emit(Notification::DemoFailed("no quotes within 20 s".into()));
+            });
+        }
         let input = sender.input_sender().clone();
-        let slot = init.store_slot;
+        let slot = init.running;
+        let (target, demo) = (init.target, init.demo);
         init.runtime.spawn(async move {
-            let message = match open(init.target, true).await {
-                Ok(opened) => {
-                    let describe = match opened.cluster() {
-                        Some(cluster) => cluster.describe(),
-                        None => "shared PostgreSQL server".to_owned(),
-                    };
-                    let status = opened.store.status().await;
-                    if let Ok(mut slot) = slot.lock() {
-                        *slot = Some(opened);
-                    }
-                    match status {
-                        Ok(status) => MainMsg::DatabaseOpened { describe, status },
-                        Err(err) => MainMsg::DatabaseFailed(err.to_string()),
-                    }
-                }
-                Err(err) => MainMsg::DatabaseFailed(err.to_string()),
-            };
-            input.emit(message);
+            let running = backend::start(target, demo, move |n| input.emit(n)).await;
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(running);
+            }
         });
         ComponentParts { model, widgets }
     }
 
     fn update(&mut self, message: Self::Input, _sender: ComponentSender<Self>) {
-        self.database = match message {
-            MainMsg::DatabaseOpened { describe, status } => {
-                DatabaseState::Ready { describe, status }
+        match message {
+            Notification::DatabaseOpened { describe, status } => {
+                self.database = DatabaseState::Ready { describe, status };
+                self.database_dirty.set(true);
             }
-            MainMsg::DatabaseFailed(error) => {
+            Notification::DatabaseFailed(error) => {
                 tracing::error!(%error, "cannot open the database");
-                DatabaseState::Failed(error)
+                self.database = DatabaseState::Failed(error);
+                self.database_dirty.set(true);
             }
-        };
+            Notification::Connection(state) => self.connection = state,
+            Notification::Quotes(rows) => {
+                self.quotes_seen = true;
+                self.quotes.extend(rows);
+            }
+            Notification::DemoFailed(error) => {
+                tracing::error!(%error, "demo backend");
+                self.demo_error = Some(error);
+            }
+        }
     }
 
     fn update_view(&self, widgets: &mut Self::Widgets, _sender: ComponentSender<Self>) {
-        match &self.database {
-            DatabaseState::Opening => {}
-            DatabaseState::Ready { describe, status } => {
-                widgets.database_row.set_subtitle(describe);
-                let applied = status
-                    .migrations
-                    .iter()
-                    .filter(|m| m.state == MigrationState::Applied)
-                    .count();
-                let pending = status.migrations.len() - applied;
-                widgets
-                    .schema_row
-                    .set_subtitle(&format!("Migrations: {applied} applied, {pending} pending"));
-                for row in widgets.table_rows.drain(..) {
-                    widgets.tables_group.remove(&row);
-                }
-                for (table, rows) in &status.tables {
-                    let row = adw::ActionRow::builder().title(table.as_str()).build();
-                    let count = gtk::Label::new(Some(&rows.to_string()));
-                    count.add_css_class("numeric");
-                    count.add_css_class("dim-label");
-                    row.add_suffix(&count);
-                    widgets.tables_group.add(&row);
-                    widgets.table_rows.push(row);
-                }
-            }
-            DatabaseState::Failed(error) => {
-                widgets
-                    .database_row
-                    .set_subtitle(&format!("Unavailable: {error}"));
-                widgets.database_row.add_css_class("error");
-                widgets.schema_row.set_subtitle("Unknown");
-            }
+        if self.database_dirty.replace(false) {
+            draw_database(&self.database, widgets);
         }
+        let connection = self.connection.label();
         let mode = if self.demo {
-            "Demo · read-only"
+            format!("Demo · {connection} · read-only")
         } else {
-            "Not connected · read-only"
+            format!("{connection} · read-only")
         };
-        widgets.title.set_subtitle(mode);
+        widgets.title.set_subtitle(&mode);
+        widgets
+            .session_row
+            .set_subtitle(&match (&self.demo_error, self.demo) {
+                (Some(error), _) => format!("Demo backend unavailable: {error}"),
+                (None, true) => format!("{connection}: the built-in simulator, no broker account"),
+                (None, false) => connection,
+            });
+        widgets
+            .session_icon
+            .set_icon_name(Some(match self.connection {
+                ConnectionState::Live => "network-transmit-receive-symbolic",
+                ConnectionState::Degraded { .. } => "network-error-symbolic",
+                ConnectionState::Connecting | ConnectionState::Synchronising => {
+                    "network-idle-symbolic"
+                }
+                ConnectionState::Lost | ConnectionState::Disconnected => "network-offline-symbolic",
+            }));
+        for (symbol, quote) in &self.quotes {
+            widgets.watchlist.update(symbol, quote);
+        }
 
-        if !matches!(self.database, DatabaseState::Opening)
+        let ready = !matches!(self.database, DatabaseState::Opening)
+            && (!self.demo || self.quotes_seen || self.demo_error.is_some());
+        if ready
+            && !self.screenshot_scheduled.replace(true)
             && let Some(path) = self.screenshot.clone()
         {
             let window = widgets.window.clone();
@@ -176,7 +192,44 @@ impl SimpleComponent for MainWindow {
     }
 }
 
-fn build(window: &adw::ApplicationWindow) -> MainWidgets {
+fn draw_database(database: &DatabaseState, widgets: &mut MainWidgets) {
+    match database {
+        DatabaseState::Opening => {}
+        DatabaseState::Ready { describe, status } => {
+            widgets.database_row.set_subtitle(describe);
+            let applied = status
+                .migrations
+                .iter()
+                .filter(|m| m.state == MigrationState::Applied)
+                .count();
+            let pending = status.migrations.len() - applied;
+            widgets
+                .schema_row
+                .set_subtitle(&format!("Migrations: {applied} applied, {pending} pending"));
+            for row in widgets.table_rows.drain(..) {
+                widgets.tables_group.remove(&row);
+            }
+            for (table, rows) in &status.tables {
+                let row = adw::ActionRow::builder().title(table.as_str()).build();
+                let count = gtk::Label::new(Some(&rows.to_string()));
+                count.add_css_class("numeric");
+                count.add_css_class("dim-label");
+                row.add_suffix(&count);
+                widgets.tables_group.add(&row);
+                widgets.table_rows.push(row);
+            }
+        }
+        DatabaseState::Failed(error) => {
+            widgets
+                .database_row
+                .set_subtitle(&format!("Unavailable: {error}"));
+            widgets.database_row.add_css_class("error");
+            widgets.schema_row.set_subtitle("Unknown");
+        }
+    }
+}
+
+fn build(window: &adw::ApplicationWindow, demo: bool) -> MainWidgets {
     let title = adw::WindowTitle::new("Tickwork", "");
     let header = adw::HeaderBar::builder().title_widget(&title).build();
 
@@ -190,9 +243,14 @@ fn build(window: &adw::ApplicationWindow) -> MainWidgets {
         .title("Connection")
         .subtitle("Not connected")
         .build();
-    session_row.add_prefix(&gtk::Image::from_icon_name("network-offline-symbolic"));
+    let session_icon = gtk::Image::from_icon_name("network-offline-symbolic");
+    session_row.add_prefix(&session_icon);
     session.add(&session_row);
     page.add(&session);
+
+    let watchlist = Watchlist::new(&backend::DEMO_SYMBOLS);
+    watchlist.group.set_visible(demo);
+    page.add(&watchlist.group);
 
     let storage = adw::PreferencesGroup::builder().title("Storage").build();
     let database_row = adw::ActionRow::builder()
@@ -226,5 +284,8 @@ fn build(window: &adw::ApplicationWindow) -> MainWidgets {
         schema_row,
         tables_group,
         table_rows: Vec::new(),
+        session_row,
+        session_icon,
+        watchlist,
     }
 }

@@ -3,25 +3,27 @@
 //! The GTK main thread only draws; everything that touches the network or the database runs
 //! on the core runtime and reports back with a message.
 
+mod backend;
 mod main_window;
 mod screenshot;
+mod watchlist;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use gtk::prelude::*;
-use tickwork_core::store::{DatabaseTarget, OpenStore};
+use tickwork_core::store::DatabaseTarget;
 
 use main_window::{MainWindow, MainWindowInit};
 
 /// The application id (reverse-DNS), also the desktop file and settings name.
 pub const APP_ID: &str = "org.tickwork.Tickwork";
 
-/// Runs the window until it is closed; then closes the database (stopping the embedded
-/// server if this was its last user).
+/// Runs the window until it is closed; then stops the backend: the session, the demo
+/// simulator, and the database (stopping the embedded server if this was its last user).
 pub fn run(target: DatabaseTarget, demo: bool, screenshot: Option<PathBuf>) -> anyhow::Result<()> {
     let runtime = crate::context::runtime()?;
-    let store_slot: Arc<Mutex<Option<OpenStore>>> = Arc::default();
+    let running: Arc<Mutex<Option<backend::Running>>> = Arc::default();
     let app = relm4::RelmApp::new(APP_ID);
     // Several workbenches (different profiles, or a test beside a real one) may run at once.
     relm4::main_application().set_flags(gtk::gio::ApplicationFlags::NON_UNIQUE);
@@ -31,15 +33,15 @@ pub fn run(target: DatabaseTarget, demo: bool, screenshot: Option<PathBuf>) -> a
         target,
         demo,
         screenshot,
-        store_slot: store_slot.clone(),
+        running: running.clone(),
         exit: exit.clone(),
     });
-    let opened = store_slot
+    let running = running
         .lock()
-        .map_err(|_| anyhow::anyhow!("store lock poisoned"))?
+        .map_err(|_| anyhow::anyhow!("backend lock poisoned"))?
         .take();
-    if let Some(opened) = opened {
-        runtime.block_on(opened.close())?;
+    if let Some(running) = running {
+        runtime.block_on(running.shutdown())?;
     }
     let mut exit = exit
         .lock()

@@ -244,10 +244,8 @@ impl Runner {
                     Some(Err(err)) => return Exit::Lost(format!("positions: {err}")),
                     None => self.positions_stream = None,
                 },
-                command = self.orders.recv() => match command {
-                    Some(command) => self.order_command(&client, command).await,
-                    None => return Exit::Stop,
-                },
+                // No router any more (the sender was dropped): no orders, the session goes on.
+                Some(command) = self.orders.recv() => self.order_command(&client, command).await,
                 command = self.commands.recv() => match command {
                     None | Some(SessionCommand::Stop) => return Exit::Stop,
                     Some(SessionCommand::Watch { spec, reply }) => {

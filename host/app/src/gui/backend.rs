@@ -1,0 +1,171 @@
+//! Everything the window needs that is not drawing, running on the core runtime: the database,
+//! and in demo mode an in-process simulator with a session on it. It talks to the window only
+//! through [`Notification`]s (the boundary in `docs/architecture.md`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tickwork_core::domain::{InstrumentSpec, Quote};
+use tickwork_core::hub::Hub;
+use tickwork_core::risk::{OrderRouter, RiskGate, RiskLimits};
+use tickwork_core::session::{self, ConnectionState, SessionConfig, SessionHandle};
+use tickwork_core::store::profiles::ConnectionProfile;
+use tickwork_core::store::{DatabaseTarget, DbStatus, OpenStore, open};
+use tickwork_sim::{SimConfig, SimHandle, Simulator};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// What the demo watchlist streams.
+pub const DEMO_SYMBOLS: [&str; 5] = ["AAPL", "MSFT", "NVDA", "SPY", "QQQ"];
+/// The window redraws quotes at most this often; in between, quotes coalesce.
+const QUOTE_FRAME: Duration = Duration::from_millis(100);
+
+/// From the backend to the window.
+#[derive(Debug)]
+pub enum Notification {
+    DatabaseOpened {
+        describe: String,
+        status: DbStatus,
+    },
+    DatabaseFailed(String),
+    Connection(ConnectionState),
+    /// Watchlist rows: symbol and its latest quote.
+    Quotes(Vec<(String, Quote)>),
+    DemoFailed(String),
+}
+
+/// What must be shut down in order when the window closes.
+#[derive(Default)]
+pub struct Running {
+    opened: Option<OpenStore>,
+    session: Option<(SessionHandle, JoinHandle<()>)>,
+    sim: Option<SimHandle>,
+    /// The one order path of this window (the ticket arrives with the panels).
+    router: Option<OrderRouter>,
+}
+
+impl Running {
+    /// Session first, then the simulator, then the database (and the embedded server).
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        drop(self.router);
+        if let Some((session, task)) = self.session {
+            session.stop().await;
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
+        if let Some(sim) = self.sim {
+            sim.shutdown().await;
+        }
+        if let Some(opened) = self.opened {
+            opened.close().await?;
+        }
+        Ok(())
+    }
+}
+
+/// Opens the database and, in demo mode, starts the simulator and a session on it.
+/// `notify` must be cheap and non-blocking (it posts to the window's queue).
+pub async fn start(
+    target: DatabaseTarget,
+    demo: bool,
+    notify: impl Fn(Notification) + Send + Sync + 'static,
+) -> Running {
+    let mut running = Running::default();
+    let opened = match open(target, true).await {
+        Ok(opened) => opened,
+        Err(err) => {
+            notify(Notification::DatabaseFailed(err.to_string()));
+            return running;
+        }
+    };
+    let describe = opened
+        .cluster()
+        .map_or_else(|| "shared PostgreSQL server".to_owned(), |c| c.describe());
+    match opened.store.status().await {
+        Ok(status) => notify(Notification::DatabaseOpened { describe, status }),
+        Err(err) => notify(Notification::DatabaseFailed(err.to_string())),
+    }
+    let pool = opened.store.pool().clone();
+    running.opened = Some(opened);
+    if !demo {
+        return running;
+    }
+    let sim = match Simulator::start(SimConfig {
+        port: 0,
+        ..SimConfig::default()
+    })
+    .await
+    {
+        Ok(sim) => sim,
+        Err(err) => {
+            notify(Notification::DemoFailed(format!("demo backend: {err}")));
+            return running;
+        }
+    };
+    let mut profile = ConnectionProfile::local_paper("demo");
+    profile.port = i32::from(sim.local_addr().port());
+    profile.auto_client_id = true;
+    let hub = Arc::new(Hub::new());
+    let (orders_tx, orders_rx) = mpsc::channel(64);
+    // The gate starts disarmed: the demo shows data, it does not trade unless armed.
+    running.router = Some(OrderRouter::new(
+        RiskGate::new(RiskLimits::default()),
+        pool.clone(),
+        orders_tx,
+    ));
+    let (handle, task) = session::spawn(
+        SessionConfig::new(profile),
+        hub.clone(),
+        pool,
+        orders_rx,
+        None,
+    );
+    let notify = Arc::new(notify);
+    forward_connection(&hub, notify.clone());
+    let mut symbols = std::collections::HashMap::new();
+    for symbol in DEMO_SYMBOLS {
+        match handle.watch(InstrumentSpec::stock(symbol)).await {
+            Ok(id) => {
+                symbols.insert(id, symbol.to_owned());
+            }
+            Err(err) => notify(Notification::DemoFailed(format!("{symbol}: {err}"))),
+        }
+    }
+    forward_quotes(&hub, symbols, notify);
+    running.session = Some((handle, task));
+    running.sim = Some(sim);
+    running
+}
+
+fn forward_connection(hub: &Hub, notify: Arc<impl Fn(Notification) + Send + Sync + 'static>) {
+    let mut state = hub.watch_connection();
+    tokio::spawn(async move {
+        loop {
+            let now = state.borrow_and_update().clone();
+            notify(Notification::Connection(now));
+            if state.changed().await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+fn forward_quotes(
+    hub: &Hub,
+    symbols: std::collections::HashMap<i64, String>,
+    notify: Arc<impl Fn(Notification) + Send + Sync + 'static>,
+) {
+    let quotes = hub.subscribe_quotes();
+    tokio::spawn(async move {
+        loop {
+            let changed = quotes.changed().await;
+            let rows: Vec<(String, Quote)> = changed
+                .into_iter()
+                .filter_map(|(id, q)| symbols.get(&id).map(|s| (s.clone(), q)))
+                .collect();
+            if !rows.is_empty() {
+                notify(Notification::Quotes(rows));
+            }
+            tokio::time::sleep(QUOTE_FRAME).await;
+        }
+    });
+}
