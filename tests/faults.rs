@@ -5,40 +5,14 @@ use std::time::Duration;
 
 use rust_decimal_macros::dec;
 use sqlx::PgPool;
-use tickwork_core::domain::{InstrumentSpec, OrderSide, OrderType, TimeInForce};
-use tickwork_core::risk::{MarginImpact, OrderIntent, Origin, RiskContext};
+use tickwork_core::domain::{InstrumentSpec, OrderSide};
 use tickwork_core::session::ConnectionState;
 use tickwork_core::store::sync_reports;
-use tickwork_e2e::{Workbench, eventually, recorded, start_sim, sync_count, truth, wait_resynced};
+use tickwork_e2e::{
+    Workbench, drop_and_compare, eventually, market, passing_context, recorded, start_sim,
+    sync_count, truth, wait_resynced,
+};
 use tickwork_sim::Fault;
-
-fn market(account: &str, side: OrderSide, quantity: rust_decimal::Decimal) -> OrderIntent {
-    OrderIntent {
-        origin: Origin::Ui,
-        account: account.into(),
-        instrument: InstrumentSpec::stock("MSFT"),
-        side,
-        quantity,
-        order_type: OrderType::Market,
-        limit_price: None,
-        stop_price: None,
-        time_in_force: TimeInForce::Day,
-        parent_ref: None,
-    }
-}
-
-fn context() -> RiskContext {
-    RiskContext {
-        last_price: Some(dec!(400)),
-        origin_may_trade: true,
-        margin: Some(MarginImpact {
-            initial_after: dec!(1),
-            equity_with_loan: dec!(1000000),
-            tws_initial_after: None,
-        }),
-        ..RiskContext::default()
-    }
-}
 
 async fn armed(
     sim: &tickwork_sim::SimHandle,
@@ -72,7 +46,10 @@ async fn dropped_connection_reconnects_and_matches(pool: PgPool) {
     let (bench, account) = armed(&sim, &pool, 11).await;
     bench
         .router
-        .submit(market(&account, OrderSide::Buy, dec!(7)), &context())
+        .submit(
+            market(&account, "MSFT", OrderSide::Buy, dec!(7)),
+            &passing_context(dec!(400)),
+        )
         .await
         .unwrap();
     fills_recorded(&pool, 1).await;
@@ -82,14 +59,14 @@ async fn dropped_connection_reconnects_and_matches(pool: PgPool) {
     // A fill while we were connected again after the drop, too.
     bench
         .router
-        .submit(market(&account, OrderSide::Sell, dec!(2)), &context())
+        .submit(
+            market(&account, "MSFT", OrderSide::Sell, dec!(2)),
+            &passing_context(dec!(400)),
+        )
         .await
         .unwrap();
     fills_recorded(&pool, 2).await;
-    let before = sync_count(&pool).await;
-    sim.inject(Fault::DropConnections);
-    wait_resynced(&bench, &pool, before).await;
-    assert_eq!(recorded(&pool).await, truth(&sim, 95).await);
+    drop_and_compare(&sim, &bench, &pool, 95).await;
     bench.stop().await;
     sim.shutdown().await;
 }
@@ -101,7 +78,10 @@ async fn order_in_flight_across_a_disconnect_fills_exactly_once(pool: PgPool) {
     let before = sync_count(&pool).await;
     let order_ref = bench
         .router
-        .submit(market(&account, OrderSide::Buy, dec!(3)), &context())
+        .submit(
+            market(&account, "MSFT", OrderSide::Buy, dec!(3)),
+            &passing_context(dec!(400)),
+        )
         .await
         .unwrap();
     sim.inject(Fault::DropConnections);
@@ -213,14 +193,14 @@ async fn tws_restart_and_stall_are_survived(pool: PgPool) {
     sim.inject(Fault::Stall(Duration::from_millis(1500)));
     bench
         .router
-        .submit(market(&account, OrderSide::Buy, dec!(1)), &context())
+        .submit(
+            market(&account, "MSFT", OrderSide::Buy, dec!(1)),
+            &passing_context(dec!(400)),
+        )
         .await
         .unwrap();
     fills_recorded(&pool, 1).await;
-    let before = sync_count(&pool).await;
-    sim.inject(Fault::DropConnections);
-    wait_resynced(&bench, &pool, before).await;
-    assert_eq!(recorded(&pool).await, truth(&sim, 98).await);
+    drop_and_compare(&sim, &bench, &pool, 98).await;
     bench.stop().await;
     sim.shutdown().await;
 }
@@ -244,7 +224,10 @@ async fn submitted_while_tws_is_down(
         .await;
     let order_ref = bench
         .router
-        .submit(market(&account, OrderSide::Buy, dec!(4)), &context())
+        .submit(
+            market(&account, "MSFT", OrderSide::Buy, dec!(4)),
+            &passing_context(dec!(400)),
+        )
         .await
         .unwrap();
     wait_resynced(&bench, pool, before).await;

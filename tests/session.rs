@@ -3,39 +3,12 @@
 
 use rust_decimal_macros::dec;
 use sqlx::PgPool;
-use tickwork_core::domain::{InstrumentSpec, OrderSide, OrderType, TimeInForce};
-use tickwork_core::risk::{MarginImpact, OrderIntent, Origin, RiskContext};
+use tickwork_core::domain::{InstrumentSpec, OrderSide};
 use tickwork_core::session::ConnectionState;
 use tickwork_core::store::{orders, sync_reports};
-use tickwork_e2e::{Workbench, bounded, eventually, recorded, start_sim, truth};
-
-fn market_buy(account: &str, symbol: &str, quantity: rust_decimal::Decimal) -> OrderIntent {
-    OrderIntent {
-        origin: Origin::Ui,
-        account: account.into(),
-        instrument: InstrumentSpec::stock(symbol),
-        side: OrderSide::Buy,
-        quantity,
-        order_type: OrderType::Market,
-        limit_price: None,
-        stop_price: None,
-        time_in_force: TimeInForce::Day,
-        parent_ref: None,
-    }
-}
-
-fn ok_context(last: rust_decimal::Decimal) -> RiskContext {
-    RiskContext {
-        last_price: Some(last),
-        origin_may_trade: true,
-        margin: Some(MarginImpact {
-            initial_after: dec!(1000),
-            equity_with_loan: dec!(1000000),
-            tws_initial_after: None,
-        }),
-        ..RiskContext::default()
-    }
-}
+use tickwork_e2e::{
+    Workbench, bounded, eventually, market, passing_context, recorded, start_sim, truth,
+};
 
 #[sqlx::test(migrations = "../migrations")]
 async fn connects_synchronises_and_matches_the_simulator(pool: PgPool) {
@@ -68,8 +41,8 @@ async fn read_only_sends_nothing_and_armed_orders_fill(pool: PgPool) {
     let denied = bench
         .router
         .submit(
-            market_buy(&account, "MSFT", dec!(5)),
-            &ok_context(dec!(400)),
+            market(&account, "MSFT", OrderSide::Buy, dec!(5)),
+            &passing_context(dec!(400)),
         )
         .await;
     assert!(denied.is_err(), "the workbench starts read-only");
@@ -83,8 +56,8 @@ async fn read_only_sends_nothing_and_armed_orders_fill(pool: PgPool) {
     let order_ref = bench
         .router
         .submit(
-            market_buy(&account, "MSFT", dec!(5)),
-            &ok_context(dec!(400)),
+            market(&account, "MSFT", OrderSide::Buy, dec!(5)),
+            &passing_context(dec!(400)),
         )
         .await
         .unwrap();
@@ -193,7 +166,7 @@ async fn margin_check_keeps_our_what_if_and_tws_what_if(pool: PgPool) {
     })
     .await;
 
-    let intent = market_buy(&account, "MSFT", dec!(10));
+    let intent = market(&account, "MSFT", OrderSide::Buy, dec!(10));
     let tws = bench.session.what_if(intent.clone()).await.unwrap();
     assert!(tws.initial_margin_after.is_some(), "{tws:?}");
     let ctx = eventually("a full margin context", || {

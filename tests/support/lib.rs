@@ -258,3 +258,54 @@ pub async fn wait_resynced(bench: &Workbench, pool: &PgPool, before: i64) {
     .await;
     bench.wait_live().await;
 }
+
+/// A market order from the ticket.
+pub fn market(
+    account: &str,
+    symbol: &str,
+    side: tickwork_core::domain::OrderSide,
+    quantity: Decimal,
+) -> tickwork_core::risk::OrderIntent {
+    use tickwork_core::domain::{InstrumentSpec, OrderType, TimeInForce};
+    tickwork_core::risk::OrderIntent {
+        origin: tickwork_core::risk::Origin::Ui,
+        account: account.into(),
+        instrument: InstrumentSpec::stock(symbol),
+        side,
+        quantity,
+        order_type: OrderType::Market,
+        limit_price: None,
+        stop_price: None,
+        time_in_force: TimeInForce::Day,
+        parent_ref: None,
+    }
+}
+
+/// A risk context in which a modest order passes every rule.
+pub fn passing_context(last: Decimal) -> tickwork_core::risk::RiskContext {
+    use rust_decimal_macros::dec;
+    tickwork_core::risk::RiskContext {
+        last_price: Some(last),
+        origin_may_trade: true,
+        margin: Some(tickwork_core::risk::MarginImpact {
+            initial_after: dec!(1000),
+            equity_with_loan: dec!(1000000),
+            tws_initial_after: None,
+        }),
+        ..tickwork_core::risk::RiskContext::default()
+    }
+}
+
+/// Drops every connection, waits for the session to resynchronise, and checks that PostgreSQL
+/// holds what the simulator holds.
+pub async fn drop_and_compare(
+    sim: &SimHandle,
+    bench: &Workbench,
+    pool: &PgPool,
+    truth_client_id: i32,
+) {
+    let before = sync_count(pool).await;
+    sim.inject(tickwork_sim::Fault::DropConnections);
+    wait_resynced(bench, pool, before).await;
+    assert_eq!(recorded(pool).await, truth(sim, truth_client_id).await);
+}
