@@ -11,6 +11,9 @@ use crate::msg::{BarView, Response};
 use crate::state::{Core, Outgoing};
 use crate::world::history::BarPlan;
 
+/// Real-time bars are always 5 seconds, as in TWS.
+const REALTIME_BAR_SECS: i64 = 5;
+
 /// Minimum spacing of updates for one request (TWS sends a few per bar, not one per tick).
 const UPDATE_EVERY: Duration = Duration::from_millis(500);
 
@@ -53,6 +56,40 @@ impl LiveBar {
             count: 0,
             last_sent: None,
         }
+    }
+
+    /// A 5-second real-time bar (reqRealTimeBars), dated in epoch seconds.
+    pub fn realtime(con_id: i32, price: f64, now: DateTime<Utc>) -> Self {
+        let plan = BarPlan {
+            bar_secs: REALTIME_BAR_SECS,
+            duration_secs: REALTIME_BAR_SECS,
+            daily: false,
+        };
+        LiveBar::new(con_id, plan, 2, price, now)
+    }
+
+    /// Folds in a price for a real-time bar; returns the previous bar once its interval ended.
+    fn roll(&mut self, price: f64, now: DateTime<Utc>) -> Option<BarView> {
+        let t = now.timestamp();
+        let start = t - t.rem_euclid(self.bar_secs);
+        let done = (start > self.start).then(|| self.view());
+        if done.is_some() {
+            *self = LiveBar {
+                start,
+                open: price,
+                high: price,
+                low: price,
+                close: price,
+                count: 0,
+                ..self.clone()
+            };
+        } else {
+            self.high = self.high.max(price);
+            self.low = self.low.min(price);
+            self.close = price;
+        }
+        self.count += 1;
+        done
     }
 
     /// Folds in a price; true when an update is due.
@@ -140,6 +177,19 @@ impl Core {
                         bar: bar.view(),
                     };
                     due.push(r);
+                }
+            }
+            for (req_id, bar) in conn.rt_bars.iter_mut() {
+                let Some(inst) = universe.get(bar.con_id) else {
+                    continue;
+                };
+                if let Some(q) = market.quote(universe, inst, now)
+                    && let Some(done) = bar.roll(q.last, now)
+                {
+                    due.push(Response::RealTimeBar {
+                        req_id: *req_id,
+                        bar: done,
+                    });
                 }
             }
             for r in due {

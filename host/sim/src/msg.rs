@@ -122,6 +122,14 @@ pub enum Request {
         req_id: i32,
         account: String,
     },
+    /// reqRealTimeBars: a 5-second bar as each interval completes.
+    RealTimeBars {
+        req_id: i32,
+        contract: ContractSpec,
+    },
+    CancelRealTimeBars {
+        req_id: i32,
+    },
     /// cancelPnL / cancelPnLSingle.
     CancelPnl {
         req_id: i32,
@@ -173,12 +181,12 @@ pub enum Request {
     },
 }
 
-/// Requests with a request id the simulator answers with an error: market depth, real-time
-/// bars, option calculations, news, histogram, historical ticks, tick-by-tick, WSH, user info.
+/// Requests with a request id the simulator answers with an error: market depth, option
+/// calculations, news, histogram, historical ticks, tick-by-tick, WSH, user info.
 pub const UNSUPPORTED_WITH_REQ_ID: &[u32] =
     &[10, 50, 54, 55, 74, 84, 86, 88, 96, 97, 100, 102, 104];
 /// Of those, the ones whose text form has a version field before the request id.
-pub const VERSIONED_AT_178: &[u32] = &[10, 50, 54, 55];
+pub const VERSIONED_AT_178: &[u32] = &[10, 54, 55];
 
 /// reqHistoricalData parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -415,6 +423,11 @@ pub enum Response {
         avg_cost: f64,
     },
     PositionMultiEnd(i32),
+    /// A completed real-time bar; `bar.date` holds its start in epoch seconds.
+    RealTimeBar {
+        req_id: i32,
+        bar: BarView,
+    },
     Pnl {
         req_id: i32,
         daily: f64,

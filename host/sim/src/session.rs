@@ -162,6 +162,30 @@ pub fn handle(core: &mut Core, conn_id: u64, req: Request) -> Flow {
         } => core.place_order(client_id, order_id, &contract, *order),
         Request::CancelOrder { order_id } => core.cancel_order(client_id, order_id),
         Request::GlobalCancel => core.global_cancel(),
+        Request::RealTimeBars { req_id, contract } => {
+            let now = core.now();
+            let found = core.universe.resolve(&contract).cloned();
+            let price = found
+                .as_ref()
+                .and_then(|i| core.market.quote(&core.universe, i, now))
+                .map(|q| q.last);
+            match (found, price) {
+                (Some(inst), Some(price)) => {
+                    if let Some(c) = core.conns.get_mut(&conn_id) {
+                        c.rt_bars.insert(
+                            req_id,
+                            crate::livebars::LiveBar::realtime(inst.con_id, price, now),
+                        );
+                    }
+                }
+                _ => core.send(conn_id, core.error(req_id, 200, NO_SECDEF)),
+            }
+        }
+        Request::CancelRealTimeBars { req_id } => {
+            if let Some(c) = core.conns.get_mut(&conn_id) {
+                c.rt_bars.remove(&req_id);
+            }
+        }
         Request::PositionsMulti { req_id, account } => {
             for a in core
                 .accounts

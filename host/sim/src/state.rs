@@ -86,6 +86,8 @@ pub struct Conn {
     pub summaries: HashMap<i32, String>,
     pub multi: HashMap<i32, String>,
     pub historical: HashSet<i32>,
+    /// reqRealTimeBars subscriptions: the 5-second bar being built, by request id.
+    pub rt_bars: HashMap<i32, crate::livebars::LiveBar>,
     /// P&L subscriptions: request id → (account, contract id or 0 for the account).
     pub pnl: HashMap<i32, (String, i32)>,
     /// keepUpToDate historical requests: the bar being built, by request id.
@@ -110,6 +112,7 @@ impl Conn {
             historical: HashSet::new(),
             live_bars: HashMap::new(),
             pnl: HashMap::new(),
+            rt_bars: HashMap::new(),
         }
     }
 
@@ -227,7 +230,10 @@ impl Core {
             if let Ok(s) = c.subs.lock() {
                 s.by_con_id.keys().for_each(|k| add(*k));
             }
-            c.live_bars.values().for_each(|b| add(b.con_id));
+            c.live_bars
+                .values()
+                .chain(c.rt_bars.values())
+                .for_each(|b| add(b.con_id));
         }
         self.orders.working_con_ids().for_each(&mut add);
         out

@@ -303,13 +303,13 @@ async fn unsupported_requests_fail_fast_instead_of_hanging() {
             let sim = start(version).await;
             let client = connect(&sim, 6).await;
             let aapl = Contract::stock("AAPL").build();
-            let mut bars = step("realtime bars", client.realtime_bars(&aapl).subscribe())
+            let mut bars = step("market depth", client.market_depth(&aapl, 5).subscribe())
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
-            match step("realtime bar answer", bars.next()).await {
+            match step("market depth answer", bars.next()).await {
                 Some(Err(e)) => assert!(e.to_string().contains("321"), "{e}"),
                 None => {}
-                Some(Ok(item)) => panic!("unexpected realtime bar item {item:?}"),
+                Some(Ok(item)) => panic!("unexpected market depth item {item:?}"),
             }
             // The connection is still fine.
             step("time", client.server_time())
@@ -371,6 +371,43 @@ async fn symbol_search_option_chain_and_head_timestamp() {
             .unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(head.unix_timestamp(), 1_136_298_600);
             drop(chain);
+            drop(client);
+            sim.shutdown().await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn realtime_five_second_bars() {
+    bounded(async {
+        for version in [226, 213] {
+            let sim = start(version).await;
+            let client = connect(&sim, 8).await;
+            let spy = Contract::stock("SPY").build();
+            let mut bars = step("realtime bars", client.realtime_bars(&spy).subscribe())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let bar = loop {
+                match step("realtime bar", bars.next()).await {
+                    Some(Ok(SubscriptionItem::Data(b))) => break b,
+                    Some(Ok(_)) => {}
+                    other => panic!("realtime bars: {other:?}"),
+                }
+            };
+            assert_eq!(
+                bar.date.unix_timestamp() % 5,
+                0,
+                "bars start on 5-second boundaries"
+            );
+            assert!(
+                bar.low <= bar.open
+                    && bar.open <= bar.high
+                    && bar.low <= bar.close
+                    && bar.close <= bar.high,
+                "{bar:?}"
+            );
+            drop(bars);
             drop(client);
             sim.shutdown().await;
         }

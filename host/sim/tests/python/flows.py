@@ -338,7 +338,7 @@ def main():
     if head[2] != "1136298600":
         fail(f"head timestamp {head}")
     pace()
-    app.reqRealTimeBars(306, stock("AAPL"), 5, "TRADES", False, [])
+    app.reqMktDepth(306, stock("AAPL"), 5, False, [])
     app.wait(lambda e: e[0] == "error" and e[1] == 306 and e[2] == 321, "321 for an unsupported request")
     pace()
     app.reqMatchingSymbols(307, "AAP")

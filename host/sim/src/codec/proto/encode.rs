@@ -562,6 +562,21 @@ fn encode_single(r: &Response, b: &mut BytesMut) {
             },
         ),
         Response::PositionMultiEnd(id) => put(b, 72, &pb::ReqIdOnly { req_id: Some(*id) }),
+        Response::RealTimeBar { req_id, bar: br } => put(
+            b,
+            50,
+            &pb::RealTimeBarTick {
+                req_id: Some(*req_id),
+                time: br.date.parse().ok(),
+                open: Some(br.open),
+                high: Some(br.high),
+                low: Some(br.low),
+                close: Some(br.close),
+                volume: dstr(br.volume),
+                wap: dstr(br.wap),
+                count: Some(br.count),
+            },
+        ),
         Response::SecDefOptParamEnd(id) => put(b, 76, &pb::ReqIdOnly { req_id: Some(*id) }),
         Response::HeadTimestamp { req_id, value } => put(
             b,

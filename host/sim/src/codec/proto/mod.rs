@@ -184,6 +184,16 @@ fn decode_proto(id: u32, p: &[u8]) -> Result<Request, DecodeError> {
             order_id: dec::<pb::CancelOrderRequest>(p)?.order_id.unwrap_or(0),
         },
         58 => Request::GlobalCancel,
+        50 => {
+            let m: pb::RealTimeBarsRequest = dec(p)?;
+            Request::RealTimeBars {
+                req_id: m.req_id.unwrap_or(0),
+                contract: contract_spec(m.contract),
+            }
+        }
+        51 => Request::CancelRealTimeBars {
+            req_id: dec::<pb::ReqIdOnly>(p)?.req_id.unwrap_or(0),
+        },
         74 => {
             let m: pb::PositionsMultiRequest = dec(p)?;
             Request::PositionsMulti {

@@ -131,6 +131,17 @@ pub fn decode_fields(id: u32, f: &mut Fields<'_>) -> Result<Request, DecodeError
             Request::CancelOrder { order_id: f.i32()? }
         }
         58 => Request::GlobalCancel,
+        50 => {
+            f.skip(1)?;
+            Request::RealTimeBars {
+                req_id: f.i32()?,
+                contract: f.contract12()?,
+            }
+        }
+        51 => {
+            f.skip(1)?;
+            Request::CancelRealTimeBars { req_id: f.i32()? }
+        }
         74 => {
             f.skip(1)?;
             Request::PositionsMulti {

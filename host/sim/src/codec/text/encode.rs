@@ -391,6 +391,17 @@ pub fn encode_response(r: &Response, out: &mut BytesMut) {
         Response::PositionMultiEnd(id) => {
             w.i(72).i(1).i((*id).into());
         }
+        Response::RealTimeBar { req_id, bar: b } => {
+            w.i(50)
+                .i(3)
+                .i((*req_id).into())
+                .s(&b.date)
+                .f(b.open)
+                .f(b.high)
+                .f(b.low)
+                .f(b.close);
+            w.d(b.volume).d(b.wap).i(b.count.into());
+        }
         Response::SecDefOptParamEnd(id) => {
             w.i(76).i((*id).into());
         }
