@@ -132,6 +132,7 @@ async fn connectivity_loss_with_data_lost_resubscribes(pool: PgPool) {
         sync_reports::recent(&pool, 1).await.unwrap()[0].reason,
         "1101"
     );
+    assert_eq!(recorded(&pool).await, truth(&sim, 94).await);
     quotes.take_changed();
     tickwork_e2e::bounded("quotes after 1101", async {
         while !quotes.changed().await.contains_key(&id) {}

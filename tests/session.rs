@@ -212,3 +212,101 @@ async fn margin_check_keeps_our_what_if_and_tws_what_if(pool: PgPool) {
     bench.stop().await;
     sim.shutdown().await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn client_id_in_use_moves_to_the_next_free_one(pool: PgPool) {
+    let sim = start_sim().await;
+    let first = Workbench::start(&sim, &pool, 20);
+    first.wait_live().await;
+    let second = Workbench::start_with(&sim, &pool, 20, |c| c.profile.auto_client_id = true);
+    second.wait_live().await;
+    assert_eq!(
+        sim.connections(),
+        2,
+        "both sessions are connected, on different client ids"
+    );
+    let strict = Workbench::start_with(&sim, &pool, 20, |c| c.profile.auto_client_id = false);
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_ne!(
+        *strict.hub.watch_connection().borrow(),
+        ConnectionState::Live,
+        "326 without auto client id"
+    );
+    for bench in [first, second, strict] {
+        bench.stop().await;
+    }
+    sim.shutdown().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn market_data_lines_beyond_the_limit_wait_in_a_queue(pool: PgPool) {
+    let sim = start_sim().await;
+    let bench = Workbench::start_with(&sim, &pool, 21, |c| c.line_limit = 2);
+    bench.wait_live().await;
+    let quotes = bench.hub.subscribe_quotes();
+    let aapl = bench
+        .session
+        .watch(InstrumentSpec::stock("AAPL"))
+        .await
+        .unwrap();
+    let msft = bench
+        .session
+        .watch(InstrumentSpec::stock("MSFT"))
+        .await
+        .unwrap();
+    let spy = bench
+        .session
+        .watch(InstrumentSpec::stock("SPY"))
+        .await
+        .unwrap();
+    assert_eq!(bench.session.line_queue().await.unwrap(), vec![spy]);
+    bench.session.unwatch(aapl).await.unwrap();
+    assert!(bench.session.line_queue().await.unwrap().is_empty());
+    tickwork_e2e::bounded("SPY streams once a line is free", async {
+        while !quotes.changed().await.contains_key(&spy) {}
+    })
+    .await;
+    let _ = msft;
+    bench.stop().await;
+    sim.shutdown().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn historical_bars_are_fetched_and_stored(pool: PgPool) {
+    use tickwork_core::session::HistoryRequest;
+    let sim = start_sim().await;
+    let bench = Workbench::start(&sim, &pool, 22);
+    bench.wait_live().await;
+    let bars = bench
+        .session
+        .history(HistoryRequest {
+            spec: InstrumentSpec::stock("AAPL"),
+            bar_seconds: 300,
+            days: 1,
+        })
+        .await
+        .unwrap();
+    assert!(bars.len() > 10, "{} bars", bars.len());
+    assert!(bars.windows(2).all(|w| w[0].ts < w[1].ts), "ascending");
+    assert!(
+        bars.iter()
+            .all(|b| b.low <= b.open && b.open <= b.high && b.low <= b.close && b.close <= b.high)
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM bars")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, bars.len() as i64);
+    let refused = bench
+        .session
+        .history(HistoryRequest {
+            spec: InstrumentSpec::stock("AAPL"),
+            bar_seconds: 7,
+            days: 1,
+        })
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("7 s"), "{refused}");
+    bench.stop().await;
+    sim.shutdown().await;
+}

@@ -10,6 +10,7 @@
 //! the same path as the first connect: a full synchronisation and a re-subscription.
 
 mod convert;
+mod history;
 mod lines;
 mod market_data;
 mod order_flow;
@@ -27,6 +28,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub use convert::{WireError, tws_time};
+pub use history::HistoryRequest;
 pub use lines::{DEFAULT_LINE_LIMIT, LineAction, LineManager};
 pub use order_flow::TwsWhatIf;
 pub use pacing::{HistoricalKey, HistoricalPacer};
@@ -92,6 +94,11 @@ pub enum SessionCommand {
         intent: Box<crate::risk::OrderIntent>,
         reply: oneshot::Sender<Result<TwsWhatIf, String>>,
     },
+    /// Historical bars (paced), stored in PostgreSQL and returned.
+    History {
+        request: Box<HistoryRequest>,
+        reply: oneshot::Sender<Result<Vec<crate::domain::Bar>, String>>,
+    },
     /// Queue position of instruments waiting for a market data line.
     LineQueue {
         reply: oneshot::Sender<Vec<i64>>,
@@ -138,6 +145,25 @@ impl SessionHandle {
         self.commands
             .send(SessionCommand::WhatIf {
                 intent: Box::new(intent),
+                reply,
+            })
+            .await
+            .map_err(|_| SessionError::Stopped)?;
+        answer
+            .await
+            .map_err(|_| SessionError::Stopped)?
+            .map_err(SessionError::Refused)
+    }
+
+    /// Historical bars of an instrument, within IB's pacing rules; they are also stored.
+    pub async fn history(
+        &self,
+        request: HistoryRequest,
+    ) -> Result<Vec<crate::domain::Bar>, SessionError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(SessionCommand::History {
+                request: Box::new(request),
                 reply,
             })
             .await

@@ -14,9 +14,11 @@ use sqlx::PgPool;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use super::history;
 use super::lines::{LineAction, LineManager};
 use super::market_data::{self, LineEvent};
 use super::order_flow::{self, OrderBook};
+use super::pacing::HistoricalPacer;
 use super::positions::{Holdings, PositionStream};
 use super::state::{ConnectionState, Reaction, SessionEvent, transition};
 use super::sync::{self, SyncReport};
@@ -25,6 +27,7 @@ use crate::domain::{InstrumentSpec, Quote};
 use crate::hub::Hub;
 use crate::recorder::Recorder;
 use crate::risk::{OrderCommand, OrderIntent};
+use crate::store::market_data as market_data_store;
 use crate::store::{audit, instruments, orders, sync_reports};
 
 /// Why a connected period ended.
@@ -49,6 +52,8 @@ pub(super) struct Runner {
     quotes: HashMap<i64, Quote>,
     book: OrderBook,
     holdings: Holdings,
+    /// Shared by every historical request of this session.
+    pacer: Arc<tokio::sync::Mutex<HistoricalPacer>>,
     /// Positions after the synchronisation's snapshot; every change is recorded.
     positions_stream: Option<PositionStream>,
 }
@@ -81,6 +86,7 @@ impl Runner {
             quotes: HashMap::new(),
             book: OrderBook::default(),
             holdings: Holdings::default(),
+            pacer: Arc::default(),
             positions_stream: None,
         }
     }
@@ -96,6 +102,12 @@ impl Runner {
     }
 
     pub(super) async fn run(mut self) {
+        if !crate::store::profiles::is_loopback(&self.config.profile.host) {
+            tracing::warn!(
+                host = %self.config.profile.host,
+                "connecting to TWS on another machine: the TWS API is unencrypted and unauthenticated"
+            );
+        }
         let mut backoff = self.config.initial_backoff;
         loop {
             self.event(SessionEvent::ConnectStarted);
@@ -172,11 +184,14 @@ impl Runner {
                 let result = self.watch(None, *spec).await;
                 let _ = reply.send(result);
             }
-            SessionCommand::Unwatch { instrument_id } => self.unwatch(instrument_id),
+            SessionCommand::Unwatch { instrument_id } => self.unwatch(None, instrument_id),
             SessionCommand::LineQueue { reply } => {
                 let _ = reply.send(self.lines.queue());
             }
             SessionCommand::WhatIf { reply, .. } => {
+                let _ = reply.send(Err("not connected to TWS".into()));
+            }
+            SessionCommand::History { reply, .. } => {
                 let _ = reply.send(Err("not connected to TWS".into()));
             }
             SessionCommand::Stop => {}
@@ -252,7 +267,22 @@ impl Runner {
                         let result = self.watch(Some((&client, &line_tx)), *spec).await;
                         let _ = reply.send(result);
                     }
-                    Some(SessionCommand::Unwatch { instrument_id }) => self.unwatch(instrument_id),
+                    Some(SessionCommand::Unwatch { instrument_id }) => self.unwatch(Some((&client, &line_tx)), instrument_id),
+                    Some(SessionCommand::History { request, reply }) => {
+                        let answer = self.resolve(&client, &request.spec).await;
+                        let (client, pool, pacer) = (client.clone(), self.pool.clone(), self.pacer.clone());
+                        tokio::spawn(async move {
+                            let result = match answer {
+                                Ok(id) => history::fetch(&client, &pacer, id, &request).await,
+                                Err(err) => Err(err),
+                            };
+                            let result = match result {
+                                Ok(bars) => market_data_store::upsert_bars(&pool, &bars).await.map(|_| bars).map_err(|e| e.to_string()),
+                                Err(err) => Err(err),
+                            };
+                            let _ = reply.send(result);
+                        });
+                    }
                     Some(SessionCommand::WhatIf { intent, reply }) => {
                         // Answered off the loop: TWS may take a moment, and ticks keep flowing.
                         let client = client.clone();
@@ -541,13 +571,20 @@ impl Runner {
             .map_err(|e| e.to_string())
     }
 
-    fn unwatch(&mut self, instrument_id: i64) {
+    fn unwatch(
+        &mut self,
+        live: Option<(&Arc<Client>, &mpsc::Sender<LineEvent>)>,
+        instrument_id: i64,
+    ) {
         if let LineAction::Stop { stop, start } = self.lines.unsubscribe(instrument_id) {
             if let Some(task) = self.line_tasks.remove(&stop) {
                 task.abort();
             }
-            // Lines freed while offline start with the next connect (they are in `active`).
-            let _ = start;
+            // The freed line goes to the first in the queue; offline, it starts with the next
+            // connect (it is in `active` by then).
+            if let Some((client, tx)) = live {
+                self.start_lines(client, tx, start);
+            }
         }
     }
 
