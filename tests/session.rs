@@ -3,7 +3,7 @@
 
 use rust_decimal_macros::dec;
 use sqlx::PgPool;
-use tickwork_core::domain::{InstrumentSpec, OrderSide};
+use tickwork_core::domain::{InstrumentSpec, OrderSide, OrderType, TimeInForce};
 use tickwork_core::session::ConnectionState;
 use tickwork_core::store::{orders, sync_reports};
 use tickwork_e2e::{
@@ -307,6 +307,239 @@ async fn historical_bars_are_fetched_and_stored(pool: PgPool) {
         .await
         .unwrap_err();
     assert!(refused.to_string().contains("7 s"), "{refused}");
+    bench.stop().await;
+    sim.shutdown().await;
+}
+
+/// The simulator's working orders by order ref: (order type, limit, aux price, parent id, id).
+async fn sim_open_orders(
+    sim: &tickwork_sim::SimHandle,
+    client_id: i32,
+) -> std::collections::HashMap<String, (String, Option<f64>, Option<f64>, i32, i32)> {
+    use futures::StreamExt;
+    let client = ibapi::Client::connect(&sim.local_addr().to_string(), client_id)
+        .await
+        .unwrap();
+    let mut open = client.all_open_orders().await.unwrap();
+    let mut out = std::collections::HashMap::new();
+    while let Some(item) = tickwork_e2e::bounded("open orders", open.next()).await {
+        if let Ok(ibapi::subscriptions::SubscriptionItem::Data(ibapi::orders::Orders::OrderData(
+            o,
+        ))) = item
+        {
+            out.insert(
+                o.order.order_ref.clone(),
+                (
+                    o.order.order_type.clone(),
+                    o.order.limit_price,
+                    o.order.aux_price,
+                    o.order.parent_id,
+                    o.order_id,
+                ),
+            );
+        }
+    }
+    client.disconnect().await;
+    out
+}
+
+fn resting(
+    account: &str,
+    order_type: OrderType,
+    side: OrderSide,
+    limit: Option<rust_decimal::Decimal>,
+    stop: Option<rust_decimal::Decimal>,
+) -> tickwork_core::risk::OrderIntent {
+    tickwork_core::risk::OrderIntent {
+        order_type,
+        limit_price: limit,
+        stop_price: stop,
+        time_in_force: TimeInForce::Gtc,
+        ..market(account, "MSFT", side, dec!(10))
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn limit_stop_and_stop_limit_rest_modify_and_cancel(pool: PgPool) {
+    use tickwork_core::risk::OrderChanges;
+    let sim = start_sim().await;
+    let bench = Workbench::start(&sim, &pool, 23);
+    bench.wait_live().await;
+    let account = sim.accounts()[0].clone();
+    bench.router.arm(&account, "ui").await.unwrap();
+    let ctx = passing_context(dec!(400));
+    // Around MSFT ≈ 400, none of these can trade now: they rest.
+    let limit = bench
+        .router
+        .submit(
+            resting(
+                &account,
+                OrderType::Limit,
+                OrderSide::Buy,
+                Some(dec!(385)),
+                None,
+            ),
+            &ctx,
+        )
+        .await
+        .unwrap();
+    let stop = bench
+        .router
+        .submit(
+            resting(
+                &account,
+                OrderType::Stop,
+                OrderSide::Buy,
+                None,
+                Some(dec!(415)),
+            ),
+            &ctx,
+        )
+        .await
+        .unwrap();
+    let stop_limit = bench
+        .router
+        .submit(
+            resting(
+                &account,
+                OrderType::StopLimit,
+                OrderSide::Sell,
+                Some(dec!(384)),
+                Some(dec!(385)),
+            ),
+            &ctx,
+        )
+        .await
+        .unwrap();
+    let open = eventually("three working orders", || async {
+        let open = sim_open_orders(&sim, 93).await;
+        (open.len() >= 3).then_some(open)
+    })
+    .await;
+    assert_eq!(open[&limit].0, "LMT");
+    assert_eq!(open[&stop].0, "STP");
+    assert_eq!(open[&stop_limit].0, "STP LMT");
+    assert_eq!(open[&stop_limit].2, Some(385.0));
+
+    bench
+        .router
+        .modify(
+            &limit,
+            tickwork_core::risk::Origin::Ui,
+            OrderChanges {
+                limit_price: Some(dec!(386.5)),
+                ..OrderChanges::default()
+            },
+            &ctx,
+        )
+        .await
+        .unwrap();
+    eventually("modified price at the simulator", || async {
+        (sim_open_orders(&sim, 93)
+            .await
+            .get(&limit)
+            .and_then(|o| o.1)
+            == Some(386.5))
+        .then_some(())
+    })
+    .await;
+    // A modification is gated like a new order: far outside the collar is refused.
+    let refused = bench
+        .router
+        .modify(
+            &limit,
+            tickwork_core::risk::Origin::Ui,
+            OrderChanges {
+                limit_price: Some(dec!(300)),
+                ..OrderChanges::default()
+            },
+            &ctx,
+        )
+        .await;
+    assert!(refused.is_err());
+
+    for order_ref in [&limit, &stop, &stop_limit] {
+        bench.router.cancel(order_ref, "ui").await.unwrap();
+    }
+    eventually("all cancelled", || {
+        let pool = pool.clone();
+        let refs = [limit.clone(), stop.clone(), stop_limit.clone()];
+        async move {
+            for r in &refs {
+                if tickwork_core::store::orders::get(&pool, r)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .status
+                    != "Cancelled"
+                {
+                    return None;
+                }
+            }
+            Some(())
+        }
+    })
+    .await;
+    assert!(sim_open_orders(&sim, 93).await.is_empty());
+    bench.stop().await;
+    sim.shutdown().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn bracket_children_are_attached_to_their_parent(pool: PgPool) {
+    let sim = start_sim().await;
+    let bench = Workbench::start(&sim, &pool, 24);
+    bench.wait_live().await;
+    let account = sim.accounts()[0].clone();
+    bench.router.arm(&account, "ui").await.unwrap();
+    let ctx = passing_context(dec!(400));
+    let parent = resting(
+        &account,
+        OrderType::Limit,
+        OrderSide::Buy,
+        Some(dec!(385)),
+        None,
+    );
+    let take_profit = resting(
+        &account,
+        OrderType::Limit,
+        OrderSide::Sell,
+        Some(dec!(415)),
+        None,
+    );
+    let stop_loss = resting(
+        &account,
+        OrderType::Stop,
+        OrderSide::Sell,
+        None,
+        Some(dec!(381)),
+    );
+    let [p, tp, sl] = bench
+        .router
+        .submit_bracket(parent, take_profit, stop_loss, &ctx)
+        .await
+        .unwrap();
+    let open = eventually("bracket at the simulator", || async {
+        let open = sim_open_orders(&sim, 94).await;
+        (open.len() >= 3).then_some(open)
+    })
+    .await;
+    let parent_id = open[&p].4;
+    assert_eq!(
+        (open[&tp].3, open[&sl].3),
+        (parent_id, parent_id),
+        "{open:?}"
+    );
+    let child = tickwork_core::store::orders::get(&pool, &sl)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(child.parent_ref.as_deref(), Some(p.as_str()));
+    bench.router.cancel(&p, "ui").await.unwrap();
+    eventually("children cancelled with the parent", || async {
+        sim_open_orders(&sim, 94).await.is_empty().then_some(())
+    })
+    .await;
     bench.stop().await;
     sim.shutdown().await;
 }

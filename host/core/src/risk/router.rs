@@ -25,6 +25,9 @@ pub enum OrderCommand {
         order_ref: String,
         instrument_id: i64,
         intent: Box<OrderIntent>,
+        /// False for the parent and first child of a bracket: TWS holds them until the last
+        /// child arrives with `transmit`, so the parent cannot fill unprotected.
+        transmit: bool,
     },
     /// Change quantity or prices of a working order (TWS: placeOrder with the same id).
     Modify {
@@ -122,33 +125,91 @@ impl OrderRouter {
         decision.map_err(SubmitError::Denied)?;
 
         let instrument = instruments::upsert(&self.pool, &intent.instrument).await?;
-        orders::insert(
-            &self.pool,
-            &NewOrder {
-                order_ref: order_ref.clone(),
-                account: intent.account.clone(),
-                instrument_id: instrument.id,
-                origin: intent.origin.to_string(),
-                side: intent.side,
-                quantity: intent.quantity,
-                order_type: intent.order_type,
-                limit_price: intent.limit_price,
-                stop_price: intent.stop_price,
-                time_in_force: intent.time_in_force,
-                parent_ref: intent.parent_ref.clone(),
-            },
-        )
-        .await?;
+        orders::insert(&self.pool, &new_order(&order_ref, instrument.id, &intent)).await?;
         drop(gate);
         self.session
             .send(OrderCommand::Place {
                 order_ref: order_ref.clone(),
                 instrument_id: instrument.id,
                 intent: Box::new(intent),
+                transmit: true,
             })
             .await
             .map_err(|_| SubmitError::SessionGone)?;
         Ok(order_ref)
+    }
+
+    /// A bracket: a parent order with a take-profit and a stop-loss child. All three pass the
+    /// gate or none is sent; each decision is audited; the children carry the parent's ref.
+    pub async fn submit_bracket(
+        &self,
+        parent: OrderIntent,
+        take_profit: OrderIntent,
+        stop_loss: OrderIntent,
+        ctx: &RiskContext,
+    ) -> Result<[String; 3], SubmitError> {
+        let mut gate = self.gate.lock().await;
+        let refs = [new_order_ref(), new_order_ref(), new_order_ref()];
+        let mut legs = [parent, take_profit, stop_loss];
+        for child in &mut legs[1..] {
+            child.parent_ref = Some(refs[0].clone());
+        }
+        let now = Instant::now();
+        let decisions: Vec<Result<(), Denial>> =
+            legs.iter().map(|leg| gate.decide(leg, ctx, now)).collect();
+        let group_denial = decisions.iter().find_map(|d| d.as_ref().err().cloned());
+        for ((leg, order_ref), decision) in legs.iter().zip(&refs).zip(&decisions) {
+            let mut details = leg.audit_details();
+            if let Some(map) = details.as_object_mut() {
+                map.insert("order_ref".into(), order_ref.clone().into());
+                map.insert("bracket".into(), refs[0].clone().into());
+            }
+            let reason = match (decision, &group_denial) {
+                (Err(own), _) => Some(own.to_string()),
+                (Ok(()), Some(other)) => Some(format!("bracket refused: {other}")),
+                (Ok(()), None) => None,
+            };
+            audit::append(
+                &self.pool,
+                &AuditEntry {
+                    actor: leg.origin.to_string(),
+                    action: "order.intent".into(),
+                    decision: Some(
+                        if group_denial.is_none() {
+                            "allowed"
+                        } else {
+                            "denied"
+                        }
+                        .into(),
+                    ),
+                    reason,
+                    details,
+                },
+            )
+            .await?;
+        }
+        if let Some(denial) = group_denial {
+            return Err(SubmitError::Denied(denial));
+        }
+        let mut commands = Vec::new();
+        for (index, (leg, order_ref)) in legs.into_iter().zip(&refs).enumerate() {
+            let instrument = instruments::upsert(&self.pool, &leg.instrument).await?;
+            orders::insert(&self.pool, &new_order(order_ref, instrument.id, &leg)).await?;
+            commands.push(OrderCommand::Place {
+                order_ref: order_ref.clone(),
+                instrument_id: instrument.id,
+                intent: Box::new(leg),
+                transmit: index == 2,
+            });
+        }
+        drop(gate);
+        for command in commands {
+            self.session
+                .send(command)
+                .await
+                .map_err(|_| SubmitError::SessionGone)?;
+        }
+        Ok(refs)
     }
 
     /// Modifies a working order. The changed order passes the gate like a new one (a bigger
@@ -311,6 +372,22 @@ impl OrderRouter {
         )
         .await?;
         Ok(())
+    }
+}
+
+fn new_order(order_ref: &str, instrument_id: i64, intent: &OrderIntent) -> NewOrder {
+    NewOrder {
+        order_ref: order_ref.to_owned(),
+        account: intent.account.clone(),
+        instrument_id,
+        origin: intent.origin.to_string(),
+        side: intent.side,
+        quantity: intent.quantity,
+        order_type: intent.order_type,
+        limit_price: intent.limit_price,
+        stop_price: intent.stop_price,
+        time_in_force: intent.time_in_force,
+        parent_ref: intent.parent_ref.clone(),
     }
 }
 

@@ -59,7 +59,7 @@ impl OrderBook {
 }
 
 /// The `ibapi` order for an intent, carrying our reference.
-pub fn wire_order(intent: &OrderIntent, order_ref: &str, parent_id: i32) -> Order {
+pub fn wire_order(intent: &OrderIntent, order_ref: &str, parent_id: i32, transmit: bool) -> Order {
     Order {
         action: match intent.side {
             OrderSide::Buy => Action::Buy,
@@ -77,7 +77,7 @@ pub fn wire_order(intent: &OrderIntent, order_ref: &str, parent_id: i32) -> Orde
         account: intent.account.clone(),
         order_ref: order_ref.to_owned(),
         parent_id,
-        transmit: true,
+        transmit,
         ..Order::default()
     }
 }
@@ -91,6 +91,7 @@ pub async fn send(
     order_ref: &str,
     intent: &OrderIntent,
     order_id: i32,
+    transmit: bool,
 ) -> Result<(), SendError> {
     let parent_id = match &intent.parent_ref {
         Some(parent) => book
@@ -105,7 +106,7 @@ pub async fn send(
         .submit_order(
             order_id,
             &contract,
-            &wire_order(intent, order_ref, parent_id),
+            &wire_order(intent, order_ref, parent_id, transmit),
         )
         .await
         .map_err(|e| SendError::Tws(e.to_string()))
@@ -264,7 +265,7 @@ pub async fn what_if(client: &Client, intent: &OrderIntent) -> Result<TwsWhatIf,
     use futures::StreamExt;
     use ibapi::subscriptions::SubscriptionItem;
     let order_id = client.next_order_id();
-    let mut order = wire_order(intent, "", 0);
+    let mut order = wire_order(intent, "", 0, true);
     order.what_if = true;
     let contract = convert::contract_for(&intent.instrument);
     let mut answers = client

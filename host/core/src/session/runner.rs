@@ -373,6 +373,7 @@ impl Runner {
                 order_ref,
                 &intent,
                 order_id,
+                true,
             )
             .await
             {
@@ -447,7 +448,10 @@ impl Runner {
     async fn order_command(&mut self, client: &Client, command: OrderCommand) {
         match command {
             OrderCommand::Place {
-                order_ref, intent, ..
+                order_ref,
+                intent,
+                transmit,
+                ..
             } => {
                 let order_id = client.next_order_id();
                 let sent = order_flow::send(
@@ -457,6 +461,7 @@ impl Runner {
                     &order_ref,
                     &intent,
                     order_id,
+                    transmit,
                 )
                 .await;
                 match sent {
@@ -484,6 +489,7 @@ impl Runner {
                         &order_ref,
                         &intent,
                         order_id,
+                        true,
                     )
                     .await
                     {
