@@ -104,24 +104,8 @@ impl OrderRouter {
         if let (Ok(()), Some(map)) = (&decision, details.as_object_mut()) {
             map.insert("order_ref".into(), order_ref.clone().into());
         }
-        audit::append(
-            &self.pool,
-            &AuditEntry {
-                actor: intent.origin.to_string(),
-                action: "order.intent".into(),
-                decision: Some(
-                    if decision.is_ok() {
-                        "allowed"
-                    } else {
-                        "denied"
-                    }
-                    .into(),
-                ),
-                reason: decision.as_ref().err().map(ToString::to_string),
-                details,
-            },
-        )
-        .await?;
+        self.audit_decision(&intent, "order.intent", &decision, details)
+            .await?;
         decision.map_err(SubmitError::Denied)?;
 
         let instrument = instruments::upsert(&self.pool, &intent.instrument).await?;
@@ -246,24 +230,8 @@ impl OrderRouter {
         if let Some(map) = details.as_object_mut() {
             map.insert("order_ref".into(), order_ref.into());
         }
-        audit::append(
-            &self.pool,
-            &AuditEntry {
-                actor: intent.origin.to_string(),
-                action: "order.modify".into(),
-                decision: Some(
-                    if decision.is_ok() {
-                        "allowed"
-                    } else {
-                        "denied"
-                    }
-                    .into(),
-                ),
-                reason: decision.as_ref().err().map(ToString::to_string),
-                details,
-            },
-        )
-        .await?;
+        self.audit_decision(&intent, "order.modify", &decision, details)
+            .await?;
         decision.map_err(SubmitError::Denied)?;
         orders::amend(
             &self.pool,
@@ -351,6 +319,34 @@ impl OrderRouter {
         self.gate.lock().await.reset_kill_switch();
         self.audit_plain(actor, "trading.kill_switch_reset", "", None)
             .await
+    }
+
+    async fn audit_decision(
+        &self,
+        intent: &OrderIntent,
+        action: &str,
+        decision: &Result<(), Denial>,
+        details: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        audit::append(
+            &self.pool,
+            &AuditEntry {
+                actor: intent.origin.to_string(),
+                action: action.to_owned(),
+                decision: Some(
+                    if decision.is_ok() {
+                        "allowed"
+                    } else {
+                        "denied"
+                    }
+                    .into(),
+                ),
+                reason: decision.as_ref().err().map(ToString::to_string),
+                details,
+            },
+        )
+        .await
+        .map(drop)
     }
 
     async fn audit_plain(

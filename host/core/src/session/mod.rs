@@ -114,19 +114,28 @@ pub struct SessionHandle {
 }
 
 impl SessionHandle {
-    pub async fn watch(&self, spec: InstrumentSpec) -> Result<i64, SessionError> {
+    /// Sends a command built around a reply channel and waits for the answer.
+    async fn ask<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<Result<T, String>>) -> SessionCommand,
+    ) -> Result<T, SessionError> {
         let (reply, answer) = oneshot::channel();
         self.commands
-            .send(SessionCommand::Watch {
-                spec: Box::new(spec),
-                reply,
-            })
+            .send(command(reply))
             .await
             .map_err(|_| SessionError::Stopped)?;
         answer
             .await
             .map_err(|_| SessionError::Stopped)?
             .map_err(SessionError::Refused)
+    }
+
+    pub async fn watch(&self, spec: InstrumentSpec) -> Result<i64, SessionError> {
+        self.ask(|reply| SessionCommand::Watch {
+            spec: Box::new(spec),
+            reply,
+        })
+        .await
     }
 
     pub async fn unwatch(&self, instrument_id: i64) -> Result<(), SessionError> {
@@ -141,18 +150,11 @@ impl SessionHandle {
         &self,
         intent: crate::risk::OrderIntent,
     ) -> Result<TwsWhatIf, SessionError> {
-        let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(SessionCommand::WhatIf {
-                intent: Box::new(intent),
-                reply,
-            })
-            .await
-            .map_err(|_| SessionError::Stopped)?;
-        answer
-            .await
-            .map_err(|_| SessionError::Stopped)?
-            .map_err(SessionError::Refused)
+        self.ask(|reply| SessionCommand::WhatIf {
+            intent: Box::new(intent),
+            reply,
+        })
+        .await
     }
 
     /// Historical bars of an instrument, within IB's pacing rules; they are also stored.
@@ -160,20 +162,14 @@ impl SessionHandle {
         &self,
         request: HistoryRequest,
     ) -> Result<Vec<crate::domain::Bar>, SessionError> {
-        let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(SessionCommand::History {
-                request: Box::new(request),
-                reply,
-            })
-            .await
-            .map_err(|_| SessionError::Stopped)?;
-        answer
-            .await
-            .map_err(|_| SessionError::Stopped)?
-            .map_err(SessionError::Refused)
+        self.ask(|reply| SessionCommand::History {
+            request: Box::new(request),
+            reply,
+        })
+        .await
     }
 
+    /// The instruments waiting for a market data line, in order.
     pub async fn line_queue(&self) -> Result<Vec<i64>, SessionError> {
         let (reply, answer) = oneshot::channel();
         self.commands
