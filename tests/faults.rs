@@ -104,6 +104,42 @@ async fn order_in_flight_across_a_disconnect_fills_exactly_once(pool: PgPool) {
     sim.shutdown().await;
 }
 
+/// 1100, then 1101 (data lost) or 1102 (data kept): Lost, then a resynchronisation whose report
+/// names the notice, and PostgreSQL equal to the simulator afterwards.
+async fn connectivity_loss(
+    sim: &tickwork_sim::SimHandle,
+    bench: &Workbench,
+    pool: &PgPool,
+    data_kept: bool,
+) {
+    let before = sync_count(pool).await;
+    sim.inject(Fault::ConnectivityLoss {
+        restore_after: Duration::from_millis(300),
+        data_kept,
+    });
+    bench
+        .wait_state("lost", |s| *s == ConnectionState::Lost)
+        .await;
+    wait_resynced(bench, pool, before).await;
+    let reason = if data_kept { "1102" } else { "1101" };
+    assert_eq!(
+        sync_reports::recent(pool, 1).await.unwrap()[0].reason,
+        reason
+    );
+    assert_eq!(recorded(pool).await, truth(sim, 94).await);
+}
+
+async fn next_quote_of(
+    quotes: &tickwork_core::hub::CoalescedReceiver<i64, tickwork_core::domain::Quote>,
+    id: i64,
+    what: &str,
+) {
+    tickwork_e2e::bounded(what, async {
+        while !quotes.changed().await.contains_key(&id) {}
+    })
+    .await;
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn connectivity_loss_with_data_lost_resubscribes(pool: PgPool) {
     let sim = start_sim().await;
@@ -115,29 +151,10 @@ async fn connectivity_loss_with_data_lost_resubscribes(pool: PgPool) {
         .watch(InstrumentSpec::stock("AAPL"))
         .await
         .unwrap();
-    tickwork_e2e::bounded("first quote", async {
-        while !quotes.changed().await.contains_key(&id) {}
-    })
-    .await;
-    let before = sync_count(&pool).await;
-    sim.inject(Fault::ConnectivityLoss {
-        restore_after: Duration::from_millis(300),
-        data_kept: false,
-    });
-    bench
-        .wait_state("lost", |s| *s == ConnectionState::Lost)
-        .await;
-    wait_resynced(&bench, &pool, before).await;
-    assert_eq!(
-        sync_reports::recent(&pool, 1).await.unwrap()[0].reason,
-        "1101"
-    );
-    assert_eq!(recorded(&pool).await, truth(&sim, 94).await);
+    next_quote_of(&quotes, id, "first quote").await;
+    connectivity_loss(&sim, &bench, &pool, false).await;
     quotes.take_changed();
-    tickwork_e2e::bounded("quotes after 1101", async {
-        while !quotes.changed().await.contains_key(&id) {}
-    })
-    .await;
+    next_quote_of(&quotes, id, "quotes after 1101").await;
     bench.stop().await;
     sim.shutdown().await;
 }
@@ -147,20 +164,7 @@ async fn connectivity_loss_with_data_kept_resyncs(pool: PgPool) {
     let sim = start_sim().await;
     let bench = Workbench::start(&sim, &pool, 14);
     bench.wait_live().await;
-    let before = sync_count(&pool).await;
-    sim.inject(Fault::ConnectivityLoss {
-        restore_after: Duration::from_millis(300),
-        data_kept: true,
-    });
-    bench
-        .wait_state("lost", |s| *s == ConnectionState::Lost)
-        .await;
-    wait_resynced(&bench, &pool, before).await;
-    assert_eq!(
-        sync_reports::recent(&pool, 1).await.unwrap()[0].reason,
-        "1102"
-    );
-    assert_eq!(recorded(&pool).await, truth(&sim, 97).await);
+    connectivity_loss(&sim, &bench, &pool, true).await;
     bench.stop().await;
     sim.shutdown().await;
 }
