@@ -38,6 +38,9 @@ pub enum Command {
     Secret(SecretCommand),
     /// Margin requirement of a portfolio file, with the explanation of every figure.
     Margin(MarginArgs),
+    /// Connection profiles: where TWS or IB Gateway listens.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
     /// The TWS protocol simulator, standalone (docs/simulator.md).
     Sim(tickwork_sim::SimArgs),
     /// Session and recorder without a window: connect, record, reconnect, until SIGINT/SIGTERM.
@@ -106,4 +109,38 @@ pub enum SecretCommand {
     Delete { name: String },
     /// Say whether a secret is stored, without printing it.
     Check { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Create or replace a profile.
+    Add(ProfileArgs),
+    List,
+    Remove {
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    pub name: String,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// 7497 TWS paper, 7496 TWS live, 4002 Gateway paper, 4001 Gateway live.
+    #[arg(long, default_value_t = 7497)]
+    pub port: u16,
+    #[arg(long, default_value_t = 1)]
+    pub client_id: i32,
+    /// The account to trade and show first (default: the first managed account).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Allow arming trading on this connection (profiles are read-only otherwise).
+    #[arg(long)]
+    pub allow_trading: bool,
+    /// Allow a non-loopback host (the TWS API is unencrypted and unauthenticated).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// On "client id in use" (326), try the next id instead of failing.
+    #[arg(long)]
+    pub auto_client_id: bool,
 }

@@ -50,6 +50,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Db(command)) => commands::db::run(&ctx, command),
         Some(Command::Secret(command)) => commands::secret::run(&ctx, command),
         Some(Command::Headless(args)) => commands::headless::run(&ctx, args),
+        Some(Command::Profile(command)) => commands::profile::run(&ctx, command),
         Some(Command::Margin(_) | Command::Sim(_)) => Ok(()),
         None => {
             let target = if cli.demo {

@@ -233,3 +233,45 @@ fn malformed_portfolio_names_file_position_and_field() {
     );
     assert!(line.contains("missing.json: cannot read"), "{line}");
 }
+
+#[test]
+fn connection_profiles_are_added_listed_refused_and_removed() {
+    let sandbox = Sandbox::new();
+    let added = sandbox.run(&[
+        "profile",
+        "add",
+        "gateway",
+        "--port",
+        "4002",
+        "--client-id",
+        "17",
+        "--auto-client-id",
+    ]);
+    assert!(added.status.success(), "{}", common::stderr(&added));
+    assert!(
+        String::from_utf8_lossy(&added.stdout).contains("read-only"),
+        "profiles start read-only"
+    );
+    let listed = String::from_utf8(sandbox.run(&["profile", "list"]).stdout).unwrap();
+    assert!(
+        listed.contains("gateway")
+            && listed.contains("127.0.0.1:4002")
+            && listed.contains("auto-client-id"),
+        "{listed}"
+    );
+    let remote = error_line(&sandbox.run(&["profile", "add", "office", "--host", "10.0.0.8"]));
+    assert!(remote.contains("allow_remote"), "{remote}");
+    assert!(
+        sandbox
+            .run(&["profile", "remove", "gateway"])
+            .status
+            .success()
+    );
+    let gone = error_line(&sandbox.run(&["profile", "remove", "gateway"]));
+    assert!(gone.contains("no profile named gateway"), "{gone}");
+    let missing = error_line(&sandbox.run(&["headless", "--profile", "gateway"]));
+    assert!(
+        missing.contains("--profile gateway: no such connection profile"),
+        "{missing}"
+    );
+}

@@ -3,4 +3,5 @@
 pub mod db;
 pub mod headless;
 pub mod margin;
+pub mod profile;
 pub mod secret;

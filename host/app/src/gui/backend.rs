@@ -104,6 +104,8 @@ pub async fn start(
     let mut profile = ConnectionProfile::local_paper("demo");
     profile.port = i32::from(sim.local_addr().port());
     profile.auto_client_id = true;
+    // The simulator is a sandbox: trading may be armed there (it still starts disarmed).
+    profile.read_only = false;
     let hub = Arc::new(Hub::new());
     let (orders_tx, orders_rx) = mpsc::channel(64);
     // The gate starts disarmed: the demo shows data, it does not trade unless armed.

@@ -19,6 +19,8 @@ pub struct RiskGate {
     armed: HashSet<String>,
     /// Set by the kill switch; cleared only by an explicit reset.
     halted: bool,
+    /// The connection profile says read-only: no account can be armed at all.
+    read_only: bool,
     sent: HashMap<String, VecDeque<Instant>>,
 }
 
@@ -28,6 +30,14 @@ impl RiskGate {
         Self {
             default_limits,
             ..Self::default()
+        }
+    }
+
+    /// A gate for a read-only connection profile: arming is refused, so nothing is ever sent.
+    pub fn read_only(default_limits: RiskLimits) -> Self {
+        Self {
+            read_only: true,
+            ..Self::new(default_limits)
         }
     }
 
@@ -41,6 +51,13 @@ impl RiskGate {
 
     /// Allows trading on `account`. Refused while the kill switch is engaged.
     pub fn arm(&mut self, account: &str) -> Result<(), Denial> {
+        if self.read_only {
+            return Err(Denial {
+                rule: RiskRule::NotArmed,
+                reason: "the connection profile is read-only; edit the profile to allow trading"
+                    .into(),
+            });
+        }
         if self.halted {
             return Err(Denial {
                 rule: RiskRule::KillSwitch,

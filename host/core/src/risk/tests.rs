@@ -334,3 +334,25 @@ async fn kill_switch_cancels_working_orders_and_disarms(pool: PgPool) {
     assert!(actions.contains(&"trading.kill_switch".to_owned()));
     assert!(actions.contains(&"trading.kill_switch_reset".to_owned()));
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_read_only_profile_can_never_be_armed(pool: PgPool) {
+    let (tx, mut rx) = mpsc::channel(16);
+    let router = OrderRouter::new(RiskGate::read_only(RiskLimits::default()), pool.clone(), tx);
+    let err = router.arm(ACCOUNT, "ui").await.unwrap_err();
+    assert!(err.to_string().contains("read-only"), "{err}");
+    assert!(
+        router
+            .submit(buy_limit(dec!(1), dec!(187)), &passing())
+            .await
+            .is_err()
+    );
+    assert!(rx.try_recv().is_err());
+    let row = last_audit(&pool).await;
+    assert_eq!(row.action, "order.intent");
+    let arm_row = audit::recent(&pool, 2).await.unwrap().pop().unwrap();
+    assert_eq!(
+        (arm_row.action.as_str(), arm_row.decision.as_deref()),
+        ("trading.arm", Some("denied"))
+    );
+}
