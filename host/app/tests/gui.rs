@@ -93,3 +93,26 @@ fn workbench_killed_with_sigkill_leaves_a_usable_database() {
     );
     assert!(!sandbox.server_running());
 }
+
+#[test]
+fn a_window_that_shows_an_error_fails_the_screenshot_command() {
+    require_display();
+    let sandbox = Sandbox::new();
+    sandbox.write_config("[database]\nurl = \"postgres://nobody@127.0.0.1:1/tickwork\"\n");
+    let shot = screenshot_dir().join("main-window-database-error.png");
+    let output = sandbox
+        .command()
+        .arg("--screenshot")
+        .arg(&shot)
+        .env("GSK_RENDERER", "cairo")
+        .output()
+        .unwrap();
+    let stderr = common::stderr(&output);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the window shows an error: database"),
+        "{stderr}"
+    );
+    let (width, _) = png_size(&std::fs::read(&shot).unwrap());
+    assert!(width >= 800, "the picture of the error is still taken");
+}

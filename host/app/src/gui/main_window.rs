@@ -180,9 +180,19 @@ impl SimpleComponent for MainWindow {
         {
             let window = widgets.window.clone();
             let exit = self.exit.clone();
+            // The picture is taken either way, but a window that could not show what it should
+            // (no database, no demo data) makes the command fail.
+            let problem = match (&self.database, &self.demo_error) {
+                (DatabaseState::Failed(error), _) => Some(format!("database: {error}")),
+                (_, Some(error)) => Some(format!("demo: {error}")),
+                _ => None,
+            };
             // Give GTK a few frames to lay out and paint the final state.
             gtk::glib::timeout_add_local_once(std::time::Duration::from_millis(600), move || {
-                let result = screenshot::save_png(&window, &path);
+                let result = screenshot::save_png(&window, &path).and_then(|()| match problem {
+                    Some(problem) => Err(anyhow::anyhow!("the window shows an error: {problem}")),
+                    None => Ok(()),
+                });
                 if let Ok(mut exit) = exit.lock() {
                     *exit = result;
                 }
@@ -220,6 +230,7 @@ fn draw_database(database: &DatabaseState, widgets: &mut MainWidgets) {
             }
         }
         DatabaseState::Failed(error) => {
+            widgets.tables_group.set_visible(false);
             widgets
                 .database_row
                 .set_subtitle(&format!("Unavailable: {error}"));

@@ -97,15 +97,24 @@ pub struct Store {
 impl Store {
     /// Connects; `describe` names the target in errors without revealing any password.
     pub async fn connect(options: PgConnectOptions, describe: &str) -> Result<Self, StoreError> {
+        let failed = |message: String| StoreError::Connect {
+            target: describe.to_owned(),
+            message,
+        };
+        // One plain connection first: a pool only reports "timed out" after its retries, which
+        // hides the cause (refused, unknown host, bad password) that the user needs to see.
+        use sqlx::ConnectOptions;
+        match tokio::time::timeout(Duration::from_secs(10), options.connect()).await {
+            Ok(Ok(probe)) => drop(probe),
+            Ok(Err(err)) => return Err(failed(one_line(&err.to_string()))),
+            Err(_) => return Err(failed("no answer within 10 s".into())),
+        }
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await
-            .map_err(|err| StoreError::Connect {
-                target: describe.to_owned(),
-                message: one_line(&err.to_string()),
-            })?;
+            .map_err(|err| failed(one_line(&err.to_string())))?;
         Ok(Self { pool })
     }
 
