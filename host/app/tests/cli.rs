@@ -260,7 +260,7 @@ fn connection_profiles_are_added_listed_refused_and_removed() {
         "{listed}"
     );
     let remote = error_line(&sandbox.run(&["profile", "add", "office", "--host", "10.0.0.8"]));
-    assert!(remote.contains("allow_remote"), "{remote}");
+    assert!(remote.contains("--allow-remote"), "{remote}");
     assert!(
         sandbox
             .run(&["profile", "remove", "gateway"])

@@ -19,6 +19,9 @@ use crate::cli::HeadlessArgs;
 use crate::context::{Context, runtime};
 
 pub fn run(ctx: &Context, args: HeadlessArgs) -> anyhow::Result<()> {
+    if args.profile.is_none() && args.port.is_none() {
+        bail!("give --profile NAME, or --port P (with --host and --client-id)");
+    }
     let target = ctx.database_target()?;
     let journal_dir = ctx.paths.state_dir.join("recorder");
     let rt = runtime()?;

@@ -68,7 +68,7 @@ pub fn is_loopback(host: &str) -> bool {
 pub enum ProfileError {
     #[error(
         "profile `{name}`: host {host} is not loopback; the TWS API is unencrypted and \
-         unauthenticated, so set allow_remote to connect to it anyway"
+         unauthenticated, so allow remote hosts on the profile (--allow-remote) to connect anyway"
     )]
     RemoteNotAllowed { name: String, host: String },
     #[error("port {0} is outside 1..65535")]
@@ -166,7 +166,7 @@ mod tests {
             ..ConnectionProfile::local_paper("gw")
         };
         let err = save(&pool, &profile).await.unwrap_err();
-        assert!(err.to_string().contains("allow_remote"), "{err}");
+        assert!(err.to_string().contains("--allow-remote"), "{err}");
         assert!(list(&pool).await.unwrap().is_empty());
         profile.allow_remote = true;
         save(&pool, &profile).await.unwrap();
