@@ -362,22 +362,8 @@ mod tests {
     use super::*;
     use rust_decimal_macros::dec;
 
-    const SAMPLE: &str = r#"{
-      "as_of": "2026-11-24",
-      "underlyings": {
-        "AAPL": {"price": "187.20", "class": "equity"},
-        "SPX":  {"price": "5900.10", "class": "broad_index"},
-        "TQQQ": {"price": "61.40", "class": "leveraged_etf", "leverage": 3},
-        "ES":   {"price": "5912.25", "class": "future"}
-      },
-      "positions": [
-        {"kind": "stock",  "symbol": "AAPL", "qty": 300, "price": "187.20"},
-        {"kind": "option", "symbol": "AAPL", "right": "C", "strike": "190", "expiry": "2026-12-18",
-         "multiplier": 100, "qty": -3, "price": "4.15", "iv": "0.23"},
-        {"kind": "future", "symbol": "ES", "expiry": "2026-12-18", "multiplier": 50, "qty": 2, "price": "5912.25"}
-      ],
-      "futures_margins": {"ES": {"initial": "14575", "maintenance": "13250"}}
-    }"#;
+    /// The portfolio file example of `shared/reference/margin-rules.md` §6.
+    const SAMPLE: &str = include_str!("../tests/data/reference_portfolio.json");
 
     #[test]
     fn parses_the_reference_example() {
