@@ -12,83 +12,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, BytesMut};
-use prost::Message;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection};
 use tickwork_core::domain::InstrumentSpec;
 use tickwork_core::hub::Hub;
 use tickwork_core::session::{self, ConnectionState, SessionConfig};
 use tickwork_core::store::profiles::ConnectionProfile;
-use tickwork_sim::codec::proto::pb;
 use tickwork_sim::{SimConfig, Simulator};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 const SYMBOLS: [&str; 4] = ["AAPL", "MSFT", "SPY", "QQQ"];
 type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
-
-fn frame(body: &[u8]) -> Vec<u8> {
-    let mut out = (body.len() as u32).to_be_bytes().to_vec();
-    out.extend_from_slice(body);
-    out
-}
-
-/// Market-data frames per second a read-and-discard client gets.
-async fn raw_rate(addr: std::net::SocketAddr, secs: f64) -> BenchResult<f64> {
-    let mut socket = TcpStream::connect(addr).await?;
-    let mut hello = b"API\0".to_vec();
-    hello.extend(frame(b"v213..226"));
-    let mut start = 271u32.to_be_bytes().to_vec();
-    start.extend(
-        pb::StartApiRequest {
-            client_id: Some(80),
-            optional_capabilities: None,
-        }
-        .encode_to_vec(),
-    );
-    hello.extend(frame(&start));
-    for (i, symbol) in SYMBOLS.iter().enumerate() {
-        let request = pb::MarketDataRequest {
-            req_id: Some(i as i32 + 1),
-            contract: Some(pb::Contract {
-                symbol: Some((*symbol).into()),
-                sec_type: Some("STK".into()),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let mut body = 201u32.to_be_bytes().to_vec();
-        body.extend(request.encode_to_vec());
-        hello.extend(frame(&body));
-    }
-    socket.write_all(&hello).await?;
-    let mut buf = BytesMut::with_capacity(1 << 20);
-    let warm = Instant::now() + Duration::from_millis(500);
-    let mut counted: Option<(Instant, u64)> = None;
-    loop {
-        if socket.read_buf(&mut buf).await? == 0 {
-            return Err("simulator closed the connection".into());
-        }
-        while buf.len() >= 4 {
-            let len = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
-            if buf.len() < 4 + len {
-                break;
-            }
-            buf.advance(4 + len);
-            if let Some((_, n)) = counted.as_mut() {
-                *n += 1;
-            }
-        }
-        match counted {
-            None if Instant::now() >= warm => counted = Some((Instant::now(), 0)),
-            Some((t, n)) if t.elapsed().as_secs_f64() >= secs => {
-                return Ok(n as f64 / t.elapsed().as_secs_f64());
-            }
-            _ => {}
-        }
-    }
-}
 
 /// A session on `sim` feeding a hub; returns the hub once the session is live and streaming.
 async fn live_session(
@@ -190,7 +123,7 @@ fn main() -> BenchResult<()> {
         let (pool, url, name) = scratch_pool().await?;
 
         let fast = Simulator::start(SimConfig { port: 0, tick_rate: 400_000.0, ..SimConfig::default() }).await?;
-        let raw = raw_rate(fast.local_addr(), secs).await?;
+        let raw = tickwork_sim::probe::raw_market_data_rate(fast.local_addr(), &SYMBOLS, 80, secs).await?;
         let (hub, handle) = live_session(&fast, pool.clone(), 81).await?;
         let (through, _, overflowed) = consume(&hub, secs).await;
         handle.stop().await;

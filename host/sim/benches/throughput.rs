@@ -8,85 +8,10 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, BytesMut};
 use ibapi::prelude::*;
-use prost::Message;
-use tickwork_sim::codec::proto::pb;
 use tickwork_sim::{SimConfig, Simulator};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 const SYMBOLS: [&str; 4] = ["AAPL", "MSFT", "SPY", "QQQ"];
-
-fn frame(body: &[u8]) -> Vec<u8> {
-    let mut v = (body.len() as u32).to_be_bytes().to_vec();
-    v.extend_from_slice(body);
-    v
-}
-
-fn proto_frame(id: u32, m: &impl Message) -> Vec<u8> {
-    let mut body = (id + 200).to_be_bytes().to_vec();
-    body.extend(m.encode_to_vec());
-    frame(&body)
-}
-
-/// Frames per second read by a client that subscribes and then only reads and discards.
-async fn raw_reader(
-    addr: std::net::SocketAddr,
-    secs: f64,
-) -> Result<f64, Box<dyn std::error::Error>> {
-    let mut s = TcpStream::connect(addr).await?;
-    let mut hello = b"API\0".to_vec();
-    hello.extend(frame(b"v213..226"));
-    s.write_all(&hello).await?;
-    s.write_all(&proto_frame(
-        71,
-        &pb::StartApiRequest {
-            client_id: Some(90),
-            optional_capabilities: None,
-        },
-    ))
-    .await?;
-    for (i, sym) in SYMBOLS.iter().enumerate() {
-        let contract = pb::Contract {
-            symbol: Some((*sym).into()),
-            sec_type: Some("STK".into()),
-            ..Default::default()
-        };
-        let req = pb::MarketDataRequest {
-            req_id: Some(i as i32 + 1),
-            contract: Some(contract),
-            ..Default::default()
-        };
-        s.write_all(&proto_frame(1, &req)).await?;
-    }
-    let mut buf = BytesMut::with_capacity(1 << 20);
-    let mut frames = 0u64;
-    let mut started: Option<Instant> = None;
-    let warmup = Instant::now() + Duration::from_millis(500);
-    loop {
-        if s.read_buf(&mut buf).await? == 0 {
-            return Err("simulator closed the connection".into());
-        }
-        while buf.len() >= 4 {
-            let len = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
-            if buf.len() < 4 + len {
-                break;
-            }
-            buf.advance(4 + len);
-            if started.is_some() {
-                frames += 1;
-            }
-        }
-        match started {
-            None if Instant::now() >= warmup => started = Some(Instant::now()),
-            Some(t) if t.elapsed().as_secs_f64() >= secs => {
-                return Ok(frames as f64 / t.elapsed().as_secs_f64());
-            }
-            _ => {}
-        }
-    }
-}
 
 /// Ticks per second delivered to the application by the Rust `ibapi` client.
 async fn ibapi_reader(
@@ -157,7 +82,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let sim = Simulator::start(cfg).await?;
         let addr = sim.local_addr();
-        let raw = raw_reader(addr, secs).await?;
+        let raw = tickwork_sim::probe::raw_market_data_rate(addr, &SYMBOLS, 90, secs).await?;
         sim.shutdown().await;
         let cfg = SimConfig {
             port: 0,

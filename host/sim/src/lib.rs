@@ -25,6 +25,7 @@ pub mod margin;
 pub mod marketdata;
 pub mod matching;
 pub mod msg;
+pub mod probe;
 pub mod refresh;
 pub mod reports;
 pub mod server;
