@@ -26,6 +26,32 @@ impl std::fmt::Display for Origin {
     }
 }
 
+impl std::str::FromStr for Origin {
+    type Err = crate::domain::UnknownValue;
+
+    /// Reads back what `Display` wrote (the `orders.origin` column).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let unknown = || crate::domain::UnknownValue {
+            what: "order origin",
+            value: s.to_owned(),
+        };
+        if s == "ui" {
+            return Ok(Origin::Ui);
+        }
+        if let Some(name) = s.strip_prefix("script:") {
+            return Ok(Origin::Script(name.to_owned()));
+        }
+        let (id, instance) = s
+            .strip_prefix("plugin:")
+            .and_then(|p| p.split_once('/'))
+            .ok_or_else(unknown)?;
+        Ok(Origin::Plugin {
+            id: id.to_owned(),
+            instance: instance.to_owned(),
+        })
+    }
+}
+
 /// A request to place one order. Nothing reaches TWS except through the risk gate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderIntent {
@@ -44,6 +70,26 @@ pub struct OrderIntent {
 }
 
 impl OrderIntent {
+    /// The intent a stored order stands for (to modify it, or to resend it after a reconnect).
+    pub fn from_order(
+        order: &crate::domain::Order,
+        instrument: InstrumentSpec,
+        origin: Origin,
+    ) -> Self {
+        Self {
+            origin,
+            account: order.account.clone(),
+            instrument,
+            side: order.side,
+            quantity: order.quantity,
+            order_type: order.order_type,
+            limit_price: order.limit_price,
+            stop_price: order.stop_price,
+            time_in_force: order.time_in_force,
+            parent_ref: order.parent_ref.clone(),
+        }
+    }
+
     /// The position change this order makes if it fills completely.
     pub fn signed_quantity(&self) -> Decimal {
         match self.side {
@@ -95,5 +141,26 @@ impl OrderIntent {
             parent_ref: self.parent_ref.as_deref(),
         })
         .unwrap_or(serde_json::Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Origin;
+
+    #[test]
+    fn origins_read_back_what_they_display() {
+        for origin in [
+            Origin::Ui,
+            Origin::Script("sma cross".into()),
+            Origin::Plugin {
+                id: "org.example.grid".into(),
+                instance: "2".into(),
+            },
+        ] {
+            assert_eq!(origin.to_string().parse::<Origin>().unwrap(), origin);
+        }
+        assert!("robot".parse::<Origin>().is_err());
+        assert!("plugin:no-instance".parse::<Origin>().is_err());
     }
 }

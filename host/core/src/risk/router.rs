@@ -212,18 +212,10 @@ impl OrderRouter {
         let instrument = instruments::get(&self.pool, order.instrument_id)
             .await?
             .ok_or_else(|| SubmitError::NotWorking(order_ref.to_owned()))?;
-        let intent = OrderIntent {
-            origin,
-            account: order.account.clone(),
-            instrument: instrument.spec,
-            side: order.side,
-            quantity: changes.quantity.unwrap_or(order.quantity),
-            order_type: order.order_type,
-            limit_price: changes.limit_price.or(order.limit_price),
-            stop_price: changes.stop_price.or(order.stop_price),
-            time_in_force: order.time_in_force,
-            parent_ref: order.parent_ref.clone(),
-        };
+        let mut intent = OrderIntent::from_order(&order, instrument.spec, origin);
+        intent.quantity = changes.quantity.unwrap_or(intent.quantity);
+        intent.limit_price = changes.limit_price.or(intent.limit_price);
+        intent.stop_price = changes.stop_price.or(intent.stop_price);
         let mut gate = self.gate.lock().await;
         let decision = gate.decide(&intent, ctx, Instant::now());
         let mut details = intent.audit_details();

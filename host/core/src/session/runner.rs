@@ -353,18 +353,8 @@ impl Runner {
             return;
         };
         if young {
-            let intent = OrderIntent {
-                origin: crate::risk::Origin::Ui,
-                account: order.account.clone(),
-                instrument: instrument.spec,
-                side: order.side,
-                quantity: order.quantity,
-                order_type: order.order_type,
-                limit_price: order.limit_price,
-                stop_price: order.stop_price,
-                time_in_force: order.time_in_force,
-                parent_ref: order.parent_ref.clone(),
-            };
+            let origin = order.origin.parse().unwrap_or(crate::risk::Origin::Ui);
+            let intent = OrderIntent::from_order(&order, instrument.spec, origin);
             let order_id = client.next_order_id();
             match order_flow::send(
                 client,
