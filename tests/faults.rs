@@ -143,8 +143,7 @@ async fn next_quote_of(
 #[sqlx::test(migrations = "../migrations")]
 async fn connectivity_loss_with_data_lost_resubscribes(pool: PgPool) {
     let sim = start_sim().await;
-    let bench = Workbench::start(&sim, &pool, 13);
-    bench.wait_live().await;
+    let bench = Workbench::live(&sim, &pool, 13).await;
     let quotes = bench.hub.subscribe_quotes();
     let id = bench
         .session
@@ -162,8 +161,7 @@ async fn connectivity_loss_with_data_lost_resubscribes(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn connectivity_loss_with_data_kept_resyncs(pool: PgPool) {
     let sim = start_sim().await;
-    let bench = Workbench::start(&sim, &pool, 14);
-    bench.wait_live().await;
+    let bench = Workbench::live(&sim, &pool, 14).await;
     connectivity_loss(&sim, &bench, &pool, true).await;
     bench.stop().await;
     sim.shutdown().await;
@@ -172,8 +170,7 @@ async fn connectivity_loss_with_data_kept_resyncs(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn farm_notices_degrade_and_recover(pool: PgPool) {
     let sim = start_sim().await;
-    let bench = Workbench::start(&sim, &pool, 15);
-    bench.wait_live().await;
+    let bench = Workbench::live(&sim, &pool, 15).await;
     sim.inject(Fault::FarmDown);
     bench
         .wait_state("degraded", |s| {

@@ -13,8 +13,7 @@ use tickwork_e2e::{
 #[sqlx::test(migrations = "../migrations")]
 async fn connects_synchronises_and_matches_the_simulator(pool: PgPool) {
     let sim = start_sim().await;
-    let bench = Workbench::start(&sim, &pool, 1);
-    bench.wait_live().await;
+    let bench = Workbench::live(&sim, &pool, 1).await;
     let report = bench
         .session
         .reports()
@@ -34,8 +33,7 @@ async fn connects_synchronises_and_matches_the_simulator(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn read_only_sends_nothing_and_armed_orders_fill(pool: PgPool) {
     let sim = start_sim().await;
-    let bench = Workbench::start(&sim, &pool, 2);
-    bench.wait_live().await;
+    let bench = Workbench::live(&sim, &pool, 2).await;
     let account = sim.accounts()[0].clone();
 
     let denied = bench
@@ -95,8 +93,7 @@ async fn read_only_sends_nothing_and_armed_orders_fill(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn quotes_stream_into_the_hub(pool: PgPool) {
     let sim = start_sim().await;
-    let bench = Workbench::start(&sim, &pool, 3);
-    bench.wait_live().await;
+    let bench = Workbench::live(&sim, &pool, 3).await;
     let quotes = bench.hub.subscribe_quotes();
     let id = bench
         .session
@@ -123,8 +120,7 @@ async fn quotes_stream_into_the_hub(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn stopping_disconnects(pool: PgPool) {
     let sim = start_sim().await;
-    let bench = Workbench::start(&sim, &pool, 4);
-    bench.wait_live().await;
+    let bench = Workbench::live(&sim, &pool, 4).await;
     let watch = bench.hub.watch_connection();
     bench.stop().await;
     assert_eq!(*watch.borrow(), ConnectionState::Disconnected);
@@ -275,8 +271,7 @@ async fn market_data_lines_beyond_the_limit_wait_in_a_queue(pool: PgPool) {
 async fn historical_bars_are_fetched_and_stored(pool: PgPool) {
     use tickwork_core::session::HistoryRequest;
     let sim = start_sim().await;
-    let bench = Workbench::start(&sim, &pool, 22);
-    bench.wait_live().await;
+    let bench = Workbench::live(&sim, &pool, 22).await;
     let bars = bench
         .session
         .history(HistoryRequest {
@@ -363,8 +358,7 @@ fn resting(
 async fn limit_stop_and_stop_limit_rest_modify_and_cancel(pool: PgPool) {
     use tickwork_core::risk::OrderChanges;
     let sim = start_sim().await;
-    let bench = Workbench::start(&sim, &pool, 23);
-    bench.wait_live().await;
+    let bench = Workbench::live(&sim, &pool, 23).await;
     let account = sim.accounts()[0].clone();
     bench.router.arm(&account, "ui").await.unwrap();
     let ctx = passing_context(dec!(400));
@@ -488,8 +482,7 @@ async fn limit_stop_and_stop_limit_rest_modify_and_cancel(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn bracket_children_are_attached_to_their_parent(pool: PgPool) {
     let sim = start_sim().await;
-    let bench = Workbench::start(&sim, &pool, 24);
-    bench.wait_live().await;
+    let bench = Workbench::live(&sim, &pool, 24).await;
     let account = sim.accounts()[0].clone();
     bench.router.arm(&account, "ui").await.unwrap();
     let ctx = passing_context(dec!(400));

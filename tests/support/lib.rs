@@ -76,6 +76,13 @@ impl Workbench {
         }
     }
 
+    /// Starts a session on `sim` and waits until it is live.
+    pub async fn live(sim: &SimHandle, pool: &PgPool, client_id: i32) -> Self {
+        let bench = Self::start(sim, pool, client_id);
+        bench.wait_live().await;
+        bench
+    }
+
     /// Waits until the session state satisfies `done`.
     pub async fn wait_state(&self, what: &str, done: impl Fn(&ConnectionState) -> bool) {
         let mut watch = self.hub.watch_connection();
