@@ -173,6 +173,7 @@ fn pm_book() -> Portfolio {
 }
 
 /// The baseline for portfolio margin: revalue each position on its own over the same 20 scenarios
+/// (10 price points at the current and the raised volatility)
 /// per underlying and take the worst loss — no netting, no explanation, no stress.
 fn bare_scenario_loop(p: &Portfolio) -> f64 {
     let as_of = p.as_of.map(|d| d.days_since_epoch()).unwrap_or(0);
@@ -199,11 +200,7 @@ fn bare_scenario_loop(p: &Portfolio) -> f64 {
             let base = pricing::price(Model::BlackScholes, spec.right, s, k, t, 0.0, vol);
             for (i, slot) in pnl.iter_mut().enumerate() {
                 let m = 0.03 * ((i / 4) as f64 + 1.0) * if i % 2 == 0 { -1.0 } else { 1.0 };
-                let v = if (i / 2) % 2 == 0 {
-                    vol * 1.15
-                } else {
-                    vol * 0.85
-                };
+                let v = if (i / 2) % 2 == 0 { vol } else { vol * 1.15 };
                 *slot += q
                     * (pricing::price(
                         Model::BlackScholes,

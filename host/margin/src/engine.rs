@@ -67,7 +67,7 @@ impl MarginBook {
         method: Method,
         grouping: Grouping,
     ) -> Result<MarginBook, MarginError> {
-        if let Some((path, message)) = portfolio.magnitude_problem() {
+        if let Some((path, message)) = portfolio.problem() {
             return Err(MarginError::new(path, message));
         }
         for (i, pos) in portfolio.positions.iter().enumerate() {
@@ -145,6 +145,12 @@ impl MarginBook {
         let und = self.portfolio.underlyings.get_mut(symbol).ok_or_else(|| {
             MarginError::new(format!("underlyings.{symbol}"), "unknown underlying")
         })?;
+        if price.is_sign_negative() || !crate::model::in_range(price) {
+            return Err(MarginError::new(
+                format!("underlyings.{symbol}.price"),
+                "out of range",
+            ));
+        }
         und.price = price;
         self.refresh(symbol)
     }
@@ -263,21 +269,7 @@ fn validate(p: &Portfolio, i: usize, pos: &Position) -> Result<(), MarginError> 
             },
         ));
     }
-    if let Some(spec) = pos.option_spec() {
-        if !pos.qty.fract().is_zero() {
-            return Err(MarginError::new(
-                format!("positions[{i}].qty"),
-                "option quantity must be a whole number",
-            ));
-        }
-        if spec.multiplier == 0 || spec.strike <= Decimal::ZERO {
-            return Err(MarginError::new(
-                format!("positions[{i}]"),
-                "strike and multiplier must be positive",
-            ));
-        }
-    }
-    if let Some((path, message)) = pos.magnitude_problem(i) {
+    if let Some((path, message)) = pos.problem(i) {
         return Err(MarginError::new(path, message));
     }
     Ok(())

@@ -1,14 +1,15 @@
 //! `tickwork-margin`: a pure margin engine (no I/O, no async, `rust_decimal` for every amount) that
 //! reproduces Interactive Brokers' requirements for a portfolio snapshot, with an explanation tree
-//! on every result. Rules: `shared/reference/margin-rules.md`; methodology and known differences
-//! from IB: `docs/margin.md`.
+//! on every result. Rules, their sources, methodology and known differences from IB:
+//! `docs/margin.md`.
 //!
 //! # Methods
 //! - **Reg T** ([`Method::RegT`]): IB's strategy-based rules; the book of each underlying is
 //!   carved into strategies by an exact search that minimises the requirement (not greedy).
 //!   Reports initial (IB's time-of-trade figure), maintenance and the end-of-day Reg T 50% figure.
 //! - **Portfolio margin** ([`Method::Portfolio`]): TIMS-style scenarios over the class range with
-//!   Black-Scholes / Black-76, the $0.375 × multiplier minimum and IB's concentration stress.
+//!   Black-Scholes / Black-76 and a volatility-up stress, the $0.375 × multiplier minimum (a long
+//!   option at most its value) and IB's concentration stress.
 //! - **Futures** ([`Method::Futures`]): exchange per-contract rates from a dated table, or SPAN
 //!   when risk arrays are given. Futures are margined this way under every method (IB's separate
 //!   commodities segment).
@@ -56,6 +57,7 @@ pub mod portfolio_margin;
 mod regt;
 pub mod render;
 pub mod result;
+mod validate;
 
 pub use custom_rule::{CustomRule, OverridePolicy, RuleOutcome, apply_custom_rules};
 pub use date::Date;

@@ -20,7 +20,7 @@ pub enum UnderlyingClass {
     BroadIndex,
     /// A narrow-based index (margined like equity).
     NarrowIndex,
-    /// A leveraged ETF; its percentages are multiplied by `leverage`, capped at 100%.
+    /// A leveraged ETF on a non-broad index or sector: equity/ETF percentages × `leverage`.
     LeveragedEtf,
     /// A futures contract: margined by the futures rules whatever the securities method.
     Future,
@@ -51,7 +51,8 @@ pub struct Underlying {
     pub price: Decimal,
     /// Class of the underlying.
     pub class: UnderlyingClass,
-    /// Leverage factor of a leveraged ETF (1 otherwise).
+    /// Leverage factor of a leveraged fund (1 otherwise). It multiplies the class's percentages
+    /// (and portfolio-margin range) whatever the class, capped at 100%; not allowed on futures.
     pub leverage: Decimal,
     /// Non-marginable stocks are charged 100%.
     pub marginable: bool,
@@ -197,7 +198,10 @@ pub struct DatedMargin {
     pub maintenance: Decimal,
 }
 
-/// A SPAN risk array for one contract: 16 losses (positive = loss) per long contract, in dollars.
+/// A SPAN risk array for one contract in CME's standard layout: 16 losses (positive = loss, negative
+/// = gain) per long contract, in currency. Scenarios 1–14 are the price moves 0, +1/3, −1/3, +2/3,
+/// −2/3, +3/3, −3/3 of the price scan range, each with volatility up then down; 15 and 16 the
+/// extreme moves up and down (CME: 3 × the range), published already weighted (35% of the loss).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RiskArray {
     /// Underlying future symbol.
@@ -208,11 +212,12 @@ pub struct RiskArray {
     pub right: Option<Right>,
     /// For futures options: the strike.
     pub strike: Option<Decimal>,
-    /// The 16 scenario losses per long contract; scenarios 15 and 16 are the extreme moves at full size.
+    /// The 16 scenario losses per long contract, in the layout above.
     pub scenarios: [Decimal; 16],
-    /// Fraction of the extreme-move loss counted (CME: 0.35).
+    /// Weight the engine applies to scenarios 15 and 16: 1 for arrays as CME publishes them (already
+    /// weighted); 0.35 for arrays whose extreme losses are given at full size.
     pub extreme_fraction: Decimal,
-    /// Short option minimum per short option contract.
+    /// Short option minimum per short option contract (option arrays only).
     pub short_option_minimum: Decimal,
 }
 
@@ -257,112 +262,12 @@ pub struct Portfolio {
 /// far inside `Decimal`'s range so that no input can overflow (and panic).
 pub const MAX_MAGNITUDE: Decimal = Decimal::from_parts(100_000_000, 0, 0, false, 0);
 
-/// Largest accepted contract multiplier.
-pub const MAX_MULTIPLIER: u32 = 100_000;
+/// Largest accepted |quantity| × multiplier of one position, in units of the underlying (10¹³).
+/// Every real contract fits (12,500,000 yen per 6J contract × 800,000 contracts) and, with prices
+/// bounded by [`MAX_MAGNITUDE`], no product or sum of a realistic book can leave `Decimal`'s range.
+pub const MAX_UNITS: Decimal = Decimal::from_parts(1_316_134_912, 2_328, 0, false, 0);
 
 /// Checks one amount against [`MAX_MAGNITUDE`].
 pub(crate) fn in_range(v: Decimal) -> bool {
     v.abs() <= MAX_MAGNITUDE
-}
-
-impl Portfolio {
-    /// The first out-of-range number in the snapshot, as (path, message).
-    pub(crate) fn magnitude_problem(&self) -> Option<(String, String)> {
-        let big = |path: String| Some((path, format!("out of range (|value| ≤ {MAX_MAGNITUDE})")));
-        if !(Decimal::NEGATIVE_ONE..=Decimal::ONE).contains(&self.rate) {
-            return Some(("rate".into(), "must be between -1 and 1".into()));
-        }
-        for (sym, u) in &self.underlyings {
-            if !in_range(u.price) {
-                return big(format!("underlyings.{sym}.price"));
-            }
-            if u.leverage <= Decimal::ZERO || u.leverage > Decimal::ONE_HUNDRED {
-                return Some((
-                    format!("underlyings.{sym}.leverage"),
-                    "must be in (0, 100]".into(),
-                ));
-            }
-        }
-        for (i, p) in self.positions.iter().enumerate() {
-            if let Some(problem) = p.magnitude_problem(i) {
-                return Some(problem);
-            }
-        }
-        for (sym, rates) in &self.futures_margins {
-            if rates
-                .iter()
-                .any(|r| !in_range(r.initial) || !in_range(r.maintenance))
-            {
-                return big(format!("futures_margins.{sym}"));
-            }
-        }
-        for (j, a) in self.risk_arrays.iter().enumerate() {
-            let fields = a
-                .scenarios
-                .iter()
-                .chain([&a.extreme_fraction, &a.short_option_minimum]);
-            if fields.copied().any(|v| !in_range(v)) || a.strike.is_some_and(|k| !in_range(k)) {
-                return big(format!("risk_arrays[{j}]"));
-            }
-        }
-        for (j, a) in self.risk_arrays.iter().enumerate() {
-            if !(Decimal::ZERO..=Decimal::ONE).contains(&a.extreme_fraction) {
-                return Some((
-                    format!("risk_arrays[{j}].extreme_fraction"),
-                    "must be in [0, 1]".into(),
-                ));
-            }
-        }
-        for (sym, s) in &self.span_params {
-            if !in_range(s.spread_charge) {
-                return big(format!("span_params.{sym}.spread_charge"));
-            }
-            if !(Decimal::ZERO..=Decimal::TEN).contains(&s.initial_ratio) {
-                return Some((
-                    format!("span_params.{sym}.initial_ratio"),
-                    "must be in [0, 10]".into(),
-                ));
-            }
-        }
-        None
-    }
-}
-
-impl Position {
-    /// The first out-of-range number of this position (index `i` for the path).
-    pub(crate) fn magnitude_problem(&self, i: usize) -> Option<(String, String)> {
-        let big = |field: &str| {
-            Some((
-                format!("positions[{i}].{field}"),
-                format!("out of range (|value| ≤ {MAX_MAGNITUDE})"),
-            ))
-        };
-        if !in_range(self.qty) {
-            return big("qty");
-        }
-        if !in_range(self.price) {
-            return big("price");
-        }
-        if self
-            .iv
-            .is_some_and(|v| v.is_sign_negative() || v > Decimal::ONE_HUNDRED)
-        {
-            return Some((format!("positions[{i}].iv"), "must be in [0, 100]".into()));
-        }
-        let (mult, strike) = match &self.instrument {
-            Instrument::Stock => (1, Decimal::ONE),
-            Instrument::Option(s) | Instrument::FutureOption(s) => (s.multiplier, s.strike),
-            Instrument::Future { multiplier, .. } => (*multiplier, Decimal::ONE),
-        };
-        if mult == 0 || mult > MAX_MULTIPLIER {
-            return Some((
-                format!("positions[{i}].multiplier"),
-                format!("must be in 1..={MAX_MULTIPLIER}"),
-            ));
-        }
-        if !in_range(strike) {
-            return big("strike");
-        }
-        None
-    }
 }

@@ -1,4 +1,4 @@
-//! The portfolio JSON file (margin-rules.md §6) → [`Portfolio`]. Parsed by hand over
+//! The portfolio JSON file (docs/margin.md, "Portfolio file") → [`Portfolio`]. Parsed by hand over
 //! `serde_json::Value` so that every error names the exact field, e.g.
 //! `positions[3].strike: expected a decimal, got "abc"`.
 
@@ -24,6 +24,7 @@ pub fn parse_portfolio(json: &str) -> Result<Portfolio, PortfolioError> {
     let root = root
         .as_object()
         .ok_or_else(|| PortfolioError::new("(file)", "expected an object"))?;
+    known_fields(root, "", ROOT_FIELDS)?;
     let mut p = Portfolio {
         as_of: opt(root, "", "as_of", date)?,
         rate: opt(root, "", "rate", decimal)?.unwrap_or(Decimal::ZERO),
@@ -88,6 +89,7 @@ pub fn parse_portfolio(json: &str) -> Result<Portfolio, PortfolioError> {
         for (sym, v) in m {
             let path = format!("span_params.{sym}");
             let o = object(v, &path)?;
+            known_fields(o, &path, &["spread_charge", "initial_ratio"])?;
             let d = SpanParams::default();
             p.span_params.insert(
                 sym.clone(),
@@ -100,7 +102,7 @@ pub fn parse_portfolio(json: &str) -> Result<Portfolio, PortfolioError> {
             );
         }
     }
-    if let Some((path, message)) = p.magnitude_problem() {
+    if let Some((path, message)) = p.problem() {
         return Err(PortfolioError::new(path, message));
     }
     Ok(p)
@@ -108,6 +110,7 @@ pub fn parse_portfolio(json: &str) -> Result<Portfolio, PortfolioError> {
 
 fn underlying(sym: &str, v: &Value, path: &str) -> Result<Underlying, PortfolioError> {
     let o = object(v, path)?;
+    known_fields(o, path, &["price", "class", "leverage", "marginable"])?;
     let price = req(o, path, "price", decimal)?;
     if price.is_sign_negative() {
         return Err(PortfolioError::new(
@@ -124,6 +127,16 @@ fn underlying(sym: &str, v: &Value, path: &str) -> Result<Underlying, PortfolioE
             ),
         )
     })?;
+    if class == UnderlyingClass::Future
+        && let Some(key) = ["leverage", "marginable"]
+            .into_iter()
+            .find(|k| o.contains_key(*k))
+    {
+        return Err(PortfolioError::new(
+            format!("{path}.{key}"),
+            "not applied to class future (futures are margined per contract or by SPAN)",
+        ));
+    }
     let leverage = opt(o, path, "leverage", decimal)?.unwrap_or(Decimal::ONE);
     if leverage <= Decimal::ZERO {
         return Err(PortfolioError::new(
@@ -153,6 +166,24 @@ fn underlying(sym: &str, v: &Value, path: &str) -> Result<Underlying, PortfolioE
 fn position(v: &Value, path: &str) -> Result<Position, PortfolioError> {
     let o = object(v, path)?;
     let kind = req(o, path, "kind", string)?;
+    let fields: &[&str] = match kind.as_str() {
+        "stock" => &[],
+        "future" => &["expiry", "multiplier"],
+        _ => &["right", "strike", "expiry", "multiplier", "iv"],
+    };
+    for key in o.keys() {
+        if ["kind", "symbol", "qty", "price"].contains(&key.as_str())
+            || fields.contains(&key.as_str())
+        {
+            continue;
+        }
+        let message = if POSITION_FIELDS.contains(&key.as_str()) {
+            format!("not applied to kind {kind:?}")
+        } else {
+            unknown(&["kind", "symbol", "qty", "price"], fields)
+        };
+        return Err(PortfolioError::new(field_path(path, key), message));
+    }
     let symbol = req(o, path, "symbol", string)?;
     let qty = req(o, path, "qty", decimal)?;
     let price = req(o, path, "price", decimal)?;
@@ -226,6 +257,7 @@ fn position(v: &Value, path: &str) -> Result<Position, PortfolioError> {
 
 fn dated_margin(v: &Value, path: &str) -> Result<DatedMargin, PortfolioError> {
     let o = object(v, path)?;
+    known_fields(o, path, &["effective", "initial", "maintenance"])?;
     let initial = req(o, path, "initial", decimal)?;
     let maintenance = req(o, path, "maintenance", decimal)?;
     if initial.is_sign_negative() || maintenance.is_sign_negative() {
@@ -240,6 +272,7 @@ fn dated_margin(v: &Value, path: &str) -> Result<DatedMargin, PortfolioError> {
 
 fn risk_array(v: &Value, path: &str) -> Result<RiskArray, PortfolioError> {
     let o = object(v, path)?;
+    known_fields(o, path, RISK_ARRAY_FIELDS)?;
     let list = req(o, path, "scenarios", |v, p| {
         v.as_array()
             .cloned()
@@ -261,13 +294,64 @@ fn risk_array(v: &Value, path: &str) -> Result<RiskArray, PortfolioError> {
         right: opt(o, path, "right", right)?,
         strike: opt(o, path, "strike", decimal)?,
         scenarios,
-        extreme_fraction: opt(o, path, "extreme_fraction", decimal)?.unwrap_or(Decimal::new(35, 2)),
+        // CME publishes scenarios 15 and 16 already weighted: count them as given by default.
+        extreme_fraction: opt(o, path, "extreme_fraction", decimal)?.unwrap_or(Decimal::ONE),
         short_option_minimum: opt(o, path, "short_option_minimum", decimal)?
             .unwrap_or(Decimal::ZERO),
     })
 }
 
 type Field<T> = fn(&Value, &str) -> Result<T, PortfolioError>;
+
+const ROOT_FIELDS: &[&str] = &[
+    "as_of",
+    "rate",
+    "underlyings",
+    "positions",
+    "futures_margins",
+    "risk_arrays",
+    "span_params",
+];
+const POSITION_FIELDS: &[&str] = &[
+    "kind",
+    "symbol",
+    "qty",
+    "price",
+    "right",
+    "strike",
+    "expiry",
+    "multiplier",
+    "iv",
+];
+const RISK_ARRAY_FIELDS: &[&str] = &[
+    "symbol",
+    "expiry",
+    "right",
+    "strike",
+    "scenarios",
+    "extreme_fraction",
+    "short_option_minimum",
+];
+
+/// A key the engine does not know would be silently ignored: it is an error instead.
+fn known_fields(
+    o: &Map<String, Value>,
+    path: &str,
+    allowed: &[&str],
+) -> Result<(), PortfolioError> {
+    match o.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(key) => Err(PortfolioError::new(
+            field_path(path, key),
+            unknown(allowed, &[]),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn unknown(a: &[&str], b: &[&str]) -> String {
+    let list: Vec<&str> = a.iter().chain(b).copied().collect();
+    format!("unknown field (expected {})", list.join(", "))
+}
 
 fn object<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, PortfolioError> {
     v.as_object()
@@ -354,7 +438,12 @@ fn multiplier(v: &Value, path: &str) -> Result<u32, PortfolioError> {
     if !d.fract().is_zero() || d <= Decimal::ZERO {
         return Err(bad());
     }
-    u32::try_from(d.mantissa() / 10i128.pow(d.scale())).map_err(|_| bad())
+    u32::try_from(d.mantissa() / 10i128.pow(d.scale())).map_err(|_| {
+        PortfolioError::new(
+            path,
+            format!("out of range (at most {}), got {v}", u32::MAX),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -362,7 +451,7 @@ mod tests {
     use super::*;
     use rust_decimal_macros::dec;
 
-    /// The portfolio file example of `shared/reference/margin-rules.md` §6.
+    /// The reference portfolio file example of docs/margin.md.
     const SAMPLE: &str = include_str!("../tests/data/reference_portfolio.json");
 
     #[test]

@@ -294,15 +294,16 @@ fn rule_2_iron_butterfly() {
 }
 
 #[test]
-fn rule_2_condor_with_unequal_wings_is_two_spreads() {
-    // 165/180 puts (15) and 200/210 calls (10): 1,500 + 1,000 = 2,500.
+fn rule_2_iron_condor_with_unequal_wings_costs_its_maximum_loss() {
+    // 165/180 puts (15) and 200/210 calls (10): as two spreads 1,500 + 1,000 = 2,500, but only one
+    // side can lose at expiry: IB charges min(max loss 15, spreads 25) × 100 = 1,500.
     let p = aapl(vec![
         opt("AAPL", 'P', "165", DEC, 1, "0.60"),
         opt("AAPL", 'P', "180", DEC, -1, "2.10"),
         opt("AAPL", 'C', "200", DEC, -1, "1.50"),
         opt("AAPL", 'C', "210", DEC, 1, "0.60"),
     ]);
-    assert_regt(&p, "2500", "2500");
+    assert_regt(&p, "1500", "1500");
 }
 
 #[test]
@@ -459,6 +460,6 @@ fn grouping_a_60_series_chain_is_proven_optimal_and_beats_greedy() {
         "{}",
         opt.groups[0].detail
     );
-    assert_eq!(opt.maintenance, d("132500"));
-    assert_eq!(greedy.maintenance, d("285000"));
+    assert_eq!(opt.maintenance, d("110000"));
+    assert_eq!(greedy.maintenance, d("230000"));
 }

@@ -11,6 +11,7 @@ use tickwork_margin::{
 };
 
 use crate::accounts::{Valuation, dec};
+use crate::world::catalog;
 use crate::world::instruments::{Instrument, SecType, Universe};
 use crate::world::prices::Market;
 
@@ -59,9 +60,20 @@ fn class(u: &Instrument) -> UnderlyingClass {
     match u.sec_type {
         SecType::Index => UnderlyingClass::BroadIndex,
         SecType::Future | SecType::FutureOption => UnderlyingClass::Future,
+        _ if catalog::leverage(&u.symbol).is_some() => UnderlyingClass::LeveragedEtf,
         _ if u.stock_type == "ETF" => UnderlyingClass::Etf,
         _ => UnderlyingClass::Equity,
     }
+}
+
+/// The engine's underlying for `u` at `price`, with a leveraged fund's factor (its percentages
+/// are multiplied by it).
+fn engine_underlying(u: &Instrument, price: Decimal) -> Underlying {
+    let mut und = Underlying::new(&u.symbol, price, class(u));
+    if let Some(factor) = catalog::leverage(&u.symbol) {
+        und.leverage = Decimal::from(factor);
+    }
+    und
 }
 
 fn mark(
@@ -141,10 +153,8 @@ fn snapshot(
         if !p.underlyings.contains_key(&under.symbol) {
             let price = mark(under, universe, market, now)
                 .ok_or_else(|| format!("no price for {}", under.symbol))?;
-            p.underlyings.insert(
-                under.symbol.clone(),
-                Underlying::new(&under.symbol, price, class(under)),
-            );
+            p.underlyings
+                .insert(under.symbol.clone(), engine_underlying(under, price));
         }
         Ok(())
     };
@@ -202,4 +212,32 @@ pub fn what_if(
             maintenance: w.maintenance_after,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The catalogue's 3× fund is margined at 25% × 3 = 75% long (IB: percentages × leverage).
+    #[test]
+    fn the_leveraged_fund_carries_its_factor_into_the_engine() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap_or_default();
+        let list = catalog::instruments(7, today);
+        let fund = list.iter().find(|i| i.symbol == "TQQQ");
+        let Some(fund) = fund else {
+            panic!("TQQQ missing from the catalogue")
+        };
+        let und = engine_underlying(fund, Decimal::from(75));
+        assert_eq!(und.class, UnderlyingClass::LeveragedEtf);
+        assert_eq!(und.leverage, Decimal::from(3));
+        let mut p = Portfolio::default();
+        p.underlyings.insert("TQQQ".into(), und);
+        p.positions.push(Position::stock(
+            "TQQQ",
+            Decimal::from(100),
+            Decimal::from(75),
+        ));
+        let r = tickwork_margin::compute(&p, Method::RegT).map_err(|e| e.to_string());
+        assert_eq!(r.map(|r| r.initial), Ok(Decimal::from(5625)));
+    }
 }

@@ -16,7 +16,7 @@ use rust_decimal_macros::dec;
 use scenarios::Scenario;
 use std::collections::BTreeMap;
 
-const RULE: &str = "portfolio margin: largest loss over the class range with vol up/down, at least $0.375 × multiplier per option contract (FINRA 4210(g); OCC TIMS; IB)";
+const RULE: &str = "portfolio margin: largest loss over the class range at the current and raised volatility, at least $0.375 × multiplier per option contract, a long option at most its market value (FINRA 4210(g); OCC TIMS; IB)";
 
 /// A netted option series with its model inputs.
 struct Series {
@@ -29,6 +29,16 @@ struct Series {
     vol_given: bool,
     base: f64,
     model: Model,
+    /// Largest loss the series can take: a long option's market value (∞ for short series).
+    max_loss: f64,
+}
+
+impl Series {
+    /// P&L of the series if its unit value moves from the model value to `v`; a long option never
+    /// loses more than its market value (FINRA 4210(g): long options need at most their value).
+    fn pnl(&self, v: f64) -> f64 {
+        (self.qty * f64::from(self.spec.multiplier) * (v - self.base)).max(-self.max_loss)
+    }
 }
 
 /// Requirement of one class group.
@@ -80,9 +90,20 @@ pub(crate) fn group(
         if qty.is_zero() {
             continue;
         }
-        let n = qty.abs() * Decimal::from(spec.multiplier);
+        // FINRA 4210(g): $0.375 × multiplier per contract, not above a long option's market value.
+        let mult = Decimal::from(spec.multiplier);
+        let per_contract = if qty > Decimal::ZERO {
+            (dec!(0.375) * mult).min(mark * mult)
+        } else {
+            dec!(0.375) * mult
+        };
         contracts += qty.abs();
-        minimum += dec!(0.375) * n;
+        minimum += per_contract * qty.abs();
+        let max_loss = if qty > Decimal::ZERO {
+            (qty * mark * mult).to_f64().unwrap_or(f64::INFINITY)
+        } else {
+            f64::INFINITY
+        };
         let t = (spec.expiry.days_since_epoch() - as_of_days) as f64 / 365.0;
         let k = spec.strike.to_f64().unwrap_or(0.0);
         let m = mark.to_f64().unwrap_or(0.0);
@@ -105,6 +126,7 @@ pub(crate) fn group(
             vol_given,
             base,
             model,
+            max_loss,
         });
     }
     let pnl = |sc: &Scenario| -> f64 {
@@ -112,8 +134,7 @@ pub(crate) fn group(
         let ln_move = (1.0 + sc.price_move).ln();
         let mut total = linear * sc.price_move;
         for l in &legs {
-            let v = l.contract.value(s2, ln_move, l.vol * sc.vol_factor);
-            total += l.qty * f64::from(l.spec.multiplier) * (v - l.base);
+            total += l.pnl(l.contract.value(s2, ln_move, l.vol * sc.vol_factor));
         }
         total
     };
@@ -139,7 +160,7 @@ pub(crate) fn group(
         None => "no scenario loses money".to_string(),
     };
     let detail = format!(
-        "S = {}; range {}; {worst_text}; minimum 0.375 × multiplier × {} contracts = {}; IB stress losses ±30% {}, ±5% {}",
+        "S = {}; range {}; {worst_text}; minimum over {} contracts (0.375 × multiplier each, a long option at most its value) = {}; IB stress losses ±30% {}, ±5% {}",
         amt(und.price),
         range.name,
         amt(contracts),
@@ -177,7 +198,7 @@ pub(crate) fn group(
                 d.push_str(&format!(
                     ", at worst scenario {:.4} (P&L {:.2})",
                     v,
-                    l.qty * f64::from(l.spec.multiplier) * (v - l.base)
+                    l.pnl(v)
                 ));
             }
             Node::leg(format!(

@@ -39,7 +39,7 @@ impl OptLeg {
     }
 }
 
-/// Per-share rates for one underlying (margin-rules §1–2, leverage applied, capped at 100%).
+/// Per-share rates for one underlying (docs/margin.md, Reg T; leverage applied, capped at 100%).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Rates {
     pub s: Decimal,
@@ -58,13 +58,11 @@ pub(crate) struct Rates {
     pub short_maint_rule: &'static str,
 }
 
+/// A class percentage × the fund's leverage factor, capped at 100%. IB (and CBOE 12.3 for options
+/// on leveraged funds) scale the percentage of whatever class the fund tracks: a 1.5× fund on a
+/// broad index is 15% × 1.5 = 22.5%. Leverage is 1 for ordinary underlyings.
 fn levered(pct: Decimal, und: &Underlying) -> Decimal {
-    let l = if und.class == UnderlyingClass::LeveragedEtf {
-        und.leverage
-    } else {
-        Decimal::ONE
-    };
-    (pct * l).min(Decimal::ONE)
+    (pct * und.leverage).min(Decimal::ONE)
 }
 
 impl Rates {

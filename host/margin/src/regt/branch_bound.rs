@@ -16,10 +16,10 @@ const SEED_COLUMNS: usize = 3;
 /// LPs with at most this many columns are solved whole (column generation would cost more).
 const ALL_COLUMNS_UP_TO: usize = 120;
 
-/// Work allowed per component (Σ pivots × rows × columns over the LPs solved, a second or so on
-/// the reference machine):
-/// deterministic, so a result never depends on the machine's speed.
-const WORK_BUDGET: u64 = 2_000_000_000;
+/// Work allowed per component (Σ pivots × rows × columns over the LPs solved, plus the columns
+/// priced; half a second or so on the reference machine): deterministic, so a result never
+/// depends on the machine's speed.
+const WORK_BUDGET: u64 = 1_000_000_000;
 
 /// The largest q such that every item's saving is a whole multiple of q (as f64; 0 if unknown).
 fn saving_quantum(items: &[Item<'_>]) -> f64 {
@@ -310,7 +310,8 @@ fn relaxation(
                 work,
             };
         };
-        // Price the columns left out.
+        // Price the columns left out (counted in the work: with many columns it dominates).
+        work = work.saturating_add((active.len() as u64).saturating_mul(m as u64 + 1));
         let priced: Vec<(usize, f64)> = (0..active.len())
             .filter(|&c| !in_lp[c])
             .map(|c| {

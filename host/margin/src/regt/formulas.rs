@@ -1,7 +1,8 @@
-//! Requirements of one unit of each strategy of margin-rules §2, with the formula and its numbers
-//! for the explanation. Amounts are per share, then × multiplier.
+//! Requirements of one unit of each Reg T strategy (docs/margin.md), with the formula and its
+//! numbers for the explanation. Amounts are per share, then × multiplier.
 
 use super::book::{Book, OptLeg};
+use super::defined_risk;
 use super::naked::{Costs, naked_per_share};
 use super::strategy::Kind;
 use crate::explain::amt;
@@ -59,34 +60,33 @@ pub(crate) fn price(book: &Book, kind: Kind, legs: &[usize], explain: bool) -> (
                 }),
             )
         }
-        Kind::LongButterfly | Kind::LongBox => {
-            (Costs::default(), text_if(explain, || "0".to_string()))
-        }
-        Kind::ShortButterfly => {
-            let v = if leg(0).spec.right == Right::Call {
-                k(1) - k(0)
-            } else {
-                k(2) - k(1)
-            };
+        Kind::LongBox => (Costs::default(), text_if(explain, || "0".to_string())),
+        Kind::LongButterfly | Kind::ShortButterfly | Kind::IronCondor | Kind::Condor => {
+            let combo: Vec<defined_risk::Leg> = legs
+                .iter()
+                .zip(ratios(kind))
+                .map(|(&l, &ratio)| defined_risk::Leg {
+                    right: o[l].spec.right,
+                    strike: o[l].spec.strike,
+                    ratio,
+                })
+                .collect();
+            let c = defined_risk::cost(&combo);
+            let shown = |v: Option<Decimal>| v.map_or_else(|| "unbounded".to_string(), amt);
             (
-                Costs::same(v),
+                Costs::same(c.requirement),
                 text_if(explain, || {
+                    let strikes: Vec<String> = combo
+                        .iter()
+                        .map(|l| format!("{:+}×{}{}", l.ratio, amt(l.strike), l.right))
+                        .collect();
                     format!(
-                        "strikes {}/{}/{}: {}",
-                        amt(k(0)),
-                        amt(k(1)),
-                        amt(k(2)),
-                        amt(v)
+                        "{}: min(max loss at expiry {}, spreads {}) = {}",
+                        strikes.join(" "),
+                        shown(c.max_loss),
+                        shown(c.spreads),
+                        amt(c.requirement)
                     )
-                }),
-            )
-        }
-        Kind::IronCondor => {
-            let v = k(1) - k(0);
-            (
-                Costs::same(v),
-                text_if(explain, || {
-                    format!("wing width {} − {} = {}", amt(k(1)), amt(k(0)), amt(v))
                 }),
             )
         }
@@ -275,6 +275,16 @@ pub(crate) fn price(book: &Book, kind: Kind, legs: &[usize], explain: bool) -> (
         text
     };
     (total, text)
+}
+
+/// Signed units of each leg per strategy unit, in the leg order documented on [`Kind`].
+fn ratios(kind: Kind) -> &'static [i64] {
+    match kind {
+        Kind::LongButterfly => &[1, -2, 1],
+        Kind::ShortButterfly => &[-1, 2, -1],
+        Kind::IronCondor | Kind::Condor => &[1, -1, -1, 1],
+        _ => &[],
+    }
 }
 
 fn text_if(explain: bool, f: impl FnOnce() -> String) -> String {

@@ -3,10 +3,12 @@
 
 mod book;
 mod branch_bound;
+mod defined_risk;
 mod formulas;
 mod grouping;
 mod lp;
 mod naked;
+mod shapes;
 mod strategy;
 
 use crate::error::MarginError;
@@ -38,7 +40,7 @@ pub(crate) fn group(
     grouping: Grouping,
 ) -> Result<GroupResult, MarginError> {
     let book = Book::build(und, positions)?;
-    let templates = strategy::generate(&book);
+    let (templates, capped) = strategy::generate(&book);
     let mut caps: Vec<i64> = book.options.iter().map(|l| l.qty.abs()).collect();
     caps.push(book.stock_capacity());
     let mut unit: Vec<Costs> = book.options.iter().map(|l| option_unit(&book, l)).collect();
@@ -117,6 +119,13 @@ pub(crate) fn group(
         amt(book.rates.s),
         amt(eod)
     );
+    if capped {
+        detail.push_str(&format!(
+            "; more than {} condor / iron condor combinations: the first {} were considered",
+            strategy::MAX_FOUR_LEG,
+            strategy::MAX_FOUR_LEG
+        ));
+    }
     if grouping == Grouping::Optimal {
         for (what, sol) in [("initial", &by_init), ("maintenance", &by_maint)] {
             if !sol.proven {

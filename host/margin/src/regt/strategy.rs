@@ -1,6 +1,7 @@
-//! The strategies of margin-rules §2: strict recognition (same multiplier, expiry order, equal
-//! wings, stock in lots of the multiplier); their requirements are in `formulas`. `generate` lists every
-//! recognisable strategy instance of a book; grouping then chooses how many of each to use.
+//! The Reg T strategies (docs/margin.md): recognition by shape (same multiplier, expiry order,
+//! stock in lots of the multiplier; butterflies and condors with equal or unequal wings); their
+//! requirements are in `formulas`. `generate` lists every recognisable strategy instance of a book;
+//! grouping then chooses how many of each to use.
 
 use super::book::{Book, OptLeg};
 use super::naked::Costs;
@@ -15,12 +16,14 @@ pub(crate) enum Kind {
     Spread,
     /// [short call, short put], same expiry.
     ShortStraddle,
-    /// [low wing, middle ×2, high wing] long wings, same right and expiry, equal intervals.
+    /// [low wing, middle ×2, high wing] long wings, same right and expiry, any intervals.
     LongButterfly,
     /// [low wing, middle ×2, high wing] short wings.
     ShortButterfly,
-    /// [long put, short put, short call, long call], same expiry, equal wings.
+    /// [long put, short put, short call, long call], same expiry, any wings.
     IronCondor,
+    /// [long K1, short K2, short K3, long K4], same right and expiry, K1 < K2 < K3 < K4.
+    Condor,
     /// [long call K1, short call K2, long put K2, short put K1].
     LongBox,
     /// [short call K1, long call K2, short put K2, long put K1].
@@ -51,12 +54,17 @@ impl Kind {
             Kind::ShortStraddle => {
                 "short straddle/strangle: max(naked call, naked put) + the other leg's value (IB; FINRA 4210(f)(2)(G)(viii))"
             }
-            Kind::LongButterfly => "long butterfly, equal wings, same expiry: 0 (IB; CBOE 12.3)",
+            Kind::LongButterfly => {
+                "long butterfly, same expiry: min(max loss at expiry, spreads); 0 with equal wings (IB; CBOE 12.3)"
+            }
             Kind::ShortButterfly => {
-                "short butterfly: calls K_mid − K_low, puts K_high − K_mid (IB; CBOE 12.3)"
+                "short butterfly: min(max loss at expiry, spreads) = calls K_mid − K_low, puts K_high − K_mid (IB; CBOE 12.3)"
             }
             Kind::IronCondor => {
-                "iron condor/butterfly, equal wings, same expiry: the wing width (IB; CBOE 12.3)"
+                "iron condor/butterfly, same expiry: min(max loss at expiry, spreads) = the wider wing (IB; CBOE 12.3)"
+            }
+            Kind::Condor => {
+                "long condor, same right and expiry: min(max loss at expiry, spreads) (IB; CBOE 12.3)"
             }
             Kind::LongBox => "long box: 0 (IB; CBOE 12.3)",
             Kind::ShortBox => "short box: max(1.02 × cost to close, strike width) (IB)",
@@ -110,11 +118,24 @@ pub(crate) struct Template {
     pub cost: Costs,
 }
 
-/// Lists every strategy instance recognisable in `book`.
-pub(crate) fn generate(book: &Book) -> Vec<Template> {
+/// Most four-leg combinations (condors, iron condors) listed per underlying. Their number grows with
+/// the fourth power of the chain; beyond this the grouping may miss some (and says so).
+pub(crate) const MAX_FOUR_LEG: usize = 4_000;
+
+/// Lists every strategy instance recognisable in `book`; `true` when four-leg shapes were capped.
+pub(crate) fn generate(book: &Book) -> (Vec<Template>, bool) {
     let o = &book.options;
     let mut out = Vec::new();
+    let mut four_legs = 0usize;
+    let mut capped = false;
     let mut push = |kind: Kind, legs: Vec<usize>| {
+        if matches!(kind, Kind::Condor | Kind::IronCondor) {
+            if four_legs >= MAX_FOUR_LEG {
+                capped = true;
+                return;
+            }
+            four_legs += 1;
+        }
         let (cost, _) = super::formulas::price(book, kind, &legs, false);
         let mut uses: Vec<(usize, i64)> = Vec::with_capacity(legs.len() + 1);
         for (pos, &l) in legs.iter().enumerate() {
@@ -186,44 +207,6 @@ pub(crate) fn generate(book: &Book) -> Vec<Template> {
             {
                 push(Kind::ShortStraddle, vec![i, j]);
             }
-            // Butterflies: (i low wing, j middle), high wing found by strike.
-            if a.spec.right == b.spec.right
-                && a.spec.expiry == b.spec.expiry
-                && a.spec.strike < b.spec.strike
-            {
-                let high = b.spec.strike + (b.spec.strike - a.spec.strike);
-                if let Some(k) = find(a, a.spec.right, high) {
-                    let c = &o[k];
-                    if a.qty > 0 && b.qty < 0 && c.qty > 0 {
-                        push(Kind::LongButterfly, vec![i, j, k]);
-                    }
-                    if a.qty < 0 && b.qty > 0 && c.qty < 0 {
-                        push(Kind::ShortButterfly, vec![i, j, k]);
-                    }
-                }
-            }
-            // Iron condors: (i long put, j short put), call side found by wing width.
-            if a.spec.right == Right::Put
-                && b.spec.right == Right::Put
-                && a.qty > 0
-                && b.qty < 0
-                && a.spec.expiry == b.spec.expiry
-                && a.spec.strike < b.spec.strike
-            {
-                let width = b.spec.strike - a.spec.strike;
-                for (k, c) in o.iter().enumerate() {
-                    if c.spec.right == Right::Call
-                        && c.qty < 0
-                        && c.spec.expiry == a.spec.expiry
-                        && same_class(a, c)
-                        && c.spec.strike >= b.spec.strike
-                        && let Some(m) = find(a, Right::Call, c.spec.strike + width)
-                        && o[m].qty > 0
-                    {
-                        push(Kind::IronCondor, vec![i, j, k, m]);
-                    }
-                }
-            }
             // Boxes: (i call K1, j call K2) with K1 < K2 and puts at the same strikes.
             if a.spec.right == Right::Call
                 && b.spec.right == Right::Call
@@ -280,7 +263,8 @@ pub(crate) fn generate(book: &Book) -> Vec<Template> {
             }
         }
     }
-    out
+    super::shapes::generate(book, &mut push);
+    (out, capped)
 }
 
 /// Display name of a strategy instance (e.g. "bull call spread").
@@ -313,15 +297,27 @@ pub(crate) fn name(book: &Book, t: &Template) -> &'static str {
                 "short strangle"
             }
         }
-        Kind::LongButterfly => "long butterfly",
-        Kind::ShortButterfly => "short butterfly",
-        Kind::IronCondor => {
-            if leg(1).spec.strike == leg(2).spec.strike {
-                "iron butterfly"
-            } else {
-                "iron condor"
+        Kind::LongButterfly | Kind::ShortButterfly => {
+            let equal =
+                leg(1).spec.strike - leg(0).spec.strike == leg(2).spec.strike - leg(1).spec.strike;
+            match (t.kind == Kind::LongButterfly, equal) {
+                (true, true) => "long butterfly",
+                (true, false) => "long broken-wing butterfly",
+                (false, true) => "short butterfly",
+                (false, false) => "short broken-wing butterfly",
             }
         }
+        Kind::IronCondor => {
+            let equal =
+                leg(1).spec.strike - leg(0).spec.strike == leg(3).spec.strike - leg(2).spec.strike;
+            match (leg(1).spec.strike == leg(2).spec.strike, equal) {
+                (true, true) => "iron butterfly",
+                (true, false) => "iron butterfly, unequal wings",
+                (false, true) => "iron condor",
+                (false, false) => "iron condor, unequal wings",
+            }
+        }
+        Kind::Condor => "long condor",
         Kind::LongBox => "long box",
         Kind::ShortBox => "short box",
         Kind::CoveredCall => "covered call",

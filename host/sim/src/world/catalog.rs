@@ -1,5 +1,5 @@
-//! The simulated instrument catalogue: which stocks, ETFs, index, futures and option chains
-//! exist, their static terms, and seeded starting prices. Expiries follow the calendar from the
+//! The simulated instrument catalogue: which stocks, ETFs (one of them leveraged), index, futures
+//! and option chains exist, their static terms, and seeded starting prices. Expiries follow the calendar from the
 //! simulator's start date (third Fridays; quarterly for ES/NQ, monthly for CL and options).
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
@@ -108,7 +108,27 @@ const EQUITIES: &[(&str, &str, &str, &str, &str, f64, f64)] = &[
         95.0,
         0.15,
     ),
+    (
+        "TQQQ",
+        "PROSHARES ULTRAPRO QQQ",
+        "NASDAQ",
+        "Funds",
+        "ETF",
+        75.0,
+        0.60,
+    ),
 ];
+/// Leveraged funds and their leverage factor: margin percentages are multiplied by it (IB), so the
+/// simulator's margin must know it as well as the price.
+const LEVERAGED: &[(&str, u32)] = &[("TQQQ", 3)];
+
+/// The leverage factor of a leveraged fund, `None` for ordinary instruments.
+pub fn leverage(symbol: &str) -> Option<u32> {
+    LEVERAGED
+        .iter()
+        .find(|(s, _)| *s == symbol)
+        .map(|(_, factor)| *factor)
+}
 /// Equities (and the index) that get option chains.
 const OPTIONABLE: &[&str] = &["AAPL", "MSFT", "SPY", "QQQ", "SPX"];
 /// (symbol, long name, exchange, multiplier, price, vol, min tick)
