@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use tracing::info;
 
+use crate::orderpath::RejectPlan;
 use crate::server::{Shared, close_conn, malformed_frame};
 use crate::state::Outgoing;
 
@@ -36,6 +37,22 @@ pub enum Fault {
     /// TWS restart: every connection closed, all subscriptions gone, new connections refused
     /// for `down_for`. Orders, positions and order-id counters survive, as in TWS.
     Restart { down_for: Duration },
+    /// The next `count` new orders (placeOrder with an unused id; not modifications, not
+    /// what-if) are rejected as TWS rejects them: error `code` bound to the order id (for 201
+    /// the text is "Order rejected - reason:<reason>"), then openOrder and orderStatus with
+    /// status Inactive. The order id counts as used. Replaces any rejections still pending.
+    RejectOrders {
+        count: u32,
+        code: i32,
+        reason: String,
+    },
+    /// For this long, order requests (placeOrder, modifications, cancelOrder, reqGlobalCancel)
+    /// are queued unapplied, as if still on their way to TWS: no openOrder, orderStatus or error
+    /// answers them. When the time is up (or on [`Fault::ReleaseAcks`]) they are applied in
+    /// order; those of a connection that closes first are dropped, never having reached TWS.
+    HoldAcks(Duration),
+    /// Ends [`Fault::HoldAcks`] now.
+    ReleaseAcks,
 }
 
 impl FromStr for Fault {
@@ -43,7 +60,8 @@ impl FromStr for Fault {
 
     /// Parses the control-port syntax, e.g. `drop`, `stall 500`, `lost 1101 2000`,
     /// `lost 1102 2000`, `farm down`, `farm up`, `pacing 1`, `malformed`, `oversized`,
-    /// `restart 3000` (durations in milliseconds).
+    /// `restart 3000`, `reject 1 201 insufficient margin`, `hold 5000`, `release` (durations
+    /// in milliseconds).
     fn from_str(s: &str) -> Result<Self, String> {
         let words: Vec<&str> = s.split_whitespace().collect();
         let ms = |w: Option<&&str>, default: u64| -> Result<Duration, String> {
@@ -85,12 +103,35 @@ impl FromStr for Fault {
             ["restart", rest @ ..] => Ok(Fault::Restart {
                 down_for: ms(rest.first(), 1000)?,
             }),
+            ["reject", rest @ ..] => {
+                let count = rest.first().map_or(Ok(1), |v| {
+                    v.parse::<u32>().map_err(|_| format!("not a count: {v}"))
+                })?;
+                let code = rest.get(1).map_or(Ok(201), |v| {
+                    v.parse::<i32>()
+                        .map_err(|_| format!("not an error code: {v}"))
+                })?;
+                let reason = match rest.get(2..) {
+                    Some(words) if !words.is_empty() => words.join(" "),
+                    _ => DEFAULT_REJECT_REASON.to_string(),
+                };
+                Ok(Fault::RejectOrders {
+                    count,
+                    code,
+                    reason,
+                })
+            }
+            ["hold", rest @ ..] => Ok(Fault::HoldAcks(ms(rest.first(), 5000)?)),
+            ["release"] => Ok(Fault::ReleaseAcks),
             _ => Err(format!("unknown fault {s:?}")),
         }
     }
 }
 
-/// Longest stall, outage or restart a fault may ask for.
+/// Reason of `reject` without one.
+pub const DEFAULT_REJECT_REASON: &str = "Simulated rejection";
+
+/// Longest stall, outage, restart or hold a fault may ask for.
 pub const MAX_FAULT_DURATION: Duration = Duration::from_secs(3600);
 
 /// `now + d`, with `d` capped so the instant cannot overflow.
@@ -181,6 +222,36 @@ pub fn inject(shared: &Arc<Shared>, fault: Fault) {
             shared.lock().down_until = Some(later(down_for));
             drop_all(shared, "fault: TWS restart");
         }
+        Fault::RejectOrders {
+            count,
+            code,
+            reason,
+        } => {
+            shared.lock().order_path.rejects = RejectPlan {
+                count,
+                code,
+                reason,
+            };
+        }
+        Fault::HoldAcks(d) => {
+            let until = later(d);
+            shared.lock().order_path.held.until = Some(until);
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep_until(until.into()).await;
+                let mut core = shared.lock();
+                // A later hold moved the end; its own timer releases.
+                if core
+                    .order_path
+                    .held
+                    .until
+                    .is_some_and(|t| t <= Instant::now())
+                {
+                    core.release_held();
+                }
+            });
+        }
+        Fault::ReleaseAcks => shared.lock().release_held(),
     }
 }
 
@@ -210,5 +281,37 @@ mod tests {
                 down_for: Duration::from_millis(1000)
             })
         );
+    }
+
+    #[test]
+    fn parses_order_path_commands() {
+        assert_eq!(
+            "reject 2 201 insufficient margin".parse(),
+            Ok(Fault::RejectOrders {
+                count: 2,
+                code: 201,
+                reason: "insufficient margin".into()
+            })
+        );
+        assert_eq!(
+            "reject".parse(),
+            Ok(Fault::RejectOrders {
+                count: 1,
+                code: 201,
+                reason: DEFAULT_REJECT_REASON.into()
+            })
+        );
+        assert!("reject many".parse::<Fault>().is_err());
+        assert!("reject 1 x".parse::<Fault>().is_err());
+        assert_eq!(
+            "hold 250".parse(),
+            Ok(Fault::HoldAcks(Duration::from_millis(250)))
+        );
+        assert_eq!(
+            "hold".parse(),
+            Ok(Fault::HoldAcks(Duration::from_millis(5000)))
+        );
+        assert_eq!("release".parse(), Ok(Fault::ReleaseAcks));
+        assert!("release now".parse::<Fault>().is_err());
     }
 }

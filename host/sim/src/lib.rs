@@ -25,12 +25,14 @@ pub mod margin;
 pub mod marketdata;
 pub mod matching;
 pub mod msg;
+pub mod orderpath;
 pub mod probe;
 pub mod refresh;
 pub mod reports;
 pub mod server;
 pub mod session;
 pub mod state;
+pub mod stops;
 pub mod whatif;
 pub mod world;
 
@@ -43,6 +45,7 @@ use tokio::task::JoinHandle;
 pub use cli::{SimArgs, run_cli, serve_control};
 pub use config::{SimConfig, SimError};
 pub use faults::Fault;
+pub use orderpath::{CancelRecord, OrderSnapshot};
 
 use server::Shared;
 use state::Core;
@@ -117,6 +120,39 @@ impl SimHandle {
     /// The managed account codes.
     pub fn accounts(&self) -> Vec<String> {
         self.shared.lock().accounts.ids()
+    }
+
+    /// Every order the simulator holds (working, filled, cancelled or rejected), in placement
+    /// order: what TWS received, to compare with what a client believes.
+    pub fn orders(&self) -> Vec<OrderSnapshot> {
+        self.shared.lock().order_snapshot()
+    }
+
+    /// Every cancelOrder request applied, in order (including those for unknown orders).
+    pub fn cancels(&self) -> Vec<CancelRecord> {
+        self.shared.lock().order_path.cancels.clone()
+    }
+
+    /// reqGlobalCancel requests applied.
+    pub fn global_cancels(&self) -> u64 {
+        self.shared.lock().order_path.global_cancels
+    }
+
+    /// The current quote of a stock or ETF, as market data would show it now.
+    pub fn stock_quote(&self, symbol: &str) -> Option<world::prices::Quote> {
+        let core = self.shared.lock();
+        let spec = msg::ContractSpec {
+            symbol: symbol.into(),
+            sec_type: "STK".into(),
+            ..msg::ContractSpec::default()
+        };
+        let inst = core.universe.resolve(&spec)?;
+        core.market.quote(&core.universe, inst, core.now())
+    }
+
+    /// Order requests received but not applied because of [`Fault::HoldAcks`].
+    pub fn held_order_requests(&self) -> usize {
+        self.shared.lock().order_path.held.queue.len()
     }
 
     /// Stops accepting, closes every connection and waits for the server tasks.

@@ -1,5 +1,6 @@
 //! TWS's pacing rules: the API message rate (50/s, shared by all clients, warning then 100)
-//! and historical-data pacing (162 for identical requests within 15 s or more than 60 in
+//! and historical-data pacing, which IB applies only to bars of 30 seconds or less (162 for an
+//! identical request within 15 s, six or more for one contract within 2 s, or more than 60 in
 //! 10 minutes).
 
 use std::collections::VecDeque;
@@ -75,33 +76,69 @@ impl RateWindow {
     }
 }
 
-/// Recent historical requests, for pacing.
+/// Bars of this many seconds or fewer are paced; IB lifted pacing for 1-minute and larger bars.
+pub const PACED_MAX_BAR_SECS: i64 = 30;
+const IDENTICAL_GAP: Duration = Duration::from_secs(15);
+const BURST_WINDOW: Duration = Duration::from_secs(2);
+/// Six or more requests for one contract, exchange and data type within two seconds violate.
+const BURST_MAX: usize = 5;
+const LONG_WINDOW: Duration = Duration::from_secs(600);
+const LONG_MAX: usize = 60;
+
+/// What identifies a historical request for pacing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PacingKey {
+    /// Contract, exchange and data type: the scope of the two-second burst rule.
+    pub series: String,
+    /// Everything else of the request (end, duration, bar size, RTH): with `series`, what makes
+    /// two requests identical.
+    pub window: String,
+    pub bar_secs: i64,
+}
+
+/// Recent small-bar historical requests, for pacing (shared by every client, as in TWS).
 #[derive(Debug, Default, Clone)]
 pub struct HistoryPacing {
-    recent: VecDeque<(Instant, String)>,
+    recent: VecDeque<(Instant, PacingKey)>,
 }
 
 impl HistoryPacing {
-    /// Records a request and returns the 162 text if it violates pacing.
-    pub fn check(&mut self, key: &str, now: Instant) -> Result<(), String> {
+    /// Records a request and returns the 162 text if it violates pacing. Requests for bars
+    /// larger than [`PACED_MAX_BAR_SECS`] are neither checked nor counted.
+    pub fn check(&mut self, key: &PacingKey, now: Instant) -> Result<(), String> {
+        if key.bar_secs > PACED_MAX_BAR_SECS {
+            return Ok(());
+        }
         while self
             .recent
             .front()
-            .is_some_and(|(t, _)| now.saturating_duration_since(*t) > Duration::from_secs(600))
+            .is_some_and(|(t, _)| now.saturating_duration_since(*t) >= LONG_WINDOW)
         {
             self.recent.pop_front();
         }
+        let age = |t: &Instant| now.saturating_duration_since(*t);
+        let hmds = "Historical Market Data Service error message:Pacing violation";
         if self
             .recent
             .iter()
-            .any(|(t, k)| k == key && now.saturating_duration_since(*t) < Duration::from_secs(15))
+            .any(|(t, k)| k == key && age(t) < IDENTICAL_GAP)
         {
-            return Err("Historical Market Data Service error message:Pacing violation: identical request within 15 seconds".into());
+            return Err(format!("{hmds}: identical request within 15 seconds"));
         }
-        if self.recent.len() >= 60 {
-            return Err("Historical Market Data Service error message:Pacing violation: more than 60 requests within 10 minutes".into());
+        let burst = self
+            .recent
+            .iter()
+            .filter(|(t, k)| k.series == key.series && age(t) < BURST_WINDOW)
+            .count();
+        if burst >= BURST_MAX {
+            return Err(format!(
+                "{hmds}: six or more requests for the same contract within 2 seconds"
+            ));
         }
-        self.recent.push_back((now, key.to_string()));
+        if self.recent.len() >= LONG_MAX {
+            return Err(format!("{hmds}: more than 60 requests within 10 minutes"));
+        }
+        self.recent.push_back((now, key.clone()));
         Ok(())
     }
 }
@@ -122,13 +159,68 @@ mod tests {
         assert_eq!(w.check(later), RateVerdict::Ok);
     }
 
+    fn key(series: &str, window: &str, bar_secs: i64) -> PacingKey {
+        PacingKey {
+            series: series.into(),
+            window: window.into(),
+            bar_secs,
+        }
+    }
+
     #[test]
-    fn identical_history_request_is_paced() {
+    fn identical_small_bar_request_is_paced() {
         let mut p = HistoryPacing::default();
         let t = Instant::now();
-        assert!(p.check("a", t).is_ok());
-        assert!(p.check("a", t + Duration::from_secs(1)).is_err());
-        assert!(p.check("b", t + Duration::from_secs(1)).is_ok());
-        assert!(p.check("a", t + Duration::from_secs(20)).is_ok());
+        let a = key("AAPL", "1 D 5 secs", 5);
+        assert!(p.check(&a, t).is_ok());
+        let again = p.check(&a, t + Duration::from_secs(1));
+        assert!(again.is_err_and(|e| e.contains("identical")));
+        assert!(p.check(&key("AAPL", "2 D 5 secs", 5), t).is_ok());
+        assert!(p.check(&a, t + Duration::from_secs(20)).is_ok());
+    }
+
+    #[test]
+    fn minute_and_larger_bars_are_not_paced() {
+        let mut p = HistoryPacing::default();
+        let t = Instant::now();
+        for bar_secs in [60, 300, 86_400] {
+            let k = key("AAPL", "1 D", bar_secs);
+            for i in 0..100 {
+                assert!(p.check(&k, t + Duration::from_millis(i)).is_ok());
+            }
+        }
+        assert!(p.recent.is_empty(), "large bars do not count");
+        assert!(p.check(&key("AAPL", "1 D 30 secs", 30), t).is_ok());
+        assert!(p.check(&key("AAPL", "1 D 30 secs", 30), t).is_err());
+    }
+
+    #[test]
+    fn six_for_one_contract_within_two_seconds_and_sixty_in_ten_minutes() {
+        let mut p = HistoryPacing::default();
+        let t = Instant::now();
+        for i in 0..5 {
+            assert!(p.check(&key("AAPL", &format!("w{i}"), 5), t).is_ok());
+        }
+        assert!(
+            p.check(&key("AAPL", "w5", 5), t + Duration::from_millis(500))
+                .is_err_and(|e| e.contains("same contract"))
+        );
+        assert!(p.check(&key("MSFT", "w5", 5), t).is_ok(), "other contracts");
+        assert!(
+            p.check(&key("AAPL", "w6", 5), t + Duration::from_secs(2))
+                .is_ok()
+        );
+
+        let mut p = HistoryPacing::default();
+        for i in 0..60u64 {
+            let k = key(&format!("c{i}"), "w", 1);
+            assert!(p.check(&k, t + Duration::from_secs(i)).is_ok());
+        }
+        let k = key("c99", "w", 1);
+        assert!(
+            p.check(&k, t + Duration::from_secs(60))
+                .is_err_and(|e| e.contains("60 requests"))
+        );
+        assert!(p.check(&k, t + Duration::from_secs(600)).is_ok());
     }
 }

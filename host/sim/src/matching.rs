@@ -1,5 +1,5 @@
-//! The order matching engine: market, limit, stop and stop-limit orders against the simulated
-//! top of book, partial fills limited by the displayed size, DAY/GTC/IOC, brackets through
+//! The order matching engine: market, limit, stop and stop-limit orders (triggered per
+//! [`crate::stops`]) against the simulated top of book, partial fills limited by the displayed size, DAY/GTC/IOC, brackets through
 //! parent ids (children wait for the parent's fill and cancel each other), OCA groups, cancels
 //! and modifications, executions and commission reports.
 
@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use crate::accounts::{dec, f};
 use crate::msg::{ContractSpec, ExecView, OrderSpec, Response};
 use crate::state::Core;
+use crate::stops::{StopWatch, TriggerMethod};
 use crate::world::instruments::{Instrument, SecType};
 use crate::world::prices::Quote;
 
@@ -27,10 +28,38 @@ pub struct SimOrder {
     pub status: &'static str,
     /// A stop order whose trigger has been hit.
     pub triggered: bool,
+    /// What a stop order has seen of the market on its way to the trigger.
+    pub watch: StopWatch,
     pub completed_time: String,
 }
 
 impl SimOrder {
+    /// A new order with nothing filled.
+    pub(crate) fn new(
+        client_id: i32,
+        order_id: i32,
+        perm_id: i64,
+        con_id: i32,
+        spec: OrderSpec,
+        status: &'static str,
+    ) -> Self {
+        SimOrder {
+            order_id,
+            client_id,
+            perm_id,
+            con_id,
+            spec,
+            filled: Decimal::ZERO,
+            avg_fill: Decimal::ZERO,
+            last_fill: Decimal::ZERO,
+            commission: Decimal::ZERO,
+            status,
+            triggered: false,
+            watch: StopWatch::default(),
+            completed_time: String::new(),
+        }
+    }
+
     pub fn is_working(&self) -> bool {
         matches!(self.status, "PreSubmitted" | "Submitted")
     }
@@ -68,10 +97,16 @@ impl OrderBook {
             .map(|o| o.con_id)
     }
 
-    fn find(&self, client_id: i32, order_id: i32) -> Option<usize> {
+    pub(crate) fn find(&self, client_id: i32, order_id: i32) -> Option<usize> {
         self.orders
             .iter()
             .position(|o| o.client_id == client_id && o.order_id == order_id)
+    }
+
+    /// The next permanent id (unique across clients and sessions).
+    pub(crate) fn new_perm_id(&mut self) -> i64 {
+        self.next_perm += 1;
+        1_000_000_000 + self.next_perm
     }
 }
 
@@ -125,6 +160,9 @@ fn validate(spec: &OrderSpec) -> Result<(), String> {
     }
     if !matches!(spec.tif.as_str(), "" | "DAY" | "GTC" | "IOC") {
         return Err(format!("Unsupported time in force: {}", spec.tif));
+    }
+    if !TriggerMethod::is_valid_code(spec.trigger_method) {
+        return Err(format!("Invalid trigger method: {}", spec.trigger_method));
     }
     Ok(())
 }
@@ -193,6 +231,10 @@ impl Core {
             return;
         }
         self.max_order_id.insert(client_id, order_id);
+        if !spec.what_if && self.take_injected_reject() {
+            self.reject_injected(client_id, order_id, inst.con_id, spec);
+            return;
+        }
         if inst.sec_type == SecType::Index {
             let msg = "Order rejected - reason:An index is not tradable";
             self.send_client(client_id, self.error(order_id, 201, msg));
@@ -206,23 +248,17 @@ impl Core {
                 return;
             }
         };
-        self.orders.next_perm += 1;
-        let perm_id = 1_000_000_000 + self.orders.next_perm;
+        let perm_id = self.orders.new_perm_id();
         if spec.what_if {
-            let mut view = self.order_view(&SimOrder {
-                order_id,
+            let order = SimOrder::new(
                 client_id,
+                order_id,
                 perm_id,
-                con_id: inst.con_id,
+                inst.con_id,
                 spec,
-                filled: Decimal::ZERO,
-                avg_fill: Decimal::ZERO,
-                last_fill: Decimal::ZERO,
-                commission: Decimal::ZERO,
-                status: "PreSubmitted",
-                triggered: false,
-                completed_time: String::new(),
-            });
+                "PreSubmitted",
+            );
+            let mut view = self.order_view(&order);
             view.margins = Some(what_if.margins);
             view.commission = Some(f(what_if.commission));
             self.send_client(client_id, Response::OpenOrder(Box::new(view)));
@@ -254,20 +290,9 @@ impl Core {
             }
         }
         let active = spec.transmit && !parent_pending;
-        self.orders.orders.push(SimOrder {
-            order_id,
-            client_id,
-            perm_id,
-            con_id: inst.con_id,
-            spec,
-            filled: Decimal::ZERO,
-            avg_fill: Decimal::ZERO,
-            last_fill: Decimal::ZERO,
-            commission: Decimal::ZERO,
-            status: if active { "Submitted" } else { "PreSubmitted" },
-            triggered: false,
-            completed_time: String::new(),
-        });
+        let status = if active { "Submitted" } else { "PreSubmitted" };
+        let order = SimOrder::new(client_id, order_id, perm_id, inst.con_id, spec, status);
+        self.orders.orders.push(order);
         let idx = self.orders.orders.len() - 1;
         self.announce(idx);
         self.promote_transmitted(client_id);
@@ -319,7 +344,9 @@ impl Core {
         o.spec.aux_price = spec.aux_price;
         o.spec.order_type = spec.order_type;
         o.spec.tif = spec.tif;
+        o.spec.trigger_method = spec.trigger_method;
         o.triggered = false;
+        o.watch = StopWatch::default();
         self.announce(idx);
         self.match_all();
     }
@@ -402,11 +429,9 @@ impl Core {
         let buy = o.buy();
         if o.spec.order_type.starts_with("STP") && !o.triggered {
             let stop = o.spec.aux_price.unwrap_or(0.0);
-            o.triggered = if buy {
-                q.last >= stop || q.ask >= stop
-            } else {
-                q.last <= stop || q.bid <= stop
-            };
+            let method =
+                TriggerMethod::resolve(o.spec.trigger_method, inst).unwrap_or(TriggerMethod::Last);
+            o.triggered = o.watch.observe(method, buy, stop, q);
         }
         let marketable_type = match o.spec.order_type.as_str() {
             "MKT" => Some(None),
@@ -528,5 +553,80 @@ impl Core {
             self.cancel_idx(i, "Order Canceled - reason:OCA group fill");
         }
         self.promote_transmitted(o.client_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SimConfig;
+
+    /// A core and a stock whose last print lies strictly between bid and ask (prices only move
+    /// on the clock, which these tests do not run).
+    fn core_and_stock() -> (Core, ContractSpec, Quote) {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 4, 6).unwrap_or_default();
+        let core = Core::new(SimConfig::default(), today);
+        let now = core.now();
+        let (inst, q) = core
+            .universe
+            .all()
+            .iter()
+            .filter(|i| i.sec_type == SecType::Stock)
+            .find_map(|i| {
+                let q = core.market.quote(&core.universe, i, now)?;
+                (q.bid < q.last && q.last < q.ask).then(|| (i.clone(), q))
+            })
+            .unwrap_or_else(|| panic!("no stock with bid < last < ask"));
+        let contract = ContractSpec {
+            con_id: inst.con_id,
+            ..ContractSpec::default()
+        };
+        (core, contract, q)
+    }
+
+    fn buy_stop(stop: f64, trigger_method: i32) -> OrderSpec {
+        OrderSpec {
+            action: "BUY".into(),
+            total_quantity: Decimal::ONE,
+            order_type: "STP".into(),
+            aux_price: Some(stop),
+            transmit: true,
+            trigger_method,
+            ..OrderSpec::default()
+        }
+    }
+
+    /// Each trigger method against one quote: a buy stop at the ask, then one at the last.
+    #[test]
+    fn stops_trigger_by_their_method() {
+        let (mut core, contract, q) = core_and_stock();
+        let cases = [
+            // (method, stop, triggered at once)
+            (0, q.ask, false),
+            (1, q.ask, false), // one quote so far; double bid/ask needs two
+            (2, q.ask, false),
+            (3, q.ask, false),
+            (4, q.ask, true),
+            (7, q.ask, true),
+            (8, q.ask, false), // the mid-point is below the ask
+            (8, q.bid, true),
+            (0, q.last, true),
+            (2, q.last, true),
+            (3, q.last, false), // one print so far; double last needs two
+            (7, q.last, true),
+        ];
+        for (n, (method, stop, fills)) in cases.into_iter().enumerate() {
+            let id = n as i32 + 1;
+            core.place_order(1, id, &contract, buy_stop(stop, method));
+            core.match_all();
+            let idx = core.orders.find(1, id);
+            let idx = idx.unwrap_or_else(|| panic!("order {id} (method {method}) was refused"));
+            let o = &core.orders.orders[idx];
+            let expected = if fills { "Filled" } else { "Submitted" };
+            assert_eq!(o.status, expected, "method {method} stop {stop} ({q:?})");
+        }
+        // An undefined method is refused like any invalid field.
+        core.place_order(1, 100, &contract, buy_stop(q.ask, 5));
+        assert!(core.orders.find(1, 100).is_none());
     }
 }

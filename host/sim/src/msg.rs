@@ -37,6 +37,9 @@ pub struct OrderSpec {
     pub outside_rth: bool,
     pub oca_group: String,
     pub order_ref: String,
+    /// How a stop is triggered (IB's codes: 0 default, 1 double bid/ask, 2 last, 3 double
+    /// last, 4 bid/ask, 7 last or bid/ask, 8 mid-point); see [`crate::stops`].
+    pub trigger_method: i32,
 }
 
 /// Filter of an executions query; empty strings and 0 match everything.

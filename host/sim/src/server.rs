@@ -253,6 +253,7 @@ pub fn close_conn(core: &Core, conn_id: u64, why: &str) {
 
 fn remove_conn(shared: &Shared, conn_id: u64) {
     let mut core = shared.lock();
+    core.drop_held(conn_id);
     if let Some(c) = core.conns.remove(&conn_id)
         && let Some(client) = c.client_id
         && core.clients.get(&client) == Some(&conn_id)

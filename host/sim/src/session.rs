@@ -7,6 +7,7 @@ use std::time::Instant;
 use tracing::{debug, info};
 
 use crate::accounts::Accounts;
+use crate::limits::PacingKey;
 use crate::marketdata::initial_ticks;
 use crate::msg::{HistoricalRequest, Request, Response};
 use crate::state::{Core, Line};
@@ -35,6 +36,9 @@ pub fn handle(core: &mut Core, conn_id: u64, req: Request) -> Flow {
             return Flow::Continue;
         }
         (Some(c), _) => c,
+    };
+    let Some(req) = core.hold_order_request(conn_id, req) else {
+        return Flow::Continue;
     };
     match req {
         Request::StartApi { .. } => {}
@@ -160,8 +164,14 @@ pub fn handle(core: &mut Core, conn_id: u64, req: Request) -> Flow {
             contract,
             order,
         } => core.place_order(client_id, order_id, &contract, *order),
-        Request::CancelOrder { order_id } => core.cancel_order(client_id, order_id),
-        Request::GlobalCancel => core.global_cancel(),
+        Request::CancelOrder { order_id } => {
+            core.record_cancel(client_id, order_id);
+            core.cancel_order(client_id, order_id);
+        }
+        Request::GlobalCancel => {
+            core.order_path.global_cancels += 1;
+            core.global_cancel();
+        }
         Request::RealTimeBars { req_id, contract } => {
             let now = core.now();
             let found = core.universe.resolve(&contract).cloned();
@@ -395,10 +405,11 @@ fn historical(core: &mut Core, conn_id: u64, h: &HistoricalRequest) {
         return;
     }
     if core.cfg.historical_pacing {
-        let key = format!(
-            "{}|{}|{}|{}|{}|{}",
-            inst.con_id, h.end, h.bar_size, h.duration, h.what_to_show, h.use_rth
-        );
+        let key = PacingKey {
+            series: format!("{}|{}|{}", inst.con_id, h.contract.exchange, h.what_to_show),
+            window: format!("{}|{}|{}|{}", h.end, h.bar_size, h.duration, h.use_rth),
+            bar_secs: plan.bar_secs,
+        };
         if let Err(e) = core.pacing.check(&key, Instant::now()) {
             core.send(conn_id, core.error(req_id, 162, e));
             return;

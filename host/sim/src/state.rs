@@ -17,6 +17,7 @@ use crate::config::SimConfig;
 use crate::limits::{HistoryPacing, RateWindow};
 use crate::matching::OrderBook;
 use crate::msg::Response;
+use crate::orderpath::OrderPath;
 use crate::world::instruments::Universe;
 use crate::world::prices::Market;
 
@@ -147,6 +148,8 @@ pub struct Core {
     pub pacing: HistoryPacing,
     /// Historical requests still to fail with a pacing violation (fault injection).
     pub forced_pacing: u32,
+    /// Order-path faults (rejections, held acknowledgements) and the record of cancels.
+    pub order_path: OrderPath,
     /// While set, market data is not streamed (between 1100 and 1101/1102).
     pub connectivity_lost: bool,
     /// Until this instant new connections are refused (a TWS restart).
@@ -172,6 +175,7 @@ impl Core {
             clients: HashMap::new(),
             max_order_id: HashMap::new(),
             forced_pacing: 0,
+            order_path: OrderPath::default(),
             connectivity_lost: false,
             down_until: None,
             stall_until: None,

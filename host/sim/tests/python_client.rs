@@ -1,6 +1,7 @@
 //! The same flows through the official IB Python API (`ibapi-stable` 10.50.2), a client nobody
 //! here wrote: at 226, at 213 (`MAX_CLIENT_VER = 213`) and at 178 (`MAX_CLIENT_VER = 178`, the
-//! text codec), plus every fault triggered through the control port. The interpreter comes from
+//! text codec), plus every fault triggered through the control port, historical pacing across
+//! clients and a bracket with held members. The interpreter comes from
 //! `TICKWORK_TEST_PYTHON`; without it these tests fail.
 
 mod common;
@@ -91,6 +92,36 @@ async fn python_client_faults_at_226_and_178() {
             args.extend(version_args(expected, max_client));
             run_script("faults.py", &args, expected).await;
             server.abort();
+            sim.shutdown().await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_client_history_pacing_at_226_and_178() {
+    let _ = python();
+    bounded(async {
+        for (expected, max_client) in [(226, None), (178, Some(178))] {
+            let sim = start(226).await;
+            let mut args = vec![sim.local_addr().port().to_string()];
+            args.extend(version_args(expected, max_client));
+            run_script("pacing.py", &args, expected).await;
+            sim.shutdown().await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_client_bracket_waits_for_its_last_child_at_226_and_178() {
+    let _ = python();
+    bounded(async {
+        for (expected, max_client) in [(226, None), (178, Some(178))] {
+            let sim = start(226).await;
+            let mut args = vec![sim.local_addr().port().to_string()];
+            args.extend(version_args(expected, max_client));
+            run_script("bracket.py", &args, expected).await;
             sim.shutdown().await;
         }
     })

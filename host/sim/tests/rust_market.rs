@@ -236,21 +236,77 @@ async fn historical_bars_daily_and_intraday() {
                     .all(|b| b.low <= b.high && b.low <= b.close && b.close <= b.high)
             );
             assert!(intraday.end > intraday.start);
+            // IB paces only bars of 30 s or less: an identical daily request is answered.
             let again = step(
-                "paced",
+                "identical daily",
                 client
                     .historical_data(&aapl, HistoricalBarSize::Day)
                     .duration(1.months())
                     .fetch(),
             )
             .await;
+            assert!(again.is_ok_and(|d| d.bars.len() == daily.bars.len()));
+            let small = || {
+                client
+                    .historical_data(&aapl, HistoricalBarSize::Sec5)
+                    .duration(3600.seconds())
+                    .fetch()
+            };
+            let first = step("5-second bars", small()).await;
+            assert!(first.is_ok(), "{first:?}");
+            let paced = step("identical 5-second bars", small()).await;
             assert!(
-                again.is_err(),
-                "an identical request within 15 s must get 162"
+                paced.is_err_and(|e| e.to_string().contains("162")),
+                "an identical small-bar request within 15 s must get 162"
             );
             drop(client);
             sim.shutdown().await;
         }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn minute_bars_are_not_paced_across_clients() {
+    bounded(async {
+        let sim = start(226).await;
+        let aapl = Contract::stock("AAPL").build();
+        // Before the change the second client's identical request got 162.
+        for client_id in [41, 42] {
+            let client = connect(&sim, client_id).await;
+            step(
+                "5-minute bars",
+                client
+                    .historical_data(&aapl, HistoricalBarSize::Min5)
+                    .duration(2.days())
+                    .fetch(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("client {client_id}: {e}"));
+            drop(client);
+        }
+        // The same pair with 5-second bars: the second client's identical request is paced
+        // (TWS paces per session, across clients).
+        let mut outcomes = Vec::new();
+        for client_id in [43, 44] {
+            let client = connect(&sim, client_id).await;
+            let r = step(
+                "5-second bars",
+                client
+                    .historical_data(&aapl, HistoricalBarSize::Sec5)
+                    .duration(1800.seconds())
+                    .fetch(),
+            )
+            .await;
+            outcomes.push(r.map(|d| d.bars.len()).map_err(|e| e.to_string()));
+            drop(client);
+        }
+        assert!(outcomes[0].is_ok(), "{outcomes:?}");
+        assert!(
+            outcomes[1].as_ref().is_err_and(|e| e.contains("162")),
+            "{outcomes:?}"
+        );
+        sim.shutdown().await;
     })
     .await;
 }

@@ -11,6 +11,7 @@ import socket
 import sys
 import threading
 import time
+from decimal import Decimal
 
 import ibapi.client
 
@@ -30,6 +31,7 @@ def main():
 
     from ibapi.client import EClient
     from ibapi.contract import Contract
+    from ibapi.order import Order
     from ibapi.wrapper import EWrapper
 
     control = socket.create_connection(("127.0.0.1", control_port), timeout=STEP_TIMEOUT)
@@ -71,6 +73,11 @@ def main():
 
         def error(self, reqId, errorTime, errorCode, errorString, advancedOrderRejectJson=""):
             self.record("error", reqId, errorCode)
+            self.record("errorText", reqId, errorCode, errorString)
+
+        def orderStatus(self, orderId, status, filled, remaining, avgFillPrice, permId, parentId,
+                        lastFillPrice, clientId, whyHeld, mktCapPrice):
+            self.record("orderStatus", orderId, status)
 
         def nextValidId(self, orderId):
             self.record("nextValidId", orderId)
@@ -167,6 +174,24 @@ def main():
     app = session()
     app.reqCurrentTime()
     app.wait(lambda e: e[0] == "currentTime", "currentTime after restart")
+
+    # Order-path faults: an injected rejection (201 bound to the order id, then Inactive) and
+    # held acknowledgements released from the control port.
+    order_id = app.wait(lambda e: e[0] == "nextValidId", "nextValidId")[1]
+    lmt = Order()
+    lmt.action, lmt.orderType, lmt.totalQuantity, lmt.lmtPrice = "BUY", "LMT", Decimal(1), 1.0
+    fault("reject 1 201 insufficient margin")
+    app.placeOrder(order_id, aapl, lmt)
+    app.wait(lambda e: e == ("errorText", order_id, 201, "Order rejected - reason:insufficient margin"),
+             "201 for the injected rejection")
+    app.wait(lambda e: e == ("orderStatus", order_id, "Inactive"), "Inactive after the 201")
+    fault("hold 10000")
+    app.placeOrder(order_id + 1, aapl, lmt)
+    time.sleep(0.3)
+    if app.count(lambda e: e[0] == "orderStatus" and e[1] == order_id + 1):
+        fail("order acknowledged while acknowledgements are held")
+    fault("release")
+    app.wait(lambda e: e == ("orderStatus", order_id + 1, "Submitted"), "Submitted after release")
     app.disconnect()
     print(f"OK faults at server version {expected}", flush=True)
 

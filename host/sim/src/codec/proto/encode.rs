@@ -92,6 +92,7 @@ fn order(o: &OrderView) -> pb::Order {
         order_ref: Some(s.order_ref.clone()),
         what_if: Some(s.what_if),
         transmit: Some(s.transmit),
+        trigger_method: Some(s.trigger_method),
         open_close: Some("O".into()),
         origin: Some(0),
         exempt_code: Some(-1),

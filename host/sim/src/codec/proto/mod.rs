@@ -172,11 +172,14 @@ fn decode_proto(id: u32, p: &[u8]) -> Result<Request, DecodeError> {
                     tif: o.tif.unwrap_or_default(),
                     account: o.account.unwrap_or_default(),
                     parent_id: o.parent_id.unwrap_or(0),
-                    transmit: o.transmit.unwrap_or(true),
+                    // Clients leave `transmit` out when it is false (the field has presence
+                    // and defaults to false), so a missing field holds the order.
+                    transmit: o.transmit.unwrap_or(false),
                     what_if: o.what_if.unwrap_or(false),
                     outside_rth: o.outside_rth.unwrap_or(false),
                     oca_group: o.oca_group.unwrap_or_default(),
                     order_ref: o.order_ref.unwrap_or_default(),
+                    trigger_method: o.trigger_method.unwrap_or(0),
                 }),
             }
         }

@@ -257,7 +257,8 @@ fn decode_place_order(f: &mut Fields<'_>) -> Result<Request, DecodeError> {
     o.order_ref = f.string()?;
     o.transmit = f.bool()?;
     o.parent_id = f.i32()?;
-    f.skip(4)?; // blockOrder sweepToFill displaySize triggerMethod
+    f.skip(3)?; // blockOrder sweepToFill displaySize
+    o.trigger_method = f.i32()?;
     o.outside_rth = f.bool()?;
     f.skip(1)?; // hidden
     if contract.sec_type == "BAG" {

@@ -468,7 +468,7 @@ fn encode_open_order(w: &mut Writer<'_>, o: &OrderView) {
         .b(false)
         .s("")
         .i(o.parent_id.into())
-        .i(0); // 48-58
+        .i(s.trigger_method.into()); // 48-58
     w.s("").i(0).s("").s(""); // 59-62 volatility volatilityType dnOrderType dnAuxPrice
     w.b(false).i(0).s("").s("").s("").s(""); // 63-68
     w.s("").i(0).i(0).i(0); // 69-72
