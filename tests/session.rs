@@ -173,10 +173,8 @@ async fn margin_check_keeps_our_what_if_and_tws_what_if(pool: PgPool) {
             bench.session.clone(),
         );
         async move {
-            let ctx = view
-                .context_for(&pool, &intent, true, Some(&session))
-                .await
-                .unwrap();
+            let tws = session.what_if(intent.clone()).await.ok();
+            let ctx = view.context_for(&pool, &intent, true, tws).await.unwrap();
             ctx.margin
                 .as_ref()
                 .is_some_and(|m| m.tws_initial_after.is_some())

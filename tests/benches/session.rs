@@ -33,14 +33,12 @@ async fn live_session(
     profile.port = i32::from(sim.local_addr().port());
     profile.client_id = client_id;
     let hub = Arc::new(Hub::new());
-    let (_orders_tx, orders_rx) = tokio::sync::mpsc::channel(1);
-    let (handle, _task) = session::spawn(
-        SessionConfig::new(profile),
-        hub.clone(),
-        pool,
-        orders_rx,
-        None,
+    let (_router, inbox) = tickwork_core::risk::order_path(
+        tickwork_core::risk::RiskGate::new(tickwork_core::risk::RiskLimits::default()),
+        pool.clone(),
     );
+    let (handle, _task) =
+        session::spawn(SessionConfig::new(profile), hub.clone(), pool, inbox, None);
     let mut state = hub.watch_connection();
     tokio::time::timeout(Duration::from_secs(30), async {
         while *state.borrow_and_update() != ConnectionState::Live {
@@ -48,7 +46,7 @@ async fn live_session(
         }
     })
     .await?;
-    std::mem::forget(_orders_tx);
+    std::mem::forget(_router);
     for symbol in SYMBOLS {
         handle.watch(InstrumentSpec::stock(symbol)).await?;
     }

@@ -13,11 +13,10 @@ use ibapi::subscriptions::SubscriptionItem;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 use tickwork_core::hub::Hub;
-use tickwork_core::risk::{OrderCommand, OrderRouter, RiskGate, RiskLimits};
+use tickwork_core::risk::{OrderRouter, RiskGate, RiskLimits, order_path};
 use tickwork_core::session::{self, ConnectionState, SessionConfig, SessionHandle};
 use tickwork_core::store::profiles::ConnectionProfile;
 use tickwork_sim::{SimConfig, SimHandle, Simulator};
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 /// Upper bound for any single wait in a test.
@@ -39,6 +38,9 @@ pub struct Workbench {
     pub session: SessionHandle,
     pub router: OrderRouter,
     pub task: JoinHandle<()>,
+    /// The router's own connections to the test database (separate from the session's, so a
+    /// test can take the database away from the router alone).
+    router_pool: PgPool,
 }
 
 impl Workbench {
@@ -61,19 +63,28 @@ impl Workbench {
         config.max_backoff = Duration::from_secs(2);
         tweak(&mut config);
         let hub = Arc::new(Hub::new());
-        let (orders_tx, orders_rx): (mpsc::Sender<OrderCommand>, _) = mpsc::channel(64);
-        let router = OrderRouter::new(
-            RiskGate::new(RiskLimits::default()),
-            pool.clone(),
-            orders_tx,
-        );
-        let (session, task) = session::spawn(config, hub.clone(), pool.clone(), orders_rx, None);
+        let router_pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(4)
+            .connect_lazy_with((*pool.connect_options()).clone());
+        let (router, inbox) = order_path(RiskGate::new(RiskLimits::default()), router_pool.clone());
+        // Resends decide on a context in which a modest order passes every rule, like the
+        // tests' own submissions; the gate's state (armed, kill switch, limits) is real.
+        router.set_context_source(Arc::new(|_| {
+            Box::pin(async { Ok(passing_context(rust_decimal_macros::dec!(100))) })
+        }));
+        let (session, task) = session::spawn(config, hub.clone(), pool.clone(), inbox, None);
         Self {
             hub,
             session,
             router,
             task,
+            router_pool,
         }
+    }
+
+    /// The pool the router writes through.
+    pub fn router_pool(&self) -> PgPool {
+        self.router_pool.clone()
     }
 
     /// Starts a session on `sim` and waits until it is live.
@@ -293,11 +304,14 @@ pub fn passing_context(last: Decimal) -> tickwork_core::risk::RiskContext {
     use rust_decimal_macros::dec;
     tickwork_core::risk::RiskContext {
         last_price: Some(last),
+        quote_age: Some(Duration::from_millis(100)),
+        daily_pnl: Some(Decimal::ZERO),
         origin_may_trade: true,
         margin: Some(tickwork_core::risk::MarginImpact {
             initial_after: dec!(1000),
             equity_with_loan: dec!(1000000),
             tws_initial_after: None,
+            tws_equity_with_loan_after: None,
         }),
         ..tickwork_core::risk::RiskContext::default()
     }

@@ -45,6 +45,31 @@ pub enum Command {
     Sim(tickwork_sim::SimArgs),
     /// Session and recorder without a window: connect, record, reconnect, until SIGINT/SIGTERM.
     Headless(HeadlessArgs),
+    /// Per-account risk limits: show them, change them (every change is audited).
+    #[command(subcommand)]
+    Risk(RiskCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RiskCommand {
+    /// Show the limits of ACCOUNT, or of every account with stored limits and the defaults.
+    Show {
+        /// An account id (e.g. DU1234567); without it, all stored accounts and the defaults.
+        account: Option<String>,
+        /// Print JSON: one account {"account", "source", "updated_at", "limits"}, or
+        /// {"defaults": {...}, "accounts": [...]}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change limits of ACCOUNT: KEY=VALUE pairs, all checked before any is stored.
+    ///
+    /// Keys: max_quantity, max_notional, price_collar, max_position, max_orders_per_minute,
+    /// max_daily_loss, max_quote_age_ms, allow_delayed_quotes (docs/user-guide.md).
+    Set {
+        account: String,
+        #[arg(required = true, value_name = "KEY=VALUE")]
+        changes: Vec<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -90,7 +115,7 @@ pub enum DbCommand {
 
 #[derive(Debug, Args)]
 pub struct DbStatusArgs {
-    /// Print JSON: {"migrations": [...], "tables": {name: rows}}.
+    /// Print JSON: {"database": where, "migrations": [...], "tables": {name: rows}}.
     #[arg(long)]
     pub json: bool,
     /// Report without applying pending migrations first.

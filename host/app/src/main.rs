@@ -20,8 +20,8 @@ fn main() -> ExitCode {
         // `tickwork … | head` closing the pipe early is not an error.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            // One line: the error and its causes, joined.
-            let text = format!("{err:#}");
+            // One line: the error and its causes, joined; any URL in it without its password.
+            let text = tickwork_core::config::redact_urls(&format!("{err:#}"));
             eprintln!(
                 "tickwork: error: {}",
                 text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -51,6 +51,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Secret(command)) => commands::secret::run(&ctx, command),
         Some(Command::Headless(args)) => commands::headless::run(&ctx, args),
         Some(Command::Profile(command)) => commands::profile::run(&ctx, command),
+        Some(Command::Risk(command)) => commands::risk::run(&ctx, command),
         Some(Command::Margin(_) | Command::Sim(_)) => Ok(()),
         None => {
             let target = if cli.demo {

@@ -142,27 +142,7 @@ impl Config {
 
     fn validate(&self) -> Result<(), (&'static str, String)> {
         if let Some(url) = &self.database.url {
-            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                return Err((
-                    "database.url",
-                    "must start with postgres:// or postgresql://".to_owned(),
-                ));
-            }
-            url.parse::<sqlx::postgres::PgConnectOptions>()
-                .map_err(|e| {
-                    (
-                        "database.url",
-                        format!("not a PostgreSQL URL: {}", one_line(&e.to_string())),
-                    )
-                })?;
-            if url_has_password(url) {
-                return Err((
-                    "database.url",
-                    "contains a password; remove it and run `tickwork secret set database-password` \
-                     with database.password_from_keyring = true"
-                        .to_owned(),
-                ));
-            }
+            check_database_url(url).map_err(|message| ("database.url", message))?;
         }
         if let Some(user) = &self.database.embedded_run_as
             && user.trim().is_empty()
@@ -176,16 +156,189 @@ impl Config {
     }
 }
 
+/// The query parameters sqlx understands in a PostgreSQL URL. Anything else is refused before
+/// sqlx sees it: sqlx logs an unknown parameter *with its value*, which could be a secret.
+const URL_PARAMETERS: &[&str] = &[
+    "sslmode",
+    "ssl-mode",
+    "sslrootcert",
+    "ssl-root-cert",
+    "ssl-ca",
+    "sslcert",
+    "ssl-cert",
+    "sslkey",
+    "ssl-key",
+    "statement-cache-capacity",
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "application_name",
+    "options",
+];
+
+const PASSWORD_REFUSED: &str = "contains a password; remove it and run `tickwork secret set \
+     database-password` with database.password_from_keyring = true";
+
+/// Checks a database URL (from `database.url` or `TICKWORK_DATABASE_URL`): a PostgreSQL URL
+/// without a password, neither as `user:password@` nor as `?password=`. The message never
+/// repeats the URL, so it cannot leak what it refuses.
+pub fn check_database_url(url: &str) -> Result<(), String> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err("must start with postgres:// or postgresql://".to_owned());
+    }
+    // Before parsing: a parse error must not be the first thing to mention a password.
+    if url_has_password(url) {
+        return Err(PASSWORD_REFUSED.to_owned());
+    }
+    for key in query_keys(url) {
+        if is_secret_key(&key) {
+            return Err(PASSWORD_REFUSED.to_owned());
+        }
+        if !URL_PARAMETERS.contains(&key.as_str()) && !is_options_key(&key) {
+            return Err(format!(
+                "unknown connection parameter `{}` (known: {})",
+                key.escape_default(),
+                URL_PARAMETERS.join(", ")
+            ));
+        }
+    }
+    url.parse::<sqlx::postgres::PgConnectOptions>()
+        .map_err(|e| format!("not a PostgreSQL URL: {}", one_line(&e.to_string())))?;
+    Ok(())
+}
+
+fn is_options_key(key: &str) -> bool {
+    key.starts_with("options[") && key.ends_with(']')
+}
+
 /// True when a `postgres://user:password@host` URL carries a password.
 fn url_has_password(url: &str) -> bool {
     let Some(rest) = url.split_once("://").map(|(_, rest)| rest) else {
         return false;
     };
-    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     match authority.rsplit_once('@') {
         Some((userinfo, _)) => userinfo.contains(':'),
         None => false,
     }
+}
+
+/// The decoded keys of a URL's query string, as sqlx will read them.
+fn query_keys(url: &str) -> Vec<String> {
+    let Some((_, query)) = url.split_once('?') else {
+        return Vec::new();
+    };
+    let query = query.split('#').next().unwrap_or("");
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| percent_decode(pair.split('=').next().unwrap_or("")))
+        .collect()
+}
+
+/// A query key whose value is a secret: `password`, `sslpassword`, anything naming a token.
+fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["pass", "pwd", "secret", "token"]
+        .iter()
+        .any(|word| key.contains(word))
+}
+
+/// `application/x-www-form-urlencoded` decoding (`+` is a space, `%XX` a byte), lossy.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(byte) => {
+                        out.push(byte);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What stands in for a secret in a redacted URL.
+pub const REDACTED: &str = "***";
+
+/// A URL fit for a message or a log: any `user:password@` password and the value of any
+/// secret-looking query parameter (`password`, `sslpassword`, …) replaced by `***`, and the
+/// fragment dropped. Text that is not a URL is returned unchanged.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let rest = rest.split('#').next().unwrap_or("");
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let mut out = format!("{scheme}://");
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            match userinfo.split_once(':') {
+                Some((user, _)) => out.push_str(&format!("{user}:{REDACTED}")),
+                None => out.push_str(userinfo),
+            }
+            out.push('@');
+            out.push_str(host);
+        }
+        None => out.push_str(authority),
+    }
+    let (path, query) = match tail.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (tail, None),
+    };
+    out.push_str(path);
+    if let Some(query) = query {
+        out.push('?');
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if is_secret_key(&percent_decode(key)) => {
+                    format!("{key}={REDACTED}")
+                }
+                None if is_secret_key(&percent_decode(pair)) => REDACTED.to_owned(),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out.push_str(&pairs.join("&"));
+    }
+    out
+}
+
+/// Free text (an error chain, a log line) with every URL in it passed through [`redact_url`].
+/// A URL runs from its scheme to the next whitespace or quote.
+pub fn redact_urls(text: &str) -> String {
+    if !text.contains("://") {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(found) = rest.find("://") {
+        let scheme_start = rest[..found]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .map_or(0, |i| i + 1);
+        let end = rest[found..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>'))
+            .map_or(rest.len(), |i| found + i);
+        out.push_str(&rest[..scheme_start]);
+        out.push_str(&redact_url(&rest[scheme_start..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn one_line(message: &str) -> String {
@@ -315,6 +468,77 @@ mod tests {
         assert_eq!(err.line, Some(3));
         assert!(err.message.contains("contains a password"));
         assert!(!err.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn password_as_query_parameter_is_refused_like_userinfo() {
+        for url in [
+            "postgres://trader@db/tickwork?password=hunter2",
+            "postgres://trader@db/tickwork?sslmode=require&password=hunter2",
+            "postgres://trader@db/tickwork?pass%77ord=hunter2",
+            "postgres://trader@db/tickwork?PASSWORD=hunter2",
+            "postgresql://db/tickwork?user=trader&sslpassword=hunter2",
+        ] {
+            let err = parse(&format!("[database]\nurl = \"{url}\"\n")).unwrap_err();
+            assert_eq!(err.key.as_deref(), Some("database.url"), "{url}");
+            assert_eq!(err.line, Some(2), "{url}");
+            assert!(err.message.contains("contains a password"), "{url}: {err}");
+            let shown = err.to_string();
+            assert!(
+                !shown.contains("hunter2") && !shown.contains('\n'),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_url_parameter_is_refused_without_its_value() {
+        let err =
+            parse("[database]\nurl = \"postgres://db/x?connect_timeout=s3cr3t\"\n").unwrap_err();
+        assert!(
+            err.message
+                .contains("unknown connection parameter `connect_timeout`"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("s3cr3t"));
+        // What sqlx understands still passes.
+        parse("[database]\nurl = \"postgres://trader@db:5433/x?sslmode=require&application_name=tw&options[search_path]=tw\"\n")
+            .unwrap();
+        parse("[database]\nurl = \"postgres:///tickwork?host=/var/run/postgresql\"\n").unwrap();
+    }
+
+    #[test]
+    fn redact_url_hides_passwords_and_keeps_the_rest() {
+        assert_eq!(
+            redact_url("postgres://trader:hunter2@db:5432/tw?sslmode=require&password=hunter2#x"),
+            "postgres://trader:***@db:5432/tw?sslmode=require&password=***"
+        );
+        assert_eq!(
+            redact_url("postgres://trader@db/tw?pass%77ord=hunter2&user=x"),
+            "postgres://trader@db/tw?pass%77ord=***&user=x"
+        );
+        assert_eq!(
+            redact_url("postgres://trader@db/tw"),
+            "postgres://trader@db/tw"
+        );
+        assert_eq!(redact_url("embedded cluster /x"), "embedded cluster /x");
+    }
+
+    #[test]
+    fn redact_urls_finds_urls_in_text() {
+        let text = "cannot connect to postgresql://u:hunter2@h/d?password=hunter2: refused; \
+                    also \"http://a:hunter2@b\" and plain text";
+        let shown = redact_urls(text);
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(
+            shown.starts_with("cannot connect to postgresql://u:***@h/d?password=***"),
+            "{shown}"
+        );
+        assert!(
+            shown.ends_with("\"http://a:***@b\" and plain text"),
+            "{shown}"
+        );
+        assert_eq!(redact_urls("no url here"), "no url here");
     }
 
     #[test]

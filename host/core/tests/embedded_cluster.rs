@@ -164,6 +164,49 @@ async fn recovers_from_killed_server_and_stale_pid_file() {
     }
 }
 
+async fn start_cluster(config: &EmbeddedConfig) -> EmbeddedCluster {
+    let config = config.clone();
+    tokio::task::spawn_blocking(move || EmbeddedCluster::start(&config))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shutdown_stops_and_a_drop_inside_the_runtime_never_waits_for_pg_ctl() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&dir);
+    let cluster = start_cluster(&config).await;
+    assert!(cluster.started_here() && server_running(&config));
+    // Dropped on a runtime worker without shutdown(): it must not run `pg_ctl stop` there, so
+    // it leaves like a crashed process: the lease goes, the server stays for the next user.
+    drop(cluster);
+    assert!(
+        server_running(&config),
+        "a drop inside the runtime does not stop the server"
+    );
+    let again = start_cluster(&config).await;
+    assert!(!again.started_here(), "the next user reuses the server");
+    assert!(
+        again.shutdown().await.unwrap(),
+        "the last user's shutdown stops the server"
+    );
+    assert!(!server_running(&config));
+}
+
+#[test]
+fn a_drop_outside_any_runtime_still_stops_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&dir);
+    let cluster = EmbeddedCluster::start(&config).unwrap();
+    assert!(server_running(&config));
+    drop(cluster);
+    assert!(
+        !server_running(&config),
+        "no runtime to block: the last resort stops it"
+    );
+}
+
 #[test]
 fn root_without_server_user_gets_a_clear_error() {
     if !nix::unistd::geteuid().is_root() {

@@ -1,7 +1,11 @@
 //! `tickwork db migrate` and `tickwork db status`.
+//!
+//! Both name the database they used: the server's URL with any secret redacted, or the
+//! embedded cluster's directory.
 
 use std::io::Write as _;
 
+use tickwork_core::config::redact_urls;
 use tickwork_core::store::{DbStatus, MigrationState, open};
 
 use crate::cli::{DbCommand, DbStatusArgs};
@@ -19,6 +23,7 @@ pub fn run(ctx: &Context, command: DbCommand) -> anyhow::Result<()> {
             })
         );
         let opened = open(target, migrate).await?;
+        let database = redact_urls(opened.describe());
         let result = async {
             let status = opened.store.status().await?;
             match &command {
@@ -28,14 +33,16 @@ pub fn run(ctx: &Context, command: DbCommand) -> anyhow::Result<()> {
                         .iter()
                         .filter(|m| m.state == MigrationState::Applied)
                         .count();
-                    println!("{applied} migrations applied; database is up to date");
+                    println!("{database}: {applied} migrations applied; database is up to date");
                 }
                 DbCommand::Status(args) if args.json => {
+                    let mut json = serde_json::to_value(&status)?;
+                    json["database"] = database.clone().into();
                     let mut out = std::io::stdout().lock();
-                    serde_json::to_writer_pretty(&mut out, &status)?;
+                    serde_json::to_writer_pretty(&mut out, &json)?;
                     writeln!(out)?;
                 }
-                DbCommand::Status(_) => print!("{}", render(&status)),
+                DbCommand::Status(_) => print!("Database  {database}\n{}", render(&status)),
             }
             anyhow::Ok(())
         }

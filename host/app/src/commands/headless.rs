@@ -1,19 +1,24 @@
 //! `tickwork headless`: the session and the recorder without a window, for a machine that
 //! records all day. Survives TWS going away (the session reconnects) and stops cleanly on
 //! SIGINT/SIGTERM with everything flushed.
+//!
+//! On stop it prints one line with how many ticks it received and what the recorder did with
+//! them, e.g. `tickwork: stopped; received 1234 ticks; recorded 1234 ticks, 0 lost, 0 journal
+//! segments left`: after a clean stop every received tick is a row in `ticks`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use tickwork_core::domain::InstrumentSpec;
 use tickwork_core::hub::Hub;
 use tickwork_core::recorder::{Recorder, RecorderConfig};
-use tickwork_core::risk::{OrderRouter, RiskGate, RiskLimits};
+use tickwork_core::risk::{RiskGate, RiskLimits, RiskView, order_path};
 use tickwork_core::session::{self, SessionConfig};
-use tickwork_core::store::open;
 use tickwork_core::store::profiles::{self, ConnectionProfile};
+use tickwork_core::store::{OpenStore, open, risk_limits};
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use crate::cli::HeadlessArgs;
 use crate::context::{Context, runtime};
@@ -27,65 +32,128 @@ pub fn run(ctx: &Context, args: HeadlessArgs) -> anyhow::Result<()> {
     let rt = runtime()?;
     rt.block_on(async move {
         let opened = open(target, true).await?;
-        let pool = opened.store.pool().clone();
-        let profile = match (&args.profile, args.port) {
-            (Some(name), _) => profiles::get(&pool, name)
-                .await?
-                .with_context(|| format!("--profile {name}: no such connection profile"))?,
-            (None, Some(port)) => ConnectionProfile {
-                name: "headless".into(),
-                host: args.host.clone(),
-                port: i32::from(port),
-                client_id: args.client_id,
-                account: None,
-                read_only: true,
-                allow_remote: args.allow_remote,
-                auto_client_id: true,
-            },
-            (None, None) => bail!("give --profile NAME, or --port P (with --host and --client-id)"),
-        };
-        profile.validate()?;
-        let recorder = Recorder::start(pool.clone(), RecorderConfig::new(&journal_dir))?;
-        let hub = Arc::new(Hub::new());
-        // Headless mode trades only through strategies (none yet): the gate stays disarmed.
-        let (orders_tx, orders_rx) = mpsc::channel(64);
-        let _router = OrderRouter::new(
-            RiskGate::new(RiskLimits::default()),
-            pool.clone(),
-            orders_tx,
-        );
-        let (session, task) = session::spawn(
-            SessionConfig::new(profile.clone()),
-            hub,
-            pool.clone(),
-            orders_rx,
-            Some(recorder.clone()),
-        );
-        for symbol in &args.watch {
-            session.watch(InstrumentSpec::stock(symbol)).await?;
-        }
-        eprintln!(
-            "tickwork: recording {} from {}:{} (client id {}); Ctrl-C to stop",
-            if args.watch.is_empty() {
-                "account and fills".to_owned()
-            } else {
-                args.watch.join(",")
-            },
-            profile.host,
-            profile.port,
-            profile.client_id
-        );
-        let mut sigterm = signal(SignalKind::terminate())?;
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = sigterm.recv() => {}
-        }
-        tracing::info!("stopping: disconnecting and flushing the recorder");
-        session.stop().await;
-        task.await.context("the session task failed")?;
-        let report = recorder.shutdown().await?;
-        eprintln!("tickwork: stopped; {:?}", report.stats);
-        opened.close().await?;
+        // Whatever happens next, the database (and the embedded server) is closed explicitly.
+        let result = record(&opened, args, journal_dir).await;
+        let closed = opened.close().await;
+        result?;
+        closed?;
         anyhow::Ok(())
+    })
+}
+
+async fn record(
+    opened: &OpenStore,
+    args: HeadlessArgs,
+    journal_dir: std::path::PathBuf,
+) -> anyhow::Result<()> {
+    let pool = opened.store.pool().clone();
+    let profile = match (&args.profile, args.port) {
+        (Some(name), _) => profiles::get(&pool, name)
+            .await?
+            .with_context(|| format!("--profile {name}: no such connection profile"))?,
+        (None, Some(port)) => ConnectionProfile {
+            name: "headless".into(),
+            host: args.host.clone(),
+            port: i32::from(port),
+            client_id: args.client_id,
+            account: None,
+            read_only: true,
+            allow_remote: args.allow_remote,
+            auto_client_id: true,
+        },
+        (None, None) => bail!("give --profile NAME, or --port P (with --host and --client-id)"),
+    };
+    profile.validate()?;
+    // Headless mode trades only through strategies (none yet): the gate stays disarmed, but it
+    // carries every account's stored limits from the start.
+    // A read-only profile's gate can never be armed.
+    let mut gate = if profile.read_only {
+        RiskGate::read_only(RiskLimits::default())
+    } else {
+        RiskGate::new(RiskLimits::default())
+    };
+    let stored = risk_limits::load_all(&pool, &mut gate)
+        .await
+        .context("cannot load the stored risk limits")?;
+    tracing::info!(accounts = stored, "loaded stored risk limits");
+    let recorder = Recorder::start(pool.clone(), RecorderConfig::new(&journal_dir))?;
+    let hub = Arc::new(Hub::new());
+    let received = count_ticks(&hub);
+    let (router, inbox) = order_path(gate, pool.clone());
+    // Resends after a reconnect decide on the live view of quotes, positions and account.
+    router.set_context_source(RiskView::follow(&hub).context_source(pool.clone()));
+    let (session, task) = session::spawn(
+        SessionConfig::new(profile.clone()),
+        hub.clone(),
+        pool.clone(),
+        inbox,
+        Some(recorder.clone()),
+    );
+    for symbol in &args.watch {
+        session.watch(InstrumentSpec::stock(symbol)).await?;
+    }
+    eprintln!(
+        "tickwork: recording {} from {}:{} (client id {}); Ctrl-C to stop",
+        if args.watch.is_empty() {
+            "account and fills".to_owned()
+        } else {
+            args.watch.join(",")
+        },
+        profile.host,
+        profile.port,
+        profile.client_id
+    );
+    let mut sigterm = signal(SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = sigterm.recv() => {}
+    }
+    tracing::info!("stopping: disconnecting and flushing the recorder");
+    session.stop().await;
+    task.await.context("the session task failed")?;
+    drop(session);
+    // The session is gone, and with it every other holder of the hub: once ours goes too, the
+    // tick counter sees the end of the stream after the last tick published.
+    drop(hub);
+    let received = match tokio::time::timeout(Duration::from_secs(10), received).await {
+        Ok(Ok(count)) => Some(count),
+        _ => {
+            tracing::warn!("the tick counter did not finish; the received count is unknown");
+            None
+        }
+    };
+    let report = recorder.shutdown().await?;
+    let s = report.stats;
+    tracing::info!(
+        received = received.unwrap_or_default(),
+        written = s.written.ticks,
+        lost = s.lost,
+        journal_segments = s.journal_segments,
+        "headless stopped"
+    );
+    eprintln!(
+        "tickwork: stopped; received {} ticks; recorded {} ticks, {} lost, {} journal segments left",
+        received.map_or_else(|| "an unknown number of".to_owned(), |n| n.to_string()),
+        s.written.ticks,
+        s.lost,
+        s.journal_segments
+    );
+    Ok(())
+}
+
+/// Counts the ticks the session publishes: the same ticks, in the same numbers, that it hands
+/// to the recorder. Ends when the hub does; ticks a slow counter missed are counted from the
+/// hub's overflow report, so the count stays exact.
+fn count_ticks(hub: &Hub) -> JoinHandle<u64> {
+    let mut ticks = hub.subscribe_ticks();
+    tokio::spawn(async move {
+        let mut count = 0u64;
+        while let Some(tick) = ticks.recv().await {
+            count += match tick {
+                Ok(_) => 1,
+                Err(overflow) => overflow.missed,
+            };
+        }
+        count
     })
 }

@@ -4,4 +4,5 @@ pub mod db;
 pub mod headless;
 pub mod margin;
 pub mod profile;
+pub mod risk;
 pub mod secret;

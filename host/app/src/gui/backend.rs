@@ -5,14 +5,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tickwork_core::config::redact_urls;
 use tickwork_core::domain::{InstrumentSpec, Quote};
 use tickwork_core::hub::Hub;
-use tickwork_core::risk::{OrderRouter, RiskGate, RiskLimits};
+use tickwork_core::risk::{OrderRouter, RiskGate, RiskLimits, RiskView, order_path};
 use tickwork_core::session::{self, ConnectionState, SessionConfig, SessionHandle};
 use tickwork_core::store::profiles::ConnectionProfile;
-use tickwork_core::store::{DatabaseTarget, DbStatus, OpenStore, open};
+use tickwork_core::store::{DatabaseTarget, DbStatus, OpenStore, open, risk_limits};
 use tickwork_sim::{SimConfig, SimHandle, Simulator};
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 /// What the demo watchlist streams.
@@ -45,7 +45,8 @@ pub struct Running {
 }
 
 impl Running {
-    /// Session first, then the simulator, then the database (and the embedded server).
+    /// Session first, then the simulator, then the database: the embedded server is stopped
+    /// here, awaited on a blocking thread, never by a drop inside the runtime.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         drop(self.router);
         if let Some((session, task)) = self.session {
@@ -73,16 +74,15 @@ pub async fn start(
     let opened = match open(target, true).await {
         Ok(opened) => opened,
         Err(err) => {
-            notify(Notification::DatabaseFailed(err.to_string()));
+            // Shown in the window and logged: never with a URL's password.
+            notify(Notification::DatabaseFailed(redact_urls(&err.to_string())));
             return running;
         }
     };
-    let describe = opened
-        .cluster()
-        .map_or_else(|| "shared PostgreSQL server".to_owned(), |c| c.describe());
+    let describe = redact_urls(opened.describe());
     match opened.store.status().await {
         Ok(status) => notify(Notification::DatabaseOpened { describe, status }),
-        Err(err) => notify(Notification::DatabaseFailed(err.to_string())),
+        Err(err) => notify(Notification::DatabaseFailed(redact_urls(&err.to_string()))),
     }
     let pool = opened.store.pool().clone();
     running.opened = Some(opened);
@@ -107,20 +107,22 @@ pub async fn start(
     // The simulator is a sandbox: trading may be armed there (it still starts disarmed).
     profile.read_only = false;
     let hub = Arc::new(Hub::new());
-    let (orders_tx, orders_rx) = mpsc::channel(64);
-    // The gate starts disarmed: the demo shows data, it does not trade unless armed.
-    running.router = Some(OrderRouter::new(
-        RiskGate::new(RiskLimits::default()),
-        pool.clone(),
-        orders_tx,
-    ));
-    let (handle, task) = session::spawn(
-        SessionConfig::new(profile),
-        hub.clone(),
-        pool,
-        orders_rx,
-        None,
-    );
+    // The gate starts disarmed: the demo shows data, it does not trade unless armed. It carries
+    // every account's stored limits; if they cannot be read, no order may pass at all (the
+    // defaults could be looser than what the user stored).
+    let mut gate = RiskGate::new(RiskLimits::default());
+    if let Err(err) = risk_limits::load_all(&pool, &mut gate).await {
+        notify(Notification::DemoFailed(format!(
+            "stored risk limits unreadable, trading disabled: {err}"
+        )));
+        gate = RiskGate::read_only(RiskLimits::default());
+    }
+    let (router, inbox) = order_path(gate, pool.clone());
+    // Resends after a reconnect decide on the live view of quotes, positions and account.
+    router.set_context_source(RiskView::follow(&hub).context_source(pool.clone()));
+    running.router = Some(router);
+    let (handle, task) =
+        session::spawn(SessionConfig::new(profile), hub.clone(), pool, inbox, None);
     let notify = Arc::new(notify);
     forward_connection(&hub, notify.clone());
     let mut symbols = std::collections::HashMap::new();

@@ -111,3 +111,98 @@ impl Drop for KillOnDrop {
         }
     }
 }
+
+/// A fresh database on the test PostgreSQL server (`DATABASE_URL`, as for the core tests),
+/// for tests that read what Tickwork wrote; dropped again at the end of the test.
+pub struct TestDatabase {
+    admin_url: String,
+    pub name: String,
+}
+
+impl TestDatabase {
+    pub fn create(tag: &str) -> Self {
+        let admin_url = std::env::var("DATABASE_URL").expect(
+            "DATABASE_URL must name a test PostgreSQL superuser connection (dev/test.sh sets it)",
+        );
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!("tickwork_{tag}_{}_{nanos}", std::process::id());
+        let db = Self { admin_url, name };
+        db.psql_on(&db.admin_url, &format!("CREATE DATABASE {}", db.name));
+        db
+    }
+
+    /// The URL of this database, as a user would configure it (no password).
+    pub fn url(&self) -> String {
+        with_database(&self.admin_url, &self.name)
+    }
+
+    /// Runs SQL with psql; returns its unaligned output.
+    pub fn psql(&self, sql: &str) -> String {
+        self.psql_on(&self.url(), sql)
+    }
+
+    /// Everything in the database as SQL text (schema and data).
+    pub fn dump(&self) -> String {
+        let output = Command::new("pg_dump")
+            .arg("--no-password")
+            .arg(self.url())
+            .output()
+            .expect("pg_dump must be installed (PostgreSQL client)");
+        assert!(output.status.success(), "pg_dump: {}", stderr(&output));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    fn psql_on(&self, url: &str, sql: &str) -> String {
+        let output = Command::new("psql")
+            .args([
+                "--no-password",
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+            ])
+            .arg(url)
+            .arg("-c")
+            .arg(sql)
+            .output()
+            .expect("psql must be installed (PostgreSQL client)");
+        assert!(output.status.success(), "psql `{sql}`: {}", stderr(&output));
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args(["--no-password", "-X", "-q"])
+            .arg(&self.admin_url)
+            .arg("-c")
+            .arg(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .output();
+    }
+}
+
+/// `url` with its database (the path) replaced by `name`, query kept.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{host_part}/{name}?{query}"),
+        None => format!("{host_part}/{name}"),
+    }
+}

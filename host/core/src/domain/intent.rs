@@ -1,4 +1,6 @@
-//! What anyone who wants to trade asks for: an order intent, attributed to its origin.
+//! What anyone who wants to trade asks for: an order intent, attributed to its origin, and
+//! TWS's own what-if answer for one. Shared by the risk gate and the session, so neither
+//! depends on the other for them.
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -142,6 +144,15 @@ impl OrderIntent {
         })
         .unwrap_or(serde_json::Value::Null)
     }
+}
+
+/// TWS's own answer to a what-if order: the account's margin with the order, as TWS computes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwsWhatIf {
+    pub initial_margin_after: Option<Decimal>,
+    pub maintenance_margin_after: Option<Decimal>,
+    pub equity_with_loan_after: Option<Decimal>,
+    pub commission: Option<Decimal>,
 }
 
 #[cfg(test)]

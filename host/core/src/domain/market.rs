@@ -79,6 +79,8 @@ pub struct Quote {
     pub last_size: Option<Decimal>,
     pub volume: Option<Decimal>,
     pub updated_at: Option<DateTime<Utc>>,
+    /// The last update was delayed market data (no live subscription for it).
+    pub delayed: bool,
 }
 
 impl Quote {

@@ -1,16 +1,20 @@
 //! The workbench's own domain types. Prices, quantities and amounts are `Decimal`; conversion
 //! from the wire's `f64` happens once, at the session boundary.
 
+mod connection;
 mod execution;
 mod instrument;
+mod intent;
 mod market;
 mod order;
 mod position;
 
+pub use connection::ConnectionState;
 pub use execution::{ExecSide, Execution};
 pub use instrument::{Instrument, InstrumentSpec, OptionRight, SecType};
+pub use intent::{OrderIntent, Origin, TwsWhatIf};
 pub use market::{Bar, Quote, Tick, TickKind};
-pub use order::{Order, OrderSide, OrderType, TimeInForce};
+pub use order::{Order, OrderSide, OrderType, RequestedChange, TimeInForce};
 pub use position::Position;
 
 /// A value read from storage or the wire that is not one of the expected spellings.

@@ -51,8 +51,23 @@ pub struct Order {
     pub tws_perm_id: Option<i64>,
     pub tws_client_id: Option<i32>,
     pub status: String,
+    /// Why the order ended as it did (TWS's rejection reason, or ours).
+    pub status_reason: Option<String>,
+    /// A modification TWS has not acknowledged yet; the fields above are what it acknowledged.
+    pub requested: Option<RequestedChange>,
+    /// The trader asked to cancel; carried out at the first chance.
+    pub cancel_requested_at: Option<DateTime<Utc>>,
     pub filled_quantity: Decimal,
     pub average_fill_price: Option<Decimal>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Quantity and prices a modification asked for, before TWS acknowledged them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestedChange {
+    pub quantity: Decimal,
+    pub limit_price: Option<Decimal>,
+    pub stop_price: Option<Decimal>,
+    pub at: DateTime<Utc>,
 }

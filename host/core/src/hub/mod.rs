@@ -17,8 +17,7 @@ use tokio::sync::{broadcast, watch};
 
 pub use coalesce::{CoalescedReceiver, Coalescing};
 
-use crate::domain::{Bar, Execution, Quote, Tick};
-use crate::session::ConnectionState;
+use crate::domain::{Bar, ConnectionState, Execution, Quote, Tick};
 
 /// Events a queue holds before a consumer counts as overflowed.
 pub const QUEUE_CAPACITY: usize = 4096;

@@ -18,15 +18,27 @@
 //! attempt asks PostgreSQL `txid_status(id)`: `committed` means the rows are in and the segment is
 //! deleted without a second copy, anything else means it is replayed. Executions and bars would
 //! be idempotent anyway (`exec_id`, upsert); this is what makes ticks, which have no key, safe.
+//!
+//! **One thread owns the journal.** Every write, fsync, rename and read of these files happens
+//! on the `tickwork-journal` thread ([`JournalThread`]), never on a tokio worker: the writer
+//! task sends it closures and awaits their answers, and a caller spilling a tick only queues
+//! it (no disk I/O, no lock held across I/O). Jobs run in the order they were sent, so a
+//! `sync` sent after a spill makes that spill durable.
 
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::mpsc;
+
+use tokio::sync::oneshot;
 
 use super::batch::Batch;
-use super::record::RecordRef;
+use super::record::{Record, RecordRef};
 use super::segment::frame;
+use super::stats::Counters;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -46,6 +58,8 @@ pub enum JournalError {
         offset: u64,
         reason: String,
     },
+    #[error("the recorder's journal thread has stopped")]
+    Stopped,
 }
 
 pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
@@ -73,8 +87,8 @@ struct OpenSegment {
     unsynced: bool,
 }
 
-/// The journal directory of one recorder. Not thread-safe by itself: the recorder keeps it
-/// behind a mutex shared by the writer task and the callers that spill ticks.
+/// The journal directory of one recorder. Not thread-safe by itself: the recorder hands it to
+/// a [`JournalThread`], the only place it is used.
 pub struct Journal {
     dir: PathBuf,
     /// Held until [`Journal::release`]; another recorder on the same directory is refused.
@@ -384,6 +398,105 @@ impl Journal {
     }
 }
 
+/// Work for the journal thread.
+enum Job {
+    /// A tick the full queue could not take ([`super::Recorder::record_tick`]).
+    Spill(Record),
+    /// A step of the writer task; it sends its own answer.
+    Run(Box<dyn FnOnce(&mut Journal) + Send>),
+}
+
+/// The handle to the thread that owns a [`Journal`]. Cheap to clone; the thread ends once
+/// every handle is gone, after the jobs already sent.
+#[derive(Clone)]
+pub(crate) struct JournalThread {
+    jobs: mpsc::Sender<Job>,
+    /// Segments waiting, as of the last job: for [`super::Recorder::stats`], which never waits.
+    segments: Arc<AtomicUsize>,
+}
+
+impl JournalThread {
+    /// Moves `journal` to a new thread. The receiver resolves (with an error: nothing is ever
+    /// sent) once that thread has ended and closed the journal's files.
+    pub fn spawn(
+        journal: Journal,
+        counters: Arc<Counters>,
+    ) -> Result<(Self, oneshot::Receiver<()>), JournalError> {
+        let (jobs, rx) = mpsc::channel();
+        let (exited_tx, exited) = oneshot::channel::<()>();
+        let segments = Arc::new(AtomicUsize::new(journal.segments()));
+        let seen = segments.clone();
+        let dir = journal.dir().to_owned();
+        std::thread::Builder::new()
+            .name("tickwork-journal".into())
+            .spawn(move || {
+                let mut journal = journal;
+                while let Ok(job) = rx.recv() {
+                    match job {
+                        Job::Spill(record) => spill(&mut journal, &record, &counters),
+                        Job::Run(step) => step(&mut journal),
+                    }
+                    seen.store(journal.segments(), Relaxed);
+                }
+                // Files (and the directory lock) close before the exit is signalled.
+                drop(journal);
+                drop(exited_tx);
+            })
+            .map_err(io(&dir))?;
+        Ok((Self { jobs, segments }, exited))
+    }
+
+    /// Runs `step` on the journal thread and returns its answer. `Err` only if the thread is
+    /// gone (it panicked).
+    pub async fn run<R: Send + 'static>(
+        &self,
+        step: impl FnOnce(&mut Journal) -> R + Send + 'static,
+    ) -> Result<R, JournalError> {
+        let (answer, answered) = oneshot::channel();
+        let seen = self.segments.clone();
+        let job = Job::Run(Box::new(move |journal: &mut Journal| {
+            let result = step(journal);
+            // Before answering, so a caller that awaited this step sees fresh stats.
+            seen.store(journal.segments(), Relaxed);
+            let _ = answer.send(result);
+        }));
+        self.jobs.send(job).map_err(|_| JournalError::Stopped)?;
+        answered.await.map_err(|_| JournalError::Stopped)
+    }
+
+    /// Queues a spilled tick; it is appended in order with the writer's steps and made durable
+    /// by the next `sync`. Never blocks. `false` if the thread is gone.
+    pub fn spill(&self, record: Record) -> bool {
+        self.jobs.send(Job::Spill(record)).is_ok()
+    }
+
+    /// Segments waiting, as of the last job the thread finished.
+    pub fn segments(&self) -> usize {
+        self.segments.load(Relaxed)
+    }
+
+    /// The counter behind [`JournalThread::segments`], to read without holding a handle.
+    pub fn segments_seen(&self) -> Arc<AtomicUsize> {
+        self.segments.clone()
+    }
+}
+
+fn spill(journal: &mut Journal, record: &Record, counters: &Counters) {
+    if journal.is_closed() {
+        // Not through the recorder: it stops spilling before it closes the journal.
+        tracing::error!("a tick spilled after the recorder journal was closed is lost");
+        counters.lost(1);
+        return;
+    }
+    match journal.append(std::iter::once(record.as_ref())) {
+        Ok(n) => counters.spilled(n),
+        Err(err) => {
+            tracing::error!(error = %err, "recorder tick lost: the journal would not take it");
+            counters.lost(1);
+        }
+    }
+}
+
 fn create_segment(dir: &Path, next_seq: &mut u64) -> Result<OpenSegment, JournalError> {
     let seq = *next_seq;
     *next_seq += 1;
@@ -540,6 +653,53 @@ mod tests {
             .unwrap();
         let rejected = read_segment(&dir.path().join("rejected.journal")).unwrap();
         assert_eq!(rejected.records, vec![tick.clone(), tick]);
+    }
+
+    #[tokio::test]
+    async fn a_spill_never_waits_for_the_journal_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path(), 1 << 20).unwrap();
+        let counters = Arc::new(Counters::default());
+        let (thread, exited) = JournalThread::spawn(journal, counters.clone()).unwrap();
+        // Hold the thread in a step, as a slow fsync would.
+        let (started_tx, started) = oneshot::channel();
+        let (release, blocked) = std::sync::mpsc::channel::<()>();
+        let held = thread.clone();
+        let busy = tokio::spawn(async move {
+            held.run(move |_| {
+                started_tx.send(()).unwrap();
+                blocked.recv().unwrap();
+            })
+            .await
+        });
+        started.await.unwrap();
+        let ticks: Vec<Record> = samples()
+            .into_iter()
+            .filter(|r| matches!(r, Record::Tick(_)))
+            .collect();
+        assert!(!ticks.is_empty());
+        // Spilling while the thread is busy returns at once (inline I/O would wait here for ever).
+        for tick in &ticks {
+            assert!(thread.spill(tick.clone()));
+        }
+        assert_eq!(counters.snapshot(0).spilled, 0, "not appended yet");
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        thread.run(|j| j.sync()).await.unwrap().unwrap();
+        assert_eq!(counters.snapshot(0).spilled, ticks.len() as u64);
+        assert_eq!(thread.segments(), 1);
+        let on = thread
+            .run(|_| std::thread::current().name().map(str::to_owned))
+            .await
+            .unwrap();
+        assert_eq!(on.as_deref(), Some("tickwork-journal"));
+        let path = thread.run(|j| j.segment_path(1)).await.unwrap();
+        drop(thread);
+        assert!(
+            exited.await.is_err(),
+            "the thread ends with its last handle"
+        );
+        assert_eq!(read_segment(&path).unwrap().records, ticks);
     }
 
     #[test]

@@ -18,7 +18,8 @@
 //!     the journal itself (a spill, counted in [`RecorderStats::spilled`]); the writer replays
 //!     it like any spooled row. Tick order in the table does not matter (rows carry their time).
 //!     The writer fsyncs spilled ticks on its timer (every `batch_age / 2`, at most 100 ms,
-//!     unless it is busy with the database then).
+//!     unless it is busy with the database then). The spill itself only queues the tick for
+//!     the journal thread (below): the caller never waits for the disk.
 //!     [`Recorder::record_tick_waiting`] waits for room instead, for producers that can.
 //!   - executions, commission reports, bars and account values wait for room (`async`): they
 //!     are few, and their order matters.
@@ -28,6 +29,9 @@
 //!   A journal left by an earlier run is replayed at start.
 //! - **Rows PostgreSQL refuses** (say, an execution for an unknown instrument) are isolated and
 //!   kept in `rejected.journal` instead of blocking everything behind them.
+//! - **No disk I/O on tokio workers.** The journal belongs to one dedicated thread
+//!   (`tickwork-journal`, [`journal`]); the writer task and the spilling callers send it work
+//!   and never touch a file or wait for an fsync themselves.
 //! - **Shutdown** ([`Recorder::shutdown`]) writes everything still queued to PostgreSQL, or to
 //!   the journal if PostgreSQL does not answer, and reports the counters.
 //!
@@ -59,7 +63,7 @@ pub use stats::RecorderStats;
 
 use crate::domain::{Bar, Execution, Tick};
 use crate::store::account_values::AccountValue;
-use journal::Journal;
+use journal::{Journal, JournalThread};
 use writer::{Msg, Shared, Writer};
 
 /// Tuning and the journal's place. [`RecorderConfig::new`] gives the defaults.
@@ -147,11 +151,15 @@ impl Recorder {
         let mut config = config;
         config.batch_rows = config.batch_rows.max(1);
         config.queue_capacity = config.queue_capacity.max(1);
+        // Opening lists the directory once, here at start; every later file operation is on
+        // the journal thread.
         let journal = Journal::open(&config.journal_dir, config.segment_bytes.max(1))?;
+        let counters = Arc::new(stats::Counters::default());
+        let (journal, journal_exited) = JournalThread::spawn(journal, counters.clone())?;
         let shared = Arc::new(Shared {
-            journal: Mutex::new(journal),
-            counters: Default::default(),
-            last_segments: Default::default(),
+            spill: Mutex::new(Some(journal.clone())),
+            counters,
+            segments: journal.segments_seen(),
         });
         let (tx, rx) = mpsc::channel(config.queue_capacity);
         let writer = Writer {
@@ -159,6 +167,8 @@ impl Recorder {
             backoff: config.retry_initial,
             config,
             shared: shared.clone(),
+            journal,
+            journal_exited,
             rx,
             batch: Default::default(),
             retry_at: None,
@@ -171,8 +181,9 @@ impl Recorder {
         })
     }
 
-    /// Records a tick without ever blocking: when the queue is full the tick goes straight to
-    /// the journal. Fails only after shutdown, or if the journal's disk fails during a spill.
+    /// Records a tick without ever blocking: when the queue is full the tick goes to the
+    /// journal thread (which appends it; a disk failure there counts the tick as lost). Fails
+    /// only after shutdown began.
     pub fn record_tick(&self, tick: Tick) -> Result<(), RecorderError> {
         match self.tx.try_send(Msg::Record(Record::Tick(tick))) {
             Ok(()) => Ok(()),
@@ -189,19 +200,16 @@ impl Recorder {
     }
 
     fn spill(&self, record: Record) -> Result<(), RecorderError> {
-        let mut journal = self.shared.journal();
-        if journal.is_closed() {
-            return Err(RecorderError::Closed);
-        }
-        match journal.append(std::iter::once(record.as_ref())) {
-            Ok(n) => {
-                self.shared.counters.spilled(n);
-                Ok(())
-            }
-            Err(err) => {
+        // Held only for a channel send: shutdown takes the sender under this lock, so no spill
+        // can reach the journal after the writer closed it.
+        let spill = self.shared.spill.lock().unwrap_or_else(|e| e.into_inner());
+        match spill.as_ref() {
+            Some(journal) if journal.spill(record) => Ok(()),
+            Some(_) => {
                 self.shared.counters.lost(1);
-                Err(err.into())
+                Err(JournalError::Stopped.into())
             }
+            None => Err(RecorderError::Closed),
         }
     }
 
@@ -243,20 +251,13 @@ impl Recorder {
         done.await.map_err(|_| RecorderError::Closed)
     }
 
-    /// The counters now.
-    /// Never waits: while the writer holds the journal (an fsync), the segment count is the
-    /// last one seen.
+    /// The counters now. Never waits: the segment count is the one the journal thread saw
+    /// after its last step, and spilled ticks count once the journal thread appended them.
     pub fn stats(&self) -> RecorderStats {
         use std::sync::atomic::Ordering::Relaxed;
-        let segments = match self.shared.journal.try_lock() {
-            Ok(journal) => {
-                let n = journal.segments();
-                self.shared.last_segments.store(n, Relaxed);
-                n
-            }
-            Err(_) => self.shared.last_segments.load(Relaxed),
-        };
-        self.shared.counters.snapshot(segments)
+        self.shared
+            .counters
+            .snapshot(self.shared.segments.load(Relaxed))
     }
 
     /// Stops recording: writes everything queued (to PostgreSQL, or to the journal if it does

@@ -412,6 +412,8 @@ async fn full_queue_spills_ticks_to_the_journal(pool: PgPool) {
     for i in 0..5000 {
         recorder.record_tick(tick(i)).unwrap();
     }
+    // Spills are appended by the journal thread; a flush returns once they are durable.
+    recorder.flush().await.unwrap();
     let spilled = recorder.stats().spilled;
     assert_eq!(spilled, 5000 - 16);
     let done = recorder.shutdown().await.unwrap().stats;

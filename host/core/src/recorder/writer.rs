@@ -8,9 +8,14 @@
 //!
 //! When a write fails for a transient reason the batch is spooled and the database is retried
 //! after a backoff that doubles from `retry_initial` to `retry_max`.
+//!
+//! Every journal step (append, fsync, marker, read, delete) runs on the journal thread
+//! ([`JournalThread`]) and is awaited here, so this task never blocks a tokio worker on disk
+//! I/O. The steps keep the order they had when they ran inline: each is awaited before the
+//! next decision, so the exactly-once protocol of [`super::journal`] is unchanged.
 
 use std::sync::atomic::AtomicUsize;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
@@ -18,7 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{MissedTickBehavior, timeout};
 
 use super::batch::Batch;
-use super::journal::Journal;
+use super::journal::{JournalError, JournalThread};
 use super::record::Record;
 use super::segment::{SegmentEnd, read_segment};
 use super::sink::{self, TxStatus};
@@ -34,24 +39,22 @@ pub(crate) enum Msg {
 /// State shared by the handle (which spills ticks into the journal when the queue is full) and
 /// the writer task.
 pub(crate) struct Shared {
-    pub journal: Mutex<Journal>,
-    pub counters: Counters,
-    /// Journal segments when last counted, for [`super::Recorder::stats`].
-    pub last_segments: AtomicUsize,
-}
-
-impl Shared {
-    /// The journal, even after a panic elsewhere poisoned its mutex: every journal operation
-    /// leaves the files consistent, and losing the journal would lose rows.
-    pub fn journal(&self) -> MutexGuard<'_, Journal> {
-        self.journal.lock().unwrap_or_else(|e| e.into_inner())
-    }
+    /// Where spilled ticks go; `None` once shutdown began (a full queue is then an error).
+    pub spill: Mutex<Option<JournalThread>>,
+    pub counters: Arc<Counters>,
+    /// Journal segments as of the journal thread's last step, for [`super::Recorder::stats`].
+    /// Not a journal handle: the thread must end when the writer lets go of it, while callers
+    /// may still hold the recorder.
+    pub segments: Arc<AtomicUsize>,
 }
 
 pub(crate) struct Writer {
     pub pool: PgPool,
     pub config: RecorderConfig,
     pub shared: Arc<Shared>,
+    pub journal: JournalThread,
+    /// Resolves once the journal thread has ended (every handle dropped).
+    pub journal_exited: oneshot::Receiver<()>,
     pub rx: mpsc::Receiver<Msg>,
     pub batch: Batch,
     /// No database attempt before this instant (backoff after a failure).
@@ -77,12 +80,11 @@ impl Writer {
                     }
                     Some(Msg::Flush(ack)) => {
                         self.flush().await;
-                        self.sync_journal();
+                        self.sync_journal().await;
                         let _ = ack.send(());
                     }
                     Some(Msg::Shutdown(ack)) => {
-                        let report = self.shutdown(Vec::new()).await;
-                        let _ = ack.send(report);
+                        self.shutdown(vec![ack]).await;
                         return;
                     }
                     None => {
@@ -104,18 +106,24 @@ impl Writer {
         {
             self.flush().await;
         }
-        self.sync_journal();
-        if self.retry_due() && !self.shared.journal().is_empty() {
+        self.sync_journal().await;
+        if self.retry_due() && !self.journal_is_empty().await {
             self.replay_one().await;
         }
+    }
+
+    /// Whether no row waits in the journal. A journal that cannot answer counts as holding
+    /// rows: new batches then try to go there too, which reports the failure.
+    async fn journal_is_empty(&self) -> bool {
+        self.journal.run(|j| j.is_empty()).await.unwrap_or(false)
     }
 
     fn retry_due(&self) -> bool {
         self.retry_at.is_none_or(|t| Instant::now() >= t)
     }
 
-    fn sync_journal(&self) {
-        if let Err(err) = self.shared.journal().sync() {
+    async fn sync_journal(&self) {
+        if let Err(err) = self.journal.run(|j| j.sync()).await.and_then(|r| r) {
             tracing::error!(error = %err, "cannot sync the recorder journal");
         }
     }
@@ -127,25 +135,26 @@ impl Writer {
             return;
         }
         let batch = self.batch.take();
-        if !self.retry_due() || !self.shared.journal().is_empty() {
-            self.spool(&batch);
+        if !self.retry_due() || !self.journal_is_empty().await {
+            self.spool(batch).await;
             return;
         }
-        let prepared =
+        let mut prepared =
             match timeout(self.config.db_timeout, sink::prepare(&self.pool, &batch)).await {
                 Ok(Ok(prepared)) => prepared,
                 Ok(Err(message)) => {
                     self.db_failed(&message);
-                    self.spool(&batch);
+                    self.spool(batch).await;
                     return;
                 }
                 Err(_) => {
                     self.db_failed("timed out");
-                    self.spool(&batch);
+                    self.spool(batch).await;
                     return;
                 }
             };
-        self.keep_rejects(&prepared.rejected);
+        self.keep_rejects(std::mem::take(&mut prepared.rejected))
+            .await;
         let (written, unmatched) = (prepared.written, prepared.unmatched_commissions);
         let marker = prepared.marker.clone();
         match timeout(self.config.db_timeout, prepared.commit()).await {
@@ -162,37 +171,52 @@ impl Writer {
                 self.db_failed(&format!("commit outcome unknown: {message}"));
                 // The rows may or may not be in: spool them with the transaction id, so the
                 // replay asks PostgreSQL before copying them again.
-                let appended = self.shared.journal().append_committing(&batch, &marker);
+                let rows = batch.len();
+                let appended = self
+                    .journal
+                    .run(move |j| j.append_committing(&batch, &marker))
+                    .await
+                    .and_then(|r| r);
                 match appended {
                     Ok(n) => self.shared.counters.spooled(n),
-                    Err(err) => self.lose(&batch, &err.to_string()),
+                    Err(err) => self.lose(rows, &err.to_string()),
                 }
             }
         }
     }
 
-    fn spool(&self, batch: &Batch) {
-        let appended = self.shared.journal().append_durable(batch);
+    async fn spool(&self, batch: Batch) {
+        let rows = batch.len();
+        let appended = self
+            .journal
+            .run(move |j| j.append_durable(&batch))
+            .await
+            .and_then(|r| r);
         match appended {
             Ok(n) => self.shared.counters.spooled(n),
-            Err(err) => self.lose(batch, &err.to_string()),
+            Err(err) => self.lose(rows, &err.to_string()),
         }
     }
 
-    fn lose(&self, batch: &Batch, why: &str) {
-        tracing::error!(rows = batch.len(), error = %why,
+    fn lose(&self, rows: usize, why: &str) {
+        tracing::error!(rows, error = %why,
             "recorder rows lost: neither PostgreSQL nor the journal would take them");
-        self.shared.counters.lost(batch.len() as u64);
+        self.shared.counters.lost(rows as u64);
     }
 
-    fn keep_rejects(&self, rejected: &Batch) {
+    async fn keep_rejects(&self, rejected: Batch) {
         if rejected.is_empty() {
             return;
         }
-        let kept = self.shared.journal().reject(rejected);
+        let rows = rejected.len();
+        let kept = self
+            .journal
+            .run(move |j| j.reject(&rejected))
+            .await
+            .and_then(|r| r);
         match kept {
             Ok(n) => self.shared.counters.rejected(n),
-            Err(err) => self.lose(rejected, &err.to_string()),
+            Err(err) => self.lose(rows, &err.to_string()),
         }
     }
 
@@ -218,12 +242,20 @@ impl Writer {
 
     /// Replays the oldest journal segment in one transaction. Returns true on progress.
     async fn replay_one(&mut self) -> bool {
-        let next = self.shared.journal().next_to_replay();
-        let (seq, path, marker) = match next {
-            Ok(Some(seq)) => {
-                let journal = self.shared.journal();
-                (seq, journal.segment_path(seq), journal.read_marker(seq))
-            }
+        // Seal, find the oldest segment, read its marker and its records: one journal step.
+        let next = self
+            .journal
+            .run(|j| {
+                let Some(seq) = j.next_to_replay()? else {
+                    return Ok(None);
+                };
+                let path = j.segment_path(seq);
+                Ok(Some((seq, j.read_marker(seq), read_segment(&path), path)))
+            })
+            .await
+            .and_then(|r: Result<_, JournalError>| r);
+        let (seq, marker, read, path) = match next {
+            Ok(Some(found)) => found,
             Ok(None) => return false,
             Err(err) => {
                 tracing::error!(error = %err, "cannot seal the recorder journal");
@@ -234,7 +266,7 @@ impl Writer {
             tracing::error!(error = %err, "unreadable commit marker; replaying the segment");
             None
         });
-        let read = match read_segment(&path) {
+        let read = match read {
             Ok(read) => read,
             Err(err) => {
                 tracing::error!(error = %err, "cannot read a recorder journal segment");
@@ -270,10 +302,15 @@ impl Writer {
                     self.shared.counters.written(batch.counts());
                     self.shared.counters.replayed(batch.len() as u64);
                     self.db_ok();
-                    return self.finish(seq, corrupt);
+                    return self.finish(seq, corrupt).await;
                 }
                 Ok(Ok(TxStatus::NotCommitted)) => {
-                    if let Err(err) = self.shared.journal().remove_marker(seq) {
+                    let removed = self
+                        .journal
+                        .run(move |j| j.remove_marker(seq))
+                        .await
+                        .and_then(|r| r);
+                    if let Err(err) = removed {
                         tracing::error!(error = %err, "cannot remove a journal commit marker");
                         return false;
                     }
@@ -293,9 +330,9 @@ impl Writer {
             }
         }
         if batch.is_empty() {
-            return self.finish(seq, corrupt);
+            return self.finish(seq, corrupt).await;
         }
-        let prepared =
+        let mut prepared =
             match timeout(self.config.db_timeout, sink::prepare(&self.pool, &batch)).await {
                 Ok(Ok(prepared)) => prepared,
                 Ok(Err(message)) => {
@@ -307,8 +344,15 @@ impl Writer {
                     return false;
                 }
             };
-        self.keep_rejects(&prepared.rejected);
-        if let Err(err) = self.shared.journal().write_marker(seq, &prepared.marker) {
+        self.keep_rejects(std::mem::take(&mut prepared.rejected))
+            .await;
+        let marker = prepared.marker.clone();
+        let marked = self
+            .journal
+            .run(move |j| j.write_marker(seq, &marker))
+            .await
+            .and_then(|r| r);
+        if let Err(err) = marked {
             // Without the marker a crash after the commit would replay the rows twice.
             tracing::error!(error = %err, "cannot write a journal commit marker; not replaying");
             self.retry_at = Some(Instant::now() + self.config.retry_max);
@@ -322,7 +366,7 @@ impl Writer {
                 self.shared.counters.replayed(batch.len() as u64);
                 self.db_ok();
                 tracing::debug!(file = %path.display(), rows = batch.len(), "replayed journal segment");
-                self.finish(seq, corrupt)
+                self.finish(seq, corrupt).await
             }
             Ok(Err(message)) => {
                 self.db_failed(&format!("commit outcome unknown: {message}"));
@@ -336,22 +380,27 @@ impl Writer {
     }
 
     /// Deletes a replayed segment, or sets a damaged one aside.
-    fn finish(&mut self, seq: u64, corrupt: bool) -> bool {
-        let mut journal = self.shared.journal();
+    async fn finish(&mut self, seq: u64, corrupt: bool) -> bool {
         let done = if corrupt {
-            journal.quarantine(seq).map(|kept| {
-                tracing::error!(file = %kept.display(),
-                    "damaged journal segment kept for inspection; rows after the damage were not replayed");
-                self.shared.counters.corrupt_segment();
-            })
+            self.journal
+                .run(move |j| j.quarantine(seq))
+                .await
+                .and_then(|r| r)
+                .map(|kept| {
+                    tracing::error!(file = %kept.display(),
+                        "damaged journal segment kept for inspection; rows after the damage were not replayed");
+                    self.shared.counters.corrupt_segment();
+                })
         } else {
-            journal.remove(seq)
+            self.journal
+                .run(move |j| j.remove(seq))
+                .await
+                .and_then(|r| r)
         };
         match done {
             Ok(()) => true,
             Err(err) => {
                 tracing::error!(error = %err, "cannot remove a replayed journal segment");
-                drop(journal);
                 self.retry_at = Some(Instant::now() + self.config.retry_max);
                 false
             }
@@ -359,10 +408,18 @@ impl Writer {
     }
 
     /// Takes everything still queued, writes it (to PostgreSQL if it answers, else to the
-    /// journal), replays what it can within `shutdown_timeout`, and reports.
-    async fn shutdown(&mut self, mut acks: Vec<oneshot::Sender<ShutdownReport>>) -> ShutdownReport {
-        // From here on a full queue is an error for callers, not a spill.
-        if let Err(err) = self.shared.journal().close() {
+    /// journal), replays what it can within `shutdown_timeout`, waits for the journal thread to
+    /// end, and reports to everyone who asked.
+    async fn shutdown(mut self, mut acks: Vec<oneshot::Sender<ShutdownReport>>) {
+        // From here on a full queue is an error for callers, not a spill. Taken under the lock
+        // the callers send under, so every spill already sent is ahead of the close below.
+        self.shared
+            .spill
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let closed = self.journal.run(|j| j.close()).await.and_then(|r| r);
+        if let Err(err) = closed {
             tracing::error!(error = %err, "cannot sync the recorder journal");
         }
         self.rx.close();
@@ -383,16 +440,20 @@ impl Writer {
         // One more chance for the database, whatever the backoff says.
         self.retry_at = None;
         self.flush().await;
-        while Instant::now() < deadline && self.retry_due() && !self.shared.journal().is_empty() {
+        while Instant::now() < deadline && self.retry_due() && !self.journal_is_empty().await {
             if !self.replay_one().await {
                 break;
             }
         }
-        self.sync_journal();
+        self.sync_journal().await;
         for ack in flush_acks {
             let _ = ack.send(());
         }
-        let segments = self.shared.journal().segments();
+        let (segments, dir) = self
+            .journal
+            .run(|j| (j.segments(), j.dir().to_owned()))
+            .await
+            .unwrap_or_else(|_| (self.journal.segments(), Default::default()));
         let report = ShutdownReport {
             stats: self.shared.counters.snapshot(segments),
         };
@@ -410,15 +471,23 @@ impl Writer {
             "recorder stopped"
         );
         if segments > 0 {
-            tracing::warn!(segments, dir = %self.shared.journal().dir().display(),
+            tracing::warn!(segments, dir = %dir.display(),
                 "recorder stopped with rows in its journal; they are replayed at the next start");
         }
-        if let Err(err) = self.shared.journal().release() {
+        let released = self.journal.run(|j| j.release()).await.and_then(|r| r);
+        if let Err(err) = released {
             tracing::error!(error = %err, "cannot seal the recorder journal");
         }
+        // The last handles go: the journal thread ends, closing its files.
+        let Writer {
+            journal,
+            journal_exited,
+            ..
+        } = self;
+        drop(journal);
+        let _ = journal_exited.await;
         for ack in acks {
             let _ = ack.send(report);
         }
-        report
     }
 }

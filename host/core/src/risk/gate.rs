@@ -4,11 +4,13 @@
 //! log and the session so that no order can skip it.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::intent::OrderIntent;
 use super::limits::RiskLimits;
 use super::rules::{self, Denial, RiskContext, RiskRule};
+use crate::domain::OrderIntent;
 
 const RATE_WINDOW: Duration = Duration::from_secs(60);
 
@@ -17,8 +19,9 @@ pub struct RiskGate {
     default_limits: RiskLimits,
     limits: HashMap<String, RiskLimits>,
     armed: HashSet<String>,
-    /// Set by the kill switch; cleared only by an explicit reset.
-    halted: bool,
+    /// Set by the kill switch; cleared only by an explicit reset. Shared with the router so the
+    /// kill switch takes effect at once, without waiting for the gate's lock.
+    halted: Arc<AtomicBool>,
     /// The connection profile says read-only: no account can be armed at all.
     read_only: bool,
     sent: HashMap<String, VecDeque<Instant>>,
@@ -58,7 +61,7 @@ impl RiskGate {
                     .into(),
             });
         }
-        if self.halted {
+        if self.is_halted() {
             return Err(Denial {
                 rule: RiskRule::KillSwitch,
                 reason: "the kill switch is engaged; reset it before arming".into(),
@@ -73,7 +76,7 @@ impl RiskGate {
     }
 
     pub fn is_armed(&self, account: &str) -> bool {
-        !self.halted && self.armed.contains(account)
+        !self.is_halted() && self.armed.contains(account)
     }
 
     pub fn armed_accounts(&self) -> Vec<String> {
@@ -84,16 +87,21 @@ impl RiskGate {
 
     /// Disarms every account and refuses arming until [`RiskGate::reset_kill_switch`].
     pub fn engage_kill_switch(&mut self) {
-        self.halted = true;
+        self.halted.store(true, Ordering::SeqCst);
         self.armed.clear();
     }
 
     pub fn reset_kill_switch(&mut self) {
-        self.halted = false;
+        self.halted.store(false, Ordering::SeqCst);
     }
 
     pub fn is_halted(&self) -> bool {
-        self.halted
+        self.halted.load(Ordering::SeqCst)
+    }
+
+    /// The kill switch's flag, for engaging it without the gate's lock.
+    pub(super) fn halt_flag(&self) -> Arc<AtomicBool> {
+        self.halted.clone()
     }
 
     /// Runs every rule in order; the first that fails decides. An allowed order counts
@@ -104,7 +112,7 @@ impl RiskGate {
         ctx: &RiskContext,
         now: Instant,
     ) -> Result<(), Denial> {
-        if self.halted {
+        if self.is_halted() {
             return Err(Denial {
                 rule: RiskRule::KillSwitch,
                 reason: "the kill switch is engaged".into(),
@@ -139,7 +147,7 @@ impl RiskGate {
         rules::check_position_limit(limits, ctx, intent)?;
         rules::check_order_rate(limits, sent_last_minute)?;
         rules::check_daily_loss(limits, ctx, intent)?;
-        rules::check_margin(ctx, intent)?;
+        rules::check_margin(limits, ctx, intent)?;
         self.sent
             .entry(intent.account.clone())
             .or_default()

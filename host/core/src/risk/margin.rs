@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use tickwork_margin as margin;
 
-use super::intent::OrderIntent;
+use crate::domain::OrderIntent;
 use crate::domain::{InstrumentSpec, OptionRight, SecType};
 
 /// One position as the margin engine needs it.

@@ -1,21 +1,29 @@
 //! The risk rules, one function each: the intent and what is known now in, a denial out.
 
 use std::fmt;
+use std::time::Duration;
 
 use rust_decimal::Decimal;
 
-use super::intent::OrderIntent;
 use super::limits::RiskLimits;
+use crate::domain::OrderIntent;
 
 /// What the gate knows about the market and the account when it decides.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RiskContext {
     /// Last traded price (or mid) of the instrument; `None` when there is no quote.
     pub last_price: Option<Decimal>,
+    /// How old that quote is; `None` when unknown (treated as too old).
+    pub quote_age: Option<Duration>,
+    /// The quote is delayed market data (TWS sends delayed ticks without a subscription).
+    pub quote_delayed: bool,
     /// Current signed position in the instrument.
     pub position: Decimal,
-    /// Today's profit and loss of the account (realised + unrealised); negative is a loss.
-    pub daily_pnl: Decimal,
+    /// Today's profit and loss of the account in its base currency: realised today plus the
+    /// change of unrealised since the start of the day (see [`super::daily_pnl`]); negative is
+    /// a loss. `None` when it cannot be known (no account values yet, a currency without an
+    /// exchange rate): then only reducing orders pass.
+    pub daily_pnl: Option<Decimal>,
     /// Whether the origin (script or plugin) was granted trading; the UI always is.
     pub origin_may_trade: bool,
     /// The margin the account would need after the order, and what it has.
@@ -23,12 +31,15 @@ pub struct RiskContext {
 }
 
 /// Initial margin after the order (from `tickwork-margin` what-if) against equity with loan.
-/// TWS's own what-if, when connected, is kept beside ours for the record.
+/// TWS's own what-if, when connected, takes part: either one saying the order breaches the
+/// account's margin denies it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MarginImpact {
     pub initial_after: Decimal,
     pub equity_with_loan: Decimal,
+    /// TWS's what-if: initial margin and equity with loan after the order, when it answered.
     pub tws_initial_after: Option<Decimal>,
+    pub tws_equity_with_loan_after: Option<Decimal>,
 }
 
 /// Which rule denied an order; stable names, used in the audit log.
@@ -45,6 +56,9 @@ pub enum RiskRule {
     OrderRate,
     DailyLoss,
     Margin,
+    StaleQuote,
+    /// A decision the router made on its own (a resend) had no context to decide on.
+    NoContext,
 }
 
 impl RiskRule {
@@ -61,6 +75,8 @@ impl RiskRule {
             RiskRule::OrderRate => "order_rate",
             RiskRule::DailyLoss => "daily_loss",
             RiskRule::Margin => "margin",
+            RiskRule::StaleQuote => "stale_quote",
+            RiskRule::NoContext => "no_context",
         }
     }
 }
@@ -146,11 +162,9 @@ pub fn check_max_notional(
     ctx: &RiskContext,
     intent: &OrderIntent,
 ) -> Result<(), Denial> {
-    let Some(price) = intent.reference_price().or(ctx.last_price) else {
-        return deny(
-            RiskRule::MaxNotional,
-            "no price to value the order at (no limit and no quote)".into(),
-        );
+    let price = match intent.reference_price() {
+        Some(price) => price,
+        None => fresh_price(limits, ctx, "value the order")?,
     };
     let notional = intent.quantity * price * intent.instrument.multiplier;
     if notional <= limits.max_notional {
@@ -177,12 +191,7 @@ pub fn check_price_collar(
     if prices.is_empty() {
         return Ok(());
     }
-    let Some(last) = ctx.last_price.filter(|p| *p > Decimal::ZERO) else {
-        return deny(
-            RiskRule::PriceCollar,
-            "no last quote to check the price against".into(),
-        );
-    };
+    let last = fresh_price(limits, ctx, "check the price against")?;
     for price in prices {
         let distance = (price - last).abs() / last;
         if distance > limits.price_collar {
@@ -205,8 +214,9 @@ pub fn check_position_limit(
     intent: &OrderIntent,
 ) -> Result<(), Denial> {
     let after = ctx.position + intent.signed_quantity();
-    // An order that brings the position closer to flat is always allowed.
-    if after.abs() <= limits.max_position || after.abs() < ctx.position.abs() {
+    // An order that only brings the position closer to flat is always allowed; a flip's
+    // opening part is not.
+    if after.abs() <= limits.max_position || opening_quantity(ctx, intent).is_zero() {
         return Ok(());
     }
     deny(
@@ -237,34 +247,115 @@ pub fn check_daily_loss(
     ctx: &RiskContext,
     intent: &OrderIntent,
 ) -> Result<(), Denial> {
-    let reduces = (ctx.position + intent.signed_quantity()).abs() < ctx.position.abs();
-    if -ctx.daily_pnl < limits.max_daily_loss || reduces {
+    let opening = opening_quantity(ctx, intent);
+    if opening.is_zero() {
+        return Ok(());
+    }
+    let Some(pnl) = ctx.daily_pnl else {
+        return deny(
+            RiskRule::DailyLoss,
+            format!("today's P&L is unknown; only reducing orders pass (this one opens {opening})"),
+        );
+    };
+    if -pnl < limits.max_daily_loss {
         return Ok(());
     }
     deny(
         RiskRule::DailyLoss,
         format!(
-            "today's loss {} has reached the limit of {}; only reducing orders pass",
-            -ctx.daily_pnl, limits.max_daily_loss
+            "today's loss {} has reached the limit of {}; only reducing orders pass \
+             (this one opens {opening})",
+            -pnl, limits.max_daily_loss
         ),
     )
 }
 
-pub fn check_margin(ctx: &RiskContext, intent: &OrderIntent) -> Result<(), Denial> {
-    let reduces = (ctx.position + intent.signed_quantity()).abs() < ctx.position.abs();
-    match &ctx.margin {
-        _ if reduces => Ok(()),
-        None => deny(
+/// The part of an order that opens or increases a position. A flip (long 400, sell 500) is a
+/// close of 400 and an opening of 100: only the 100 faces the opening rules.
+pub fn opening_quantity(ctx: &RiskContext, intent: &OrderIntent) -> Decimal {
+    let signed = intent.signed_quantity();
+    let before = ctx.position;
+    if before.is_zero() || before.is_sign_positive() == signed.is_sign_positive() {
+        return signed.abs();
+    }
+    let after = before + signed;
+    if after.is_zero() || after.is_sign_positive() == before.is_sign_positive() {
+        Decimal::ZERO
+    } else {
+        after.abs()
+    }
+}
+
+/// The quote's price, if it is fresh enough to base a price rule on.
+fn fresh_price(limits: &RiskLimits, ctx: &RiskContext, to: &str) -> Result<Decimal, Denial> {
+    let Some(last) = ctx.last_price.filter(|p| *p > Decimal::ZERO) else {
+        return Err(Denial {
+            rule: RiskRule::StaleQuote,
+            reason: format!("no quote to {to}"),
+        });
+    };
+    if ctx.quote_delayed && !limits.allow_delayed_quotes {
+        return Err(Denial {
+            rule: RiskRule::StaleQuote,
+            reason: format!("the quote is delayed market data; a live quote is needed to {to}"),
+        });
+    }
+    let max_age = limits.max_quote_age();
+    match ctx.quote_age {
+        Some(age) if age <= max_age => Ok(last),
+        Some(age) => Err(Denial {
+            rule: RiskRule::StaleQuote,
+            reason: format!(
+                "the quote is {:.1} s old; prices older than {} s cannot {to}",
+                age.as_secs_f64(),
+                max_age.as_secs_f64()
+            ),
+        }),
+        None => Err(Denial {
+            rule: RiskRule::StaleQuote,
+            reason: format!("the quote's age is unknown; it cannot {to}"),
+        }),
+    }
+}
+
+pub fn check_margin(
+    limits: &RiskLimits,
+    ctx: &RiskContext,
+    intent: &OrderIntent,
+) -> Result<(), Denial> {
+    if opening_quantity(ctx, intent).is_zero() {
+        return Ok(());
+    }
+    // Our figure was computed at a price: a market order's is the quote's, which must be fresh.
+    if intent.reference_price().is_none() {
+        fresh_price(limits, ctx, "compute the margin")?;
+    }
+    let Some(m) = &ctx.margin else {
+        return deny(
             RiskRule::Margin,
             "margin impact unknown: account values are not synchronised yet".into(),
-        ),
-        Some(m) if m.initial_after <= m.equity_with_loan => Ok(()),
-        Some(m) => deny(
+        );
+    };
+    if m.initial_after > m.equity_with_loan {
+        return deny(
             RiskRule::Margin,
             format!(
                 "initial margin after the order {} exceeds equity with loan {}",
                 m.initial_after, m.equity_with_loan
             ),
-        ),
+        );
     }
+    if let Some(tws) = m.tws_initial_after {
+        let equity = m.tws_equity_with_loan_after.unwrap_or(m.equity_with_loan);
+        if tws > equity {
+            return deny(
+                RiskRule::Margin,
+                format!(
+                    "TWS's what-if: initial margin after the order {tws} exceeds equity with \
+                     loan {equity}"
+                ),
+            );
+        }
+    }
+    Ok(())
 }

@@ -3,7 +3,6 @@
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use sqlx::PgPool;
-use tokio::sync::mpsc;
 
 use super::*;
 use crate::domain::{InstrumentSpec, OrderSide, OrderType, TimeInForce};
@@ -30,22 +29,24 @@ fn buy_limit(quantity: Decimal, price: Decimal) -> OrderIntent {
 fn passing() -> RiskContext {
     RiskContext {
         last_price: Some(dec!(187.20)),
+        quote_age: Some(std::time::Duration::from_millis(300)),
+        quote_delayed: false,
         position: Decimal::ZERO,
-        daily_pnl: dec!(-150),
+        daily_pnl: Some(dec!(-150)),
         origin_may_trade: true,
         margin: Some(MarginImpact {
             initial_after: dec!(25000),
             equity_with_loan: dec!(100000),
             tws_initial_after: Some(dec!(25010.5)),
+            tws_equity_with_loan_after: None,
         }),
     }
 }
 
-async fn armed_router(pool: &PgPool) -> (OrderRouter, mpsc::Receiver<OrderCommand>) {
-    let (tx, rx) = mpsc::channel(16);
-    let router = OrderRouter::new(RiskGate::new(RiskLimits::default()), pool.clone(), tx);
+async fn armed_router(pool: &PgPool) -> (OrderRouter, OrderInbox) {
+    let (router, inbox) = order_path(RiskGate::new(RiskLimits::default()), pool.clone());
     router.arm(ACCOUNT, "ui").await.unwrap();
-    (router, rx)
+    (router, inbox)
 }
 
 async fn last_audit(pool: &PgPool) -> audit::AuditRecord {
@@ -54,8 +55,7 @@ async fn last_audit(pool: &PgPool) -> audit::AuditRecord {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn read_only_by_default_sends_nothing(pool: PgPool) {
-    let (tx, mut rx) = mpsc::channel(16);
-    let router = OrderRouter::new(RiskGate::new(RiskLimits::default()), pool.clone(), tx);
+    let (router, mut rx) = order_path(RiskGate::new(RiskLimits::default()), pool.clone());
     let err = router
         .submit(buy_limit(dec!(100), dec!(187)), &passing())
         .await
@@ -64,7 +64,7 @@ async fn read_only_by_default_sends_nothing(pool: PgPool) {
         panic!("{err}")
     };
     assert_eq!(denial.rule, RiskRule::NotArmed);
-    assert!(rx.try_recv().is_err(), "nothing may reach the session");
+    assert!(rx.try_recv().is_none(), "nothing may reach the session");
     assert!(orders::working(&pool, ACCOUNT).await.unwrap().is_empty());
     let row = last_audit(&pool).await;
     assert_eq!(
@@ -95,8 +95,8 @@ async fn allowed_order_is_audited_recorded_then_sent(pool: PgPool) {
     );
     let stored = orders::get(&pool, &order_ref).await.unwrap().unwrap();
     assert_eq!((stored.origin.as_str(), stored.quantity), ("ui", dec!(100)));
-    match rx.try_recv().unwrap() {
-        OrderCommand::Place {
+    match rx.try_recv().unwrap().into_command() {
+        Command::Place {
             order_ref: sent,
             intent,
             ..
@@ -158,8 +158,8 @@ async fn every_rule_denies_with_its_reason_and_an_audit_row(pool: PgPool) {
                 i.limit_price = None;
                 c.last_price = None;
             }),
-            RiskRule::MaxNotional,
-            "no price to value the order",
+            RiskRule::StaleQuote,
+            "no quote to value the order",
         ),
         (
             "collar",
@@ -170,8 +170,8 @@ async fn every_rule_denies_with_its_reason_and_an_audit_row(pool: PgPool) {
         (
             "collar without quote",
             Box::new(|_, c| c.last_price = None),
-            RiskRule::PriceCollar,
-            "no last quote",
+            RiskRule::StaleQuote,
+            "no quote to check the price against",
         ),
         (
             "position",
@@ -181,7 +181,7 @@ async fn every_rule_denies_with_its_reason_and_an_audit_row(pool: PgPool) {
         ),
         (
             "daily loss",
-            Box::new(|_, c| c.daily_pnl = dec!(-2000)),
+            Box::new(|_, c| c.daily_pnl = Some(dec!(-2000))),
             RiskRule::DailyLoss,
             "today's loss 2000 has reached the limit of 2000",
         ),
@@ -217,7 +217,7 @@ async fn every_rule_denies_with_its_reason_and_an_audit_row(pool: PgPool) {
             "{name}"
         );
         assert!(
-            rx.try_recv().is_err(),
+            rx.try_recv().is_none(),
             "{name}: a denied order reached the session"
         );
     }
@@ -228,17 +228,19 @@ async fn reducing_orders_pass_position_loss_and_margin_limits(pool: PgPool) {
     let (router, mut rx) = armed_router(&pool).await;
     let mut ctx = passing();
     ctx.position = dec!(1200);
-    ctx.daily_pnl = dec!(-5000);
+    ctx.daily_pnl = Some(dec!(-5000));
     ctx.margin = None;
     let mut sell = buy_limit(dec!(100), dec!(187));
     sell.side = OrderSide::Sell;
     router.submit(sell, &ctx).await.unwrap();
-    assert!(matches!(rx.try_recv().unwrap(), OrderCommand::Place { .. }));
+    assert!(matches!(
+        rx.try_recv().unwrap().command(),
+        Command::Place { .. }
+    ));
 }
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn order_rate_counts_allowed_orders(pool: PgPool) {
-    let (tx, _rx) = mpsc::channel(64);
     let mut gate = RiskGate::new(RiskLimits::default());
     gate.set_limits(
         ACCOUNT,
@@ -247,7 +249,7 @@ async fn order_rate_counts_allowed_orders(pool: PgPool) {
             ..RiskLimits::default()
         },
     );
-    let router = OrderRouter::new(gate, pool.clone(), tx);
+    let (router, _inbox) = order_path(gate, pool.clone());
     router.arm(ACCOUNT, "ui").await.unwrap();
     for _ in 0..3 {
         router
@@ -279,34 +281,27 @@ async fn order_rate_counts_allowed_orders(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "../../migrations")]
-async fn kill_switch_cancels_working_orders_and_disarms(pool: PgPool) {
+async fn kill_switch_disarms_at_once_and_hands_the_session_the_cancel(pool: PgPool) {
     let (router, mut rx) = armed_router(&pool).await;
-    let first = router
+    router
         .submit(buy_limit(dec!(10), dec!(187)), &passing())
         .await
         .unwrap();
-    let second = router
-        .submit(buy_limit(dec!(20), dec!(186)), &passing())
-        .await
-        .unwrap();
-    orders::update_status(&pool, &second, "Filled", dec!(20), Some(dec!(186)))
-        .await
-        .unwrap();
-    while rx.try_recv().is_ok() {}
+    while rx.try_recv().is_some() {}
+    let mut halted = router.halted();
+    assert!(!*halted.borrow_and_update());
 
-    let cancelled = router
-        .kill_switch("ui", &[ACCOUNT.to_owned()])
-        .await
-        .unwrap();
-    assert_eq!(
-        cancelled,
-        vec![first.clone()],
-        "only the working order is cancelled"
+    router.kill_switch("ui", true).unwrap();
+    assert!(
+        *halted.borrow_and_update(),
+        "strategy hosts are told at once"
     );
-    assert_eq!(
-        rx.try_recv().unwrap(),
-        OrderCommand::Cancel { order_ref: first }
-    );
+    assert!(matches!(
+        rx.try_recv().unwrap().command(),
+        Command::KillSwitch {
+            global_cancel: true
+        }
+    ));
     assert!(!router.is_armed(ACCOUNT).await);
     let err = router
         .submit(buy_limit(dec!(1), dec!(187)), &passing())
@@ -325,20 +320,28 @@ async fn kill_switch_cancels_working_orders_and_disarms(pool: PgPool) {
     );
     router.reset_kill_switch("ui").await.unwrap();
     router.arm(ACCOUNT, "ui").await.unwrap();
-    let actions: Vec<String> = audit::recent(&pool, 10)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.action)
-        .collect();
+    // The kill switch's own audit row is written in the background (it must not wait for the
+    // database); give it a moment.
+    let mut actions: Vec<String> = Vec::new();
+    for _ in 0..50 {
+        actions = audit::recent(&pool, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action)
+            .collect();
+        if actions.contains(&"trading.kill_switch".to_owned()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert!(actions.contains(&"trading.kill_switch".to_owned()));
     assert!(actions.contains(&"trading.kill_switch_reset".to_owned()));
 }
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_read_only_profile_can_never_be_armed(pool: PgPool) {
-    let (tx, mut rx) = mpsc::channel(16);
-    let router = OrderRouter::new(RiskGate::read_only(RiskLimits::default()), pool.clone(), tx);
+    let (router, mut rx) = order_path(RiskGate::read_only(RiskLimits::default()), pool.clone());
     let err = router.arm(ACCOUNT, "ui").await.unwrap_err();
     assert!(err.to_string().contains("read-only"), "{err}");
     assert!(
@@ -347,7 +350,7 @@ async fn a_read_only_profile_can_never_be_armed(pool: PgPool) {
             .await
             .is_err()
     );
-    assert!(rx.try_recv().is_err());
+    assert!(rx.try_recv().is_none());
     let row = last_audit(&pool).await;
     assert_eq!(row.action, "order.intent");
     let arm_row = audit::recent(&pool, 2).await.unwrap().pop().unwrap();
@@ -355,4 +358,109 @@ async fn a_read_only_profile_can_never_be_armed(pool: PgPool) {
         (arm_row.action.as_str(), arm_row.decision.as_deref()),
         ("trading.arm", Some("denied"))
     );
+}
+
+#[test]
+fn a_flip_is_a_close_plus_an_opening() {
+    let mut ctx = passing();
+    ctx.position = dec!(400);
+    let mut sell = buy_limit(dec!(500), dec!(187));
+    sell.side = OrderSide::Sell;
+    assert_eq!(opening_quantity(&ctx, &sell), dec!(100));
+    sell.quantity = dec!(400);
+    assert_eq!(
+        opening_quantity(&ctx, &sell),
+        dec!(0),
+        "flat is not an opening"
+    );
+    sell.quantity = dec!(300);
+    assert_eq!(opening_quantity(&ctx, &sell), dec!(0));
+    let buy = buy_limit(dec!(50), dec!(187));
+    assert_eq!(opening_quantity(&ctx, &buy), dec!(50));
+    ctx.position = dec!(-100);
+    assert_eq!(
+        opening_quantity(&ctx, &buy_limit(dec!(250), dec!(187))),
+        dec!(150)
+    );
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn the_opening_part_of_a_flip_faces_the_loss_margin_and_position_rules(pool: PgPool) {
+    let (router, _rx) = armed_router(&pool).await;
+    let mut sell = buy_limit(dec!(50), dec!(187));
+    sell.side = OrderSide::Sell;
+    // Long 40 with today's loss over the limit: closing 40 is fine, opening 10 short is not.
+    let mut ctx = passing();
+    ctx.position = dec!(40);
+    ctx.daily_pnl = Some(dec!(-2500));
+    let err = router.submit(sell.clone(), &ctx).await.unwrap_err();
+    assert!(err.to_string().contains("daily_loss"), "{err}");
+    assert!(err.to_string().contains("opens 10)"), "{err}");
+    // The same flip with margin unknown is refused by the margin rule.
+    ctx.daily_pnl = Some(dec!(0));
+    ctx.margin = None;
+    let err = router.submit(sell.clone(), &ctx).await.unwrap_err();
+    assert!(
+        err.to_string().starts_with("order denied by margin"),
+        "{err}"
+    );
+    // Selling only the 40 passes all three, even with the loss and margin unknown.
+    ctx.daily_pnl = Some(dec!(-2500));
+    sell.quantity = dec!(40);
+    router.submit(sell, &ctx).await.unwrap();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn stale_or_delayed_quotes_cannot_pass_a_price_rule(pool: PgPool) {
+    let (router, _rx) = armed_router(&pool).await;
+    let mut ctx = passing();
+    ctx.quote_age = Some(std::time::Duration::from_secs(12));
+    let err = router
+        .submit(buy_limit(dec!(10), dec!(187)), &ctx)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "order denied by stale_quote: the quote is 12.0 s old; prices older than 5 s cannot \
+         check the price against"
+    );
+    ctx.quote_age = Some(std::time::Duration::from_millis(100));
+    ctx.quote_delayed = true;
+    let err = router
+        .submit(buy_limit(dec!(10), dec!(187)), &ctx)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("delayed market data"), "{err}");
+    ctx.quote_age = None;
+    ctx.quote_delayed = false;
+    let err = router
+        .submit(buy_limit(dec!(10), dec!(187)), &ctx)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("age is unknown"), "{err}");
+    assert_eq!(last_audit(&pool).await.decision.as_deref(), Some("denied"));
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn tws_what_if_saying_the_order_breaches_margin_denies_it(pool: PgPool) {
+    let (router, _rx) = armed_router(&pool).await;
+    let mut ctx = passing();
+    ctx.margin = Some(MarginImpact {
+        initial_after: dec!(25000),
+        equity_with_loan: dec!(100000),
+        tws_initial_after: Some(dec!(120000)),
+        tws_equity_with_loan_after: Some(dec!(99990)),
+    });
+    let err = router
+        .submit(buy_limit(dec!(10), dec!(187)), &ctx)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "order denied by margin: TWS's what-if: initial margin after the order 120000 exceeds \
+         equity with loan 99990"
+    );
+    let row = last_audit(&pool).await;
+    assert_eq!(row.details["tws_initial_after"], "120000");
+    assert_eq!(row.details["margin_initial_after"], "25000");
 }

@@ -1,20 +1,21 @@
 //! What the risk gate knows about the market and the account: a view kept up to date from the
 //! hub (quotes, positions, account values), from which a [`RiskContext`] is built for an intent —
-//! with our margin what-if and, when connected, TWS's own.
+//! with our margin what-if and, when the caller has it, TWS's own.
 
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 
-use super::intent::OrderIntent;
+use super::daily_pnl::{PnlValues, daily_pnl};
 use super::margin::{self, Holding, MarginInputs};
+use super::router::ContextSource;
 use super::rules::{MarginImpact, RiskContext};
-use crate::domain::{InstrumentSpec, Quote};
-use crate::hub::Hub;
-use crate::session::SessionHandle;
+use crate::domain::{InstrumentSpec, OrderIntent, Origin, Quote, TwsWhatIf};
+use crate::hub::{AccountValue, Hub};
 use crate::store::{StoreError, instruments};
 
 #[derive(Debug, Default)]
@@ -22,14 +23,53 @@ struct State {
     quotes: HashMap<i64, Quote>,
     /// (account, instrument id) → signed quantity.
     positions: HashMap<(String, i64), Decimal>,
-    /// (account, key) → value, for the tags the gate reads.
-    values: HashMap<(String, String), Decimal>,
+    /// account → equity with loan value.
+    equity: HashMap<String, Decimal>,
+    /// account → P&L values by currency.
+    pnl: HashMap<String, PnlValues>,
+    /// The local day the start-of-day values belong to.
+    day: Option<NaiveDate>,
+}
+
+impl State {
+    fn account_value(&mut self, v: AccountValue, today: NaiveDate) {
+        if self.day != Some(today) {
+            // A new day: what is unrealised now is the start of the new day's change.
+            for pnl in self.pnl.values_mut() {
+                pnl.unrealized_at_start = pnl.unrealized.clone();
+            }
+            self.day = Some(today);
+        }
+        let Ok(value) = Decimal::from_str(&v.value) else {
+            return;
+        };
+        let pnl = self.pnl.entry(v.account.clone()).or_default();
+        match v.key.as_str() {
+            EQUITY_WITH_LOAN => {
+                self.equity.insert(v.account, value);
+            }
+            REALIZED_PNL => {
+                pnl.realized.insert(v.currency, value);
+            }
+            UNREALIZED_PNL => {
+                pnl.unrealized_at_start
+                    .entry(v.currency.clone())
+                    .or_insert(value);
+                pnl.unrealized.insert(v.currency, value);
+            }
+            EXCHANGE_RATE => {
+                pnl.exchange_rates.insert(v.currency, value);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Account value tags the gate uses (IB's `updateAccountValue` keys).
 const EQUITY_WITH_LOAN: &str = "EquityWithLoanValue";
 const REALIZED_PNL: &str = "RealizedPnL";
 const UNREALIZED_PNL: &str = "UnrealizedPnL";
+const EXCHANGE_RATE: &str = "ExchangeRate";
 
 /// A live view of quotes, positions and account values; cheap to clone.
 #[derive(Debug, Clone)]
@@ -67,15 +107,10 @@ impl RiskView {
         let into = state.clone();
         tokio::spawn(async move {
             while let Some(event) = values.recv().await {
-                if let Ok(v) = event
-                    && matches!(
-                        v.key.as_str(),
-                        EQUITY_WITH_LOAN | REALIZED_PNL | UNREALIZED_PNL
-                    )
-                    && let Ok(value) = Decimal::from_str(&v.value)
-                {
+                if let Ok(v) = event {
+                    let today = chrono::Local::now().date_naive();
                     let mut state = into.lock().unwrap_or_else(|p| p.into_inner());
-                    state.values.insert((v.account, v.key), value);
+                    state.account_value(v, today);
                 }
             }
         });
@@ -87,21 +122,20 @@ impl RiskView {
     }
 
     /// The context for `intent`. `origin_may_trade` is the caller's knowledge of the grant
-    /// (scripts and plugins); `session` adds TWS's what-if when connected.
+    /// (scripts and plugins); `tws` is TWS's what-if for the order when the caller has one.
     pub async fn context_for(
         &self,
         pool: &PgPool,
         intent: &OrderIntent,
         origin_may_trade: bool,
-        session: Option<&SessionHandle>,
+        tws: Option<TwsWhatIf>,
     ) -> Result<RiskContext, StoreError> {
         let instrument_id = match instruments::equivalent(pool, &intent.instrument).await? {
             Some(found) => found.id,
             None => instruments::upsert(pool, &intent.instrument).await?.id,
         };
         let account = intent.account.clone();
-        let (last_price, position, daily_pnl, equity, held) = self.snapshot(|s| {
-            let value = |key: &str| s.values.get(&(account.clone(), key.to_owned())).copied();
+        let (quote, position, pnl, equity, held) = self.snapshot(|s| {
             let held: Vec<(i64, Decimal, Option<Decimal>)> = s
                 .positions
                 .iter()
@@ -109,44 +143,66 @@ impl RiskView {
                 .map(|((_, id), q)| (*id, *q, s.quotes.get(id).and_then(Quote::reference_price)))
                 .collect();
             (
-                s.quotes
-                    .get(&instrument_id)
-                    .and_then(Quote::reference_price),
+                s.quotes.get(&instrument_id).cloned(),
                 s.positions
                     .get(&(account.clone(), instrument_id))
                     .copied()
                     .unwrap_or_default(),
-                value(REALIZED_PNL).unwrap_or_default() + value(UNREALIZED_PNL).unwrap_or_default(),
-                value(EQUITY_WITH_LOAN),
+                s.pnl.get(&account).cloned(),
+                s.equity.get(&account).copied(),
                 held,
             )
         });
+        let last_price = quote.as_ref().and_then(Quote::reference_price);
+        let quote_age = quote
+            .as_ref()
+            .and_then(|q| q.updated_at)
+            .map(|at| (chrono::Utc::now() - at).to_std().unwrap_or_default());
+        let daily_pnl = match pnl.as_ref().map(daily_pnl) {
+            Some(Ok(pnl)) => Some(pnl),
+            Some(Err(why)) => {
+                tracing::warn!(account = %account, %why, "today's P&L is unknown");
+                None
+            }
+            None => None,
+        };
         let ours = match (equity, intent.reference_price().or(last_price)) {
             (Some(_), Some(price)) => self.local_margin(pool, intent, price, held).await?,
             _ => None,
-        };
-        let tws = match session {
-            Some(session) => session
-                .what_if(intent.clone())
-                .await
-                .ok()
-                .and_then(|w| w.initial_margin_after),
-            None => None,
         };
         let margin = match (ours, equity) {
             (Some(initial_after), Some(equity_with_loan)) => Some(MarginImpact {
                 initial_after,
                 equity_with_loan,
-                tws_initial_after: tws,
+                tws_initial_after: tws.as_ref().and_then(|w| w.initial_margin_after),
+                tws_equity_with_loan_after: tws.as_ref().and_then(|w| w.equity_with_loan_after),
             }),
             _ => None,
         };
         Ok(RiskContext {
             last_price,
+            quote_age,
+            quote_delayed: quote.as_ref().is_some_and(|q| q.delayed),
             position,
             daily_pnl,
             origin_may_trade,
             margin,
+        })
+    }
+
+    /// A context source for the router's own decisions (resends): the ticket (`ui`) is always
+    /// granted; scripts and plugins are not, until their hosts grant them, so their orders are
+    /// not resent automatically.
+    pub fn context_source(&self, pool: PgPool) -> ContextSource {
+        let view = self.clone();
+        Arc::new(move |intent: OrderIntent| {
+            let (view, pool) = (view.clone(), pool.clone());
+            Box::pin(async move {
+                let granted = intent.origin == Origin::Ui;
+                view.context_for(&pool, &intent, granted, None)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
         })
     }
 

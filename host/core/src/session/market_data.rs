@@ -15,7 +15,8 @@ use crate::domain::{InstrumentSpec, Tick, TickKind};
 /// What a market data task reports to the session.
 #[derive(Debug)]
 pub enum LineEvent {
-    Ticks(Vec<Tick>),
+    /// Ticks of one message; `delayed` when TWS sent them as delayed market data.
+    Ticks { ticks: Vec<Tick>, delayed: bool },
     /// TWS refused the line (101: too many lines, or 354/200/...).
     Refused {
         instrument_id: i64,
@@ -23,9 +24,29 @@ pub enum LineEvent {
         message: String,
     },
     /// The stream ended (connection lost, cancelled).
-    Ended {
-        instrument_id: i64,
-    },
+    Ended { instrument_id: i64 },
+}
+
+/// Whether a tick is delayed market data (TWS sends those without a live subscription).
+fn is_delayed(item: &TickTypes) -> bool {
+    let delayed = |t: &TickType| {
+        matches!(
+            t,
+            TickType::DelayedBid
+                | TickType::DelayedAsk
+                | TickType::DelayedLast
+                | TickType::DelayedBidSize
+                | TickType::DelayedAskSize
+                | TickType::DelayedLastSize
+                | TickType::DelayedVolume
+        )
+    };
+    match item {
+        TickTypes::Price(p) => delayed(&p.tick_type),
+        TickTypes::Size(s) => delayed(&s.tick_type),
+        TickTypes::PriceSize(ps) => delayed(&ps.price_tick_type),
+        _ => false,
+    }
 }
 
 fn kind_of(tick_type: &TickType) -> Option<TickKind> {
@@ -100,7 +121,15 @@ pub fn spawn_line(
             match item {
                 Ok(SubscriptionItem::Data(tick)) => {
                     let ticks = convert_ticks(instrument_id, &tick);
-                    if !ticks.is_empty() && events.send(LineEvent::Ticks(ticks)).await.is_err() {
+                    if !ticks.is_empty()
+                        && events
+                            .send(LineEvent::Ticks {
+                                ticks,
+                                delayed: is_delayed(&tick),
+                            })
+                            .await
+                            .is_err()
+                    {
                         return;
                     }
                 }

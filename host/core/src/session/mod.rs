@@ -2,7 +2,8 @@
 //!
 //! The session owns the connection for its whole life: it connects (and reconnects with
 //! capped exponential backoff), synchronises after every connect ([`sync`]), keeps market data
-//! lines ([`lines`]), sends the orders the risk gate let through ([`OrderCommand`]), and applies
+//! lines ([`lines`]), sends the orders the risk gate let through (an [`OrderInbox`] of
+//! approved commands, the only kind it accepts), and applies
 //! everything TWS reports to PostgreSQL and the [`Hub`]. Its state is published on the hub as a
 //! [`ConnectionState`].
 //!
@@ -14,8 +15,10 @@ mod history;
 mod lines;
 mod market_data;
 mod order_flow;
+mod order_ids;
 mod pacing;
 mod positions;
+mod resend;
 mod runner;
 mod state;
 mod sync;
@@ -27,18 +30,18 @@ use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+pub use crate::domain::TwsWhatIf;
 pub use convert::{WireError, tws_time};
 pub use history::HistoryRequest;
 pub use lines::{DEFAULT_LINE_LIMIT, LineAction, LineManager};
-pub use order_flow::TwsWhatIf;
 pub use pacing::{HistoricalKey, HistoricalPacer};
 pub use state::{ConnectionState, Reaction, SessionEvent, transition};
-pub use sync::{OrderChange, PositionChange, SyncReport};
+pub use sync::{OrderAmended, OrderChange, PositionChange, SyncReport};
 
 use crate::domain::InstrumentSpec;
 use crate::hub::Hub;
 use crate::recorder::Recorder;
-use crate::risk::OrderCommand;
+use crate::risk::OrderInbox;
 use crate::store::profiles::ConnectionProfile;
 
 /// How a session connects and behaves.
@@ -91,7 +94,7 @@ pub enum SessionCommand {
     },
     /// TWS's what-if for an order (margin after it), without placing it.
     WhatIf {
-        intent: Box<crate::risk::OrderIntent>,
+        intent: Box<crate::domain::OrderIntent>,
         reply: oneshot::Sender<Result<TwsWhatIf, String>>,
     },
     /// Historical bars (paced), stored in PostgreSQL and returned.
@@ -148,7 +151,7 @@ impl SessionHandle {
     /// TWS's own margin figures for an order, when connected.
     pub async fn what_if(
         &self,
-        intent: crate::risk::OrderIntent,
+        intent: crate::domain::OrderIntent,
     ) -> Result<TwsWhatIf, SessionError> {
         self.ask(|reply| SessionCommand::WhatIf {
             intent: Box::new(intent),
@@ -195,7 +198,7 @@ pub fn spawn(
     config: SessionConfig,
     hub: Arc<Hub>,
     pool: PgPool,
-    orders: mpsc::Receiver<OrderCommand>,
+    orders: OrderInbox,
     recorder: Option<Recorder>,
 ) -> (SessionHandle, JoinHandle<()>) {
     let (commands_tx, commands) = mpsc::channel(256);

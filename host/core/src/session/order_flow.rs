@@ -11,21 +11,21 @@ use ibapi::orders::{
 use sqlx::PgPool;
 
 use super::convert::{self, decimal, spec_from_contract, wire_f64};
+use super::order_ids::OrderIds;
 use crate::domain::{ExecSide, Execution, InstrumentSpec, OrderSide, TimeInForce};
+use crate::domain::{OrderIntent, TwsWhatIf};
 use crate::hub::{Hub, OrderUpdate};
 use crate::recorder::Recorder;
-use crate::risk::OrderIntent;
 use crate::store::{StoreError, executions, instruments, orders};
 
-/// TWS order id ↔ our order ref, for this connection's client id; and the instrument ids of
-/// contracts seen, so that a fill can still be journaled while PostgreSQL is unreachable.
+/// The instrument ids of contracts seen, so that a fill can still be journaled while
+/// PostgreSQL is unreachable.
 #[derive(Debug, Default)]
-pub struct OrderBook {
-    refs: HashMap<i32, String>,
+pub struct InstrumentCache {
     instruments: HashMap<InstrumentSpec, i64>,
 }
 
-impl OrderBook {
+impl InstrumentCache {
     /// The instrument id of `spec`: stored (and remembered) when the database answers, else
     /// from memory.
     pub async fn instrument_id(
@@ -40,21 +40,6 @@ impl OrderBook {
             }
             Err(err) => self.instruments.get(spec).copied().ok_or(err),
         }
-    }
-
-    pub fn link(&mut self, order_id: i32, order_ref: &str) {
-        self.refs.insert(order_id, order_ref.to_owned());
-    }
-
-    pub fn order_ref(&self, order_id: i32) -> Option<&str> {
-        self.refs.get(&order_id).map(String::as_str)
-    }
-
-    pub fn order_id(&self, order_ref: &str) -> Option<i32> {
-        self.refs
-            .iter()
-            .find(|(_, r)| r.as_str() == order_ref)
-            .map(|(id, _)| *id)
     }
 }
 
@@ -82,25 +67,49 @@ pub fn wire_order(intent: &OrderIntent, order_ref: &str, parent_id: i32, transmi
     }
 }
 
+/// Quantity, limit and stop price of an order as TWS holds it, read the way our order type
+/// uses them (TWS fills unused price fields with zero or a sentinel).
+pub fn acknowledged_terms(
+    order_type: crate::domain::OrderType,
+    at_tws: &Order,
+) -> (
+    Option<rust_decimal::Decimal>,
+    Option<rust_decimal::Decimal>,
+    Option<rust_decimal::Decimal>,
+) {
+    use crate::domain::OrderType::*;
+    let (limit, stop) = match order_type {
+        Market => (false, false),
+        Limit => (true, false),
+        Stop => (false, true),
+        StopLimit => (true, true),
+    };
+    (
+        decimal(at_tws.total_quantity),
+        at_tws.limit_price.and_then(decimal).filter(|_| limit),
+        at_tws.aux_price.and_then(decimal).filter(|_| stop),
+    )
+}
+
 /// Sends a new order (or a modification, when `order_id` is a working order of ours).
 /// The id is stored before sending so that every status TWS reports can be attributed.
 pub async fn send(
     client: &Client,
     pool: &PgPool,
-    book: &mut OrderBook,
+    ids: &mut OrderIds,
     order_ref: &str,
     intent: &OrderIntent,
     order_id: i32,
     transmit: bool,
 ) -> Result<(), SendError> {
     let parent_id = match &intent.parent_ref {
-        Some(parent) => book
-            .order_id(parent)
+        Some(parent) => ids
+            .order_id(client.client_id(), parent)
             .ok_or_else(|| SendError::UnknownParent(parent.clone()))?,
         None => 0,
     };
     orders::set_tws_ids(pool, order_ref, order_id, None, client.client_id()).await?;
-    book.link(order_id, order_ref);
+    ids.link(client.client_id(), order_id, order_ref);
     let contract = convert::contract_for(&intent.instrument);
     client
         .submit_order(
@@ -126,10 +135,13 @@ pub enum SendError {
 pub async fn apply_status(
     pool: &PgPool,
     hub: &Hub,
-    book: &OrderBook,
+    ids: &mut OrderIds,
     status: &OrderStatus,
 ) -> Result<(), StoreError> {
-    let order_ref = book.order_ref(status.order_id).map(str::to_owned);
+    ids.set_status(status.client_id, status.order_id, status.status.as_str());
+    let order_ref = ids
+        .order_ref(status.client_id, status.order_id)
+        .map(str::to_owned);
     let filled = decimal(status.filled).unwrap_or_default();
     let average = status
         .average_fill_price
@@ -164,7 +176,7 @@ pub async fn record_execution(
     pool: &PgPool,
     hub: &Hub,
     recorder: Option<&Recorder>,
-    book: &mut OrderBook,
+    cache: &mut InstrumentCache,
     data: &ExecutionData,
 ) -> Result<bool, StoreError> {
     let exec = &data.execution;
@@ -172,7 +184,7 @@ pub async fn record_execution(
         what: "execution contract",
         message: e.to_string(),
     })?;
-    let instrument_id = book.instrument_id(pool, &spec).await?;
+    let instrument_id = cache.instrument_id(pool, &spec).await?;
     let executed_at = convert::tws_time(&exec.time).map_err(|e| StoreError::Corrupt {
         what: "execution time",
         message: e.to_string(),
@@ -249,15 +261,6 @@ pub async fn record_commission(
         (Ok(_), _) => Ok(()),
         (Err(err), None) => Err(err),
     }
-}
-
-/// TWS's own answer to a what-if order: the account's margin with the order, as TWS computes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TwsWhatIf {
-    pub initial_margin_after: Option<rust_decimal::Decimal>,
-    pub maintenance_margin_after: Option<rust_decimal::Decimal>,
-    pub equity_with_loan_after: Option<rust_decimal::Decimal>,
-    pub commission: Option<rust_decimal::Decimal>,
 }
 
 /// Asks TWS what the order would do to the account, without placing it.

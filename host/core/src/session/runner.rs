@@ -1,7 +1,7 @@
 //! The session's task: connect, synchronise, stream, trade, and start over when the connection
 //! goes away.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,18 +17,22 @@ use tokio::task::JoinHandle;
 use super::history;
 use super::lines::{LineAction, LineManager};
 use super::market_data::{self, LineEvent};
-use super::order_flow::{self, OrderBook};
+use super::order_flow::{self, InstrumentCache};
+use super::order_ids::OrderIds;
 use super::pacing::HistoricalPacer;
 use super::positions::{Holdings, PositionStream};
+use super::resend;
 use super::state::{ConnectionState, Reaction, SessionEvent, transition};
 use super::sync::{self, SyncReport};
 use super::{SessionCommand, SessionConfig};
 use crate::domain::{InstrumentSpec, Quote};
 use crate::hub::Hub;
 use crate::recorder::Recorder;
-use crate::risk::{OrderCommand, OrderIntent};
+use crate::risk::{Approved, Command, OrderInbox};
 use crate::store::market_data as market_data_store;
 use crate::store::{audit, instruments, orders, sync_reports};
+
+mod offline;
 
 /// Why a connected period ended.
 enum Exit {
@@ -40,17 +44,22 @@ pub(super) struct Runner {
     config: SessionConfig,
     hub: Arc<Hub>,
     pool: PgPool,
-    orders: mpsc::Receiver<OrderCommand>,
+    orders: OrderInbox,
     commands: mpsc::Receiver<SessionCommand>,
     recorder: Option<Recorder>,
     reports: watch::Sender<Option<SyncReport>>,
     client_id: i32,
+    /// Cancels asked for while disconnected: carried out first thing after the reconnect.
+    pending_cancels: BTreeSet<String>,
+    /// The kill switch engaged while disconnected (with TWS's global cancel or not).
+    pending_kill: Option<bool>,
     state: ConnectionState,
     lines: LineManager,
     specs: HashMap<i64, InstrumentSpec>,
     line_tasks: HashMap<i64, JoinHandle<()>>,
     quotes: HashMap<i64, Quote>,
-    book: OrderBook,
+    ids: OrderIds,
+    cache: InstrumentCache,
     holdings: Holdings,
     /// Shared by every historical request of this session.
     pacer: Arc<tokio::sync::Mutex<HistoricalPacer>>,
@@ -63,7 +72,7 @@ impl Runner {
         config: SessionConfig,
         hub: Arc<Hub>,
         pool: PgPool,
-        orders: mpsc::Receiver<OrderCommand>,
+        orders: OrderInbox,
         commands: mpsc::Receiver<SessionCommand>,
         recorder: Option<Recorder>,
         reports: watch::Sender<Option<SyncReport>>,
@@ -79,12 +88,15 @@ impl Runner {
             recorder,
             reports,
             client_id,
+            pending_cancels: BTreeSet::new(),
+            pending_kill: None,
             state: ConnectionState::Disconnected,
             lines,
             specs: HashMap::new(),
             line_tasks: HashMap::new(),
             quotes: HashMap::new(),
-            book: OrderBook::default(),
+            ids: OrderIds::default(),
+            cache: InstrumentCache::default(),
             holdings: Holdings::default(),
             pacer: Arc::default(),
             positions_stream: None,
@@ -169,11 +181,7 @@ impl Runner {
                     None | Some(SessionCommand::Stop) => return true,
                     Some(command) => self.offline_command(command).await,
                 },
-                // Orders are already in PostgreSQL as PendingSubmit: the next synchronisation
-                // finds them never received and decides whether to send them.
-                Some(command) = self.orders.recv() => {
-                    tracing::warn!(?command, "order command while disconnected; it is reconciled after reconnecting");
-                }
+                Some(approved) = self.orders.recv() => self.offline_order(approved),
             }
         }
     }
@@ -244,6 +252,9 @@ impl Runner {
                     }
                     Some(Ok(SubscriptionItem::Notice(notice))) => {
                         tracing::info!(order_id = ?notice.request_id, code = notice.code, message = %notice.message, "order notice");
+                        if let Some(order_id) = notice.request_id {
+                            self.order_error(order_id, notice.code, &notice.message).await;
+                        }
                     }
                     Some(Err(err)) => return Exit::Lost(format!("order updates: {err}")),
                     None => return Exit::Lost("order update stream ended".into()),
@@ -260,7 +271,7 @@ impl Runner {
                     None => self.positions_stream = None,
                 },
                 // No router any more (the sender was dropped): no orders, the session goes on.
-                Some(command) = self.orders.recv() => self.order_command(&client, command).await,
+                Some(approved) = self.orders.recv() => self.order_command(&client, approved).await,
                 command = self.commands.recv() => match command {
                     None | Some(SessionCommand::Stop) => return Exit::Stop,
                     Some(SessionCommand::Watch { spec, reply }) => {
@@ -308,15 +319,27 @@ impl Runner {
             &self.pool,
             &self.hub,
             self.recorder.as_ref(),
-            &mut self.book,
+            &mut self.ids,
+            &mut self.cache,
         )
         .await
         .map_err(|e| format!("synchronisation: {e}"))?;
         self.holdings = synced.holdings;
         self.positions_stream = Some(synced.positions_stream);
         let mut report = synced.report;
-        for order_ref in report.orders_never_received.clone() {
-            self.resend_or_expire(client, &order_ref, &mut report).await;
+        // What the trader took back comes first: cancels and the kill switch, then resends.
+        self.carry_out_cancels(client, &mut report).await;
+        if let Some(global_cancel) = self.pending_kill.take() {
+            self.kill(client, global_cancel, &mut report).await;
+        }
+        let groups = resend::groups(
+            &self.pool,
+            &report.orders_never_received,
+            self.config.resend_window,
+        )
+        .await;
+        for group in groups {
+            self.resend_group(client, group, &mut report).await;
         }
         let json = serde_json::to_value(&report).unwrap_or_default();
         if let Err(err) =
@@ -336,78 +359,27 @@ impl Runner {
         Ok(())
     }
 
-    async fn resend_or_expire(
-        &mut self,
-        client: &Client,
-        order_ref: &str,
-        report: &mut SyncReport,
-    ) {
-        let Ok(Some(order)) = orders::get(&self.pool, order_ref).await else {
-            return;
-        };
-        let age = chrono::Utc::now() - order.created_at;
-        let young = age
-            .to_std()
-            .is_ok_and(|age| age <= self.config.resend_window);
-        let Ok(Some(instrument)) = instruments::get(&self.pool, order.instrument_id).await else {
-            return;
-        };
-        if young {
-            let origin = order.origin.parse().unwrap_or(crate::risk::Origin::Ui);
-            let intent = OrderIntent::from_order(&order, instrument.spec, origin);
-            let order_id = client.next_order_id();
-            match order_flow::send(
-                client,
-                &self.pool,
-                &mut self.book,
-                order_ref,
-                &intent,
-                order_id,
-                true,
-            )
-            .await
-            {
-                Ok(()) => tracing::info!(order_ref, order_id, "resent an order TWS never received"),
-                Err(err) => tracing::error!(order_ref, error = %err, "cannot resend order"),
-            }
-        } else {
-            let _ = orders::update_status(
-                &self.pool,
-                order_ref,
-                "Inactive",
-                order.filled_quantity,
-                None,
-            )
-            .await;
-            let _ = audit::append(
-                &self.pool,
-                &audit::AuditEntry {
-                    actor: "system".into(),
-                    action: "order.expired".into(),
-                    decision: None,
-                    reason: Some(format!(
-                        "never reached TWS and is older than {:?}; not resent",
-                        self.config.resend_window
-                    )),
-                    details: serde_json::json!({ "order_ref": order_ref }),
-                },
-            )
-            .await;
-            report.orders_unknown.retain(|r| r != order_ref);
-        }
-    }
-
     async fn order_update(
         &mut self,
         update: IbOrderUpdate,
     ) -> Result<(), crate::store::StoreError> {
         match update {
             IbOrderUpdate::OrderStatus(status) => {
-                order_flow::apply_status(&self.pool, &self.hub, &self.book, &status).await
+                order_flow::apply_status(&self.pool, &self.hub, &mut self.ids, &status).await
             }
             IbOrderUpdate::OpenOrder(data) => {
-                if !data.order.order_ref.is_empty() {
-                    self.book.link(data.order_id, &data.order.order_ref);
+                let order_ref = &data.order.order_ref;
+                if order_ref.is_empty() {
+                    return Ok(());
+                }
+                self.ids
+                    .link(data.order.client_id, data.order_id, order_ref);
+                // What TWS acknowledged becomes the stored order (a modification is done).
+                if let Some(stored) = orders::get(&self.pool, order_ref).await?
+                    && let (Some(quantity), limit, stop) =
+                        order_flow::acknowledged_terms(stored.order_type, &data.order)
+                {
+                    orders::acknowledge(&self.pool, order_ref, quantity, limit, stop).await?;
                 }
                 Ok(())
             }
@@ -415,7 +387,7 @@ impl Runner {
                 &self.pool,
                 &self.hub,
                 self.recorder.as_ref(),
-                &mut self.book,
+                &mut self.cache,
                 &data,
             )
             .await
@@ -435,72 +407,154 @@ impl Runner {
         self.holdings.record(&self.pool, &account, "update").await
     }
 
-    async fn order_command(&mut self, client: &Client, command: OrderCommand) {
-        match command {
-            OrderCommand::Place {
+    async fn order_command(&mut self, client: &Client, approved: Approved) {
+        match approved.into_command() {
+            Command::Place {
                 order_ref,
                 intent,
                 transmit,
                 ..
+            } => self.place(client, &order_ref, &intent, transmit).await,
+            Command::Modify {
+                order_ref,
+                intent,
+                reply,
             } => {
-                let order_id = client.next_order_id();
-                let sent = order_flow::send(
-                    client,
-                    &self.pool,
-                    &mut self.book,
-                    &order_ref,
-                    &intent,
-                    order_id,
-                    transmit,
-                )
-                .await;
-                match sent {
-                    Ok(()) => {}
-                    // The connection went away under us: the order stays PendingSubmit and the
-                    // synchronisation after the reconnect finds out whether TWS got it.
-                    Err(err) if !client.is_connected() => {
-                        tracing::warn!(%order_ref, error = %err, "order send interrupted by a disconnect");
-                    }
-                    Err(err) => {
-                        tracing::error!(%order_ref, error = %err, "order not sent");
-                        let zero = rust_decimal::Decimal::ZERO;
-                        let _ =
-                            orders::update_status(&self.pool, &order_ref, "Inactive", zero, None)
-                                .await;
-                    }
-                }
-            }
-            OrderCommand::Modify { order_ref, intent } => match self.book.order_id(&order_ref) {
-                Some(order_id) => {
-                    if let Err(err) = order_flow::send(
+                let answer = match self.actionable_id(&order_ref) {
+                    Ok(order_id) => order_flow::send(
                         client,
                         &self.pool,
-                        &mut self.book,
+                        &mut self.ids,
                         &order_ref,
                         &intent,
                         order_id,
                         true,
                     )
                     .await
-                    {
-                        tracing::error!(%order_ref, error = %err, "modification not sent");
+                    .map_err(|err| err.to_string()),
+                    Err(why) => Err(why),
+                };
+                if let Err(why) = &answer {
+                    tracing::error!(%order_ref, %why, "modification not sent");
+                }
+                let _ = reply.send(answer);
+            }
+            Command::Cancel { order_ref } => {
+                self.pending_cancels.remove(&order_ref);
+                match self.actionable_id(&order_ref) {
+                    Ok(order_id) => {
+                        if let Err(err) = client.cancel_order(order_id, "").await {
+                            tracing::warn!(%order_ref, error = %err, "cancel not sent; retried after the reconnect");
+                            self.pending_cancels.insert(order_ref);
+                        }
                     }
+                    Err(why) => self.cancel_refused(&order_ref, &why).await,
                 }
-                None => {
-                    tracing::error!(%order_ref, "cannot modify: not a working order of this session")
-                }
-            },
-            OrderCommand::Cancel { order_ref } => match self.book.order_id(&order_ref) {
-                Some(order_id) => {
-                    if let Err(err) = client.cancel_order(order_id, "").await {
-                        tracing::error!(%order_ref, error = %err, "cancel not sent");
-                    }
-                }
-                None => {
-                    tracing::error!(%order_ref, "cannot cancel: not a working order of this session")
-                }
-            },
+            }
+            Command::KillSwitch { global_cancel } => {
+                let mut report = SyncReport::default();
+                self.kill(client, global_cancel, &mut report).await;
+            }
         }
+    }
+
+    /// Sends one approved order with a fresh TWS id.
+    async fn place(
+        &mut self,
+        client: &Client,
+        order_ref: &str,
+        intent: &crate::domain::OrderIntent,
+        transmit: bool,
+    ) {
+        let order_id = client.next_order_id();
+        let sent = order_flow::send(
+            client,
+            &self.pool,
+            &mut self.ids,
+            order_ref,
+            intent,
+            order_id,
+            transmit,
+        )
+        .await;
+        match sent {
+            Ok(()) => {}
+            // The connection went away under us: the order stays PendingSubmit and the
+            // synchronisation after the reconnect finds out whether TWS got it.
+            Err(err) if !client.is_connected() => {
+                tracing::warn!(%order_ref, error = %err, "order send interrupted by a disconnect");
+            }
+            Err(err) => {
+                tracing::error!(%order_ref, error = %err, "order not sent");
+                let _ = orders::finish(
+                    &self.pool,
+                    order_ref,
+                    "Inactive",
+                    &format!("not sent: {err}"),
+                )
+                .await;
+            }
+        }
+    }
+
+    /// An order command while disconnected: nothing is dropped.
+    fn offline_order(&mut self, approved: Approved) {
+        match approved.into_command() {
+            // Already in PostgreSQL as PendingSubmit: after the reconnect it is found never
+            // received and passes the gate again before it is sent.
+            Command::Place { order_ref, .. } => {
+                tracing::info!(%order_ref, "order while disconnected; it is decided again after the reconnect");
+            }
+            Command::Modify {
+                order_ref, reply, ..
+            } => {
+                tracing::warn!(%order_ref, "modification refused: not connected to TWS");
+                let _ = reply.send(Err(
+                    "not connected to TWS; the order is unchanged (modify it again once connected)"
+                        .into(),
+                ));
+            }
+            Command::Cancel { order_ref } => {
+                tracing::info!(%order_ref, "cancel while disconnected; carried out after the reconnect");
+                self.pending_cancels.insert(order_ref);
+            }
+            Command::KillSwitch { global_cancel } => {
+                tracing::warn!(
+                    "kill switch while disconnected; every working order is cancelled after the reconnect"
+                );
+                self.pending_kill = Some(global_cancel || self.pending_kill.unwrap_or(false));
+            }
+        }
+    }
+
+    /// The TWS id this session may act on for one of our orders, or why there is none.
+    fn actionable_id(&self, order_ref: &str) -> Result<i32, String> {
+        if let Some(order_id) = self.ids.order_id(self.client_id, order_ref) {
+            return Ok(order_id);
+        }
+        Err(match self.ids.owner(order_ref) {
+            Some(owner) => format!(
+                "{order_ref} was placed under client id {owner}; this session (client id {}) \
+                 follows it read-only: cancel or modify it in TWS",
+                self.client_id
+            ),
+            None => format!("{order_ref} is not a working order of this session"),
+        })
+    }
+
+    async fn cancel_refused(&self, order_ref: &str, why: &str) {
+        tracing::error!(%order_ref, %why, "cancel not sent");
+        let _ = audit::append(
+            &self.pool,
+            &audit::AuditEntry {
+                actor: "system".into(),
+                action: "order.cancel_refused".into(),
+                decision: None,
+                reason: Some(why.to_owned()),
+                details: serde_json::json!({ "order_ref": order_ref }),
+            },
+        )
+        .await;
     }
 
     async fn watch(
@@ -608,7 +662,7 @@ impl Runner {
         event: LineEvent,
     ) {
         match event {
-            LineEvent::Ticks(ticks) => {
+            LineEvent::Ticks { ticks, delayed } => {
                 for tick in &ticks {
                     let quote = self
                         .quotes
@@ -618,6 +672,7 @@ impl Runner {
                             ..Quote::default()
                         });
                     if quote.apply(tick) {
+                        quote.delayed = delayed;
                         self.hub.publish_quote(quote.clone());
                     }
                     self.hub.publish_tick(tick.clone());

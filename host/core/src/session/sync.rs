@@ -22,7 +22,8 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 use super::convert::decimal;
-use super::order_flow::{self, OrderBook};
+use super::order_flow::{self, InstrumentCache};
+use super::order_ids::OrderIds;
 use super::positions::{Holdings, PositionStream};
 use crate::domain::Position;
 use crate::hub::{AccountValue, Hub};
@@ -56,6 +57,15 @@ pub struct OrderChange {
     pub after: String,
 }
 
+/// One of our orders whose quantity or prices TWS holds differently from what we stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderAmended {
+    pub order_ref: String,
+    /// (quantity, limit price, stop price) before and after.
+    pub before: (Decimal, Option<Decimal>, Option<Decimal>),
+    pub after: (Decimal, Option<Decimal>, Option<Decimal>),
+}
+
 /// A position that differs from the last snapshot we stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PositionChange {
@@ -79,6 +89,11 @@ pub struct SyncReport {
     pub orders_unknown: Vec<String>,
     /// Ours, never acknowledged and not known to TWS: safe to send (the session decides).
     pub orders_never_received: Vec<String>,
+    /// Ours, whose quantity or prices at TWS differ from what we had stored (a modification
+    /// acknowledged while we were away); the stored order now holds TWS's.
+    pub orders_amended: Vec<OrderAmended>,
+    /// Modifications TWS never acknowledged: dropped, the order stays as TWS has it.
+    pub modifications_lost: Vec<String>,
     pub executions_added: usize,
 }
 
@@ -99,13 +114,14 @@ async fn bounded<T>(
         .map_err(|_| SyncError::Timeout(what))
 }
 
-/// Reads everything from TWS and reconciles. `book` learns the order-id ↔ order-ref mapping.
+/// Reads everything from TWS and reconciles. `ids` learns which TWS order is which of ours.
 pub async fn synchronise(
     client: &Client,
     pool: &PgPool,
     hub: &Hub,
     recorder: Option<&Recorder>,
-    book: &mut OrderBook,
+    ids: &mut OrderIds,
+    cache: &mut InstrumentCache,
 ) -> Result<Synchronised, SyncError> {
     let mut report = SyncReport {
         accounts: bounded("managed accounts", client.managed_accounts()).await??,
@@ -119,8 +135,8 @@ pub async fn synchronise(
     for account in report.accounts.clone() {
         sync_account_values(client, hub, recorder, &account, &mut report).await?;
     }
-    let seen = sync_orders(client, pool, hub, book, &mut report).await?;
-    sync_executions(client, pool, hub, recorder, book, &mut report).await?;
+    let seen = sync_orders(client, pool, hub, ids, &mut report).await?;
+    sync_executions(client, pool, hub, recorder, cache, &mut report).await?;
     reconcile_missing(pool, &report.accounts.clone(), &seen, &mut report).await?;
     Ok(Synchronised {
         report,
@@ -240,7 +256,7 @@ async fn sync_orders(
     client: &Client,
     pool: &PgPool,
     hub: &Hub,
-    book: &mut OrderBook,
+    ids: &mut OrderIds,
     report: &mut SyncReport,
 ) -> Result<HashMap<String, String>, SyncError> {
     let mut seen: HashMap<String, String> = HashMap::new();
@@ -277,7 +293,9 @@ async fn sync_orders(
                     }
                     let status = data.order_state.status.as_str().to_owned();
                     if !completed {
-                        book.link(data.order_id, &order_ref);
+                        ids.link(data.order.client_id, data.order_id, &order_ref);
+                        ids.set_status(data.order.client_id, data.order_id, &status);
+                        acknowledged(pool, &order_ref, &data.order, report).await?;
                         orders::set_tws_ids(
                             pool,
                             &order_ref,
@@ -307,7 +325,7 @@ async fn sync_orders(
                     seen.insert(order_ref, status);
                 }
                 Orders::OrderStatus(status) => {
-                    order_flow::apply_status(pool, hub, book, &status).await?;
+                    order_flow::apply_status(pool, hub, ids, &status).await?;
                 }
             }
         }
@@ -315,12 +333,49 @@ async fn sync_orders(
     Ok(seen)
 }
 
+/// Compares the quantity and prices TWS holds for one of our open orders with what we stored:
+/// TWS's are the truth; a requested modification they do not match never reached TWS.
+async fn acknowledged(
+    pool: &PgPool,
+    order_ref: &str,
+    at_tws: &ibapi::orders::Order,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    let Some(stored) = orders::get(pool, order_ref).await? else {
+        return Ok(());
+    };
+    let (quantity, limit, stop) = order_flow::acknowledged_terms(stored.order_type, at_tws);
+    let Some(quantity) = quantity else {
+        return Ok(());
+    };
+    if let Some(before) = orders::acknowledge(pool, order_ref, quantity, limit, stop).await? {
+        report.orders_amended.push(OrderAmended {
+            order_ref: order_ref.to_owned(),
+            before: (before.quantity, before.limit_price, before.stop_price),
+            after: (quantity, limit, stop),
+        });
+    }
+    if let Some(requested) = orders::get(pool, order_ref)
+        .await?
+        .and_then(|o| o.requested)
+    {
+        tracing::warn!(
+            order_ref,
+            ?requested,
+            "a modification TWS never acknowledged is dropped"
+        );
+        orders::clear_requested_change(pool, order_ref).await?;
+        report.modifications_lost.push(order_ref.to_owned());
+    }
+    Ok(())
+}
+
 async fn sync_executions(
     client: &Client,
     pool: &PgPool,
     hub: &Hub,
     recorder: Option<&Recorder>,
-    book: &mut OrderBook,
+    cache: &mut InstrumentCache,
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
     let mut since = None;
@@ -344,7 +399,7 @@ async fn sync_executions(
     loop {
         match bounded("executions", stream.next()).await? {
             Some(Ok(SubscriptionItem::Data(Executions::ExecutionData(data)))) => {
-                if order_flow::record_execution(pool, hub, recorder, book, &data).await? {
+                if order_flow::record_execution(pool, hub, recorder, cache, &data).await? {
                     report.executions_added += 1;
                 }
             }

@@ -17,6 +17,14 @@
 //!
 //! PostgreSQL refuses to run as root, so when Tickwork runs as root the server runs as an
 //! unprivileged system user (`postgres` by default) that owns `data/` and `run/`.
+//!
+//! **Shutdown is explicit.** Stopping the server runs `pg_ctl stop`, which waits up to a minute:
+//! async code awaits [`EmbeddedCluster::shutdown`] (it runs on a blocking thread), sync code
+//! calls [`EmbeddedCluster::stop`]. Dropping a cluster that was not shut down is the last
+//! resort: outside any tokio runtime it stops the server as `stop` would; inside a runtime it
+//! must not block a worker thread, so it only gives up this process's use, as a crash would,
+//! and logs a warning. The server then keeps running; the next Tickwork reuses it and stops it
+//! when it leaves last.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader};
@@ -120,8 +128,9 @@ struct ServerUser {
 
 /// A running embedded cluster that this process is using.
 ///
-/// Dropping it releases this process's use; if no other Tickwork is using the server, it is
-/// stopped (fast shutdown: open transactions roll back, committed data is safe).
+/// Release it with [`EmbeddedCluster::shutdown`] (async) or [`EmbeddedCluster::stop`]: if no
+/// other Tickwork is using the server, it is stopped (fast shutdown: open transactions roll
+/// back, committed data is safe). Dropping it instead is a fallback; see the module docs.
 #[derive(Debug)]
 pub struct EmbeddedCluster {
     root: PathBuf,
@@ -274,9 +283,23 @@ impl EmbeddedCluster {
     }
 
     /// Releases this process's use and stops the server if nobody else uses it.
-    /// Returns whether the server was stopped.
+    /// Returns whether the server was stopped. Blocking (up to a minute): from async code use
+    /// [`EmbeddedCluster::shutdown`].
     pub fn stop(mut self) -> Result<bool, EmbeddedError> {
         self.release()
+    }
+
+    /// [`EmbeddedCluster::stop`] on a blocking thread, for async callers: no runtime worker
+    /// waits for `pg_ctl`. Returns whether the server was stopped.
+    pub async fn shutdown(self) -> Result<bool, EmbeddedError> {
+        tokio::task::spawn_blocking(move || self.stop())
+            .await
+            .unwrap_or_else(|join| {
+                Err(EmbeddedError::Command {
+                    command: "stop embedded server".into(),
+                    message: join.to_string(),
+                })
+            })
     }
 
     fn release(&mut self) -> Result<bool, EmbeddedError> {
@@ -463,8 +486,22 @@ impl EmbeddedCluster {
     }
 }
 
+/// The last resort, for a cluster neither [`EmbeddedCluster::shutdown`] nor
+/// [`EmbeddedCluster::stop`] released (an early return, a panic, a cancelled task).
 impl Drop for EmbeddedCluster {
     fn drop(&mut self) {
+        if self.lease.is_none() {
+            return;
+        }
+        if tokio::runtime::Handle::try_current().is_ok() {
+            // `pg_ctl stop` here would block a runtime thread for up to a minute. Leave as a
+            // crashed process would: the lease goes, the server stays for the next user.
+            tracing::warn!(dir = %self.data_dir.display(),
+                "embedded PostgreSQL released without shutdown(); leaving the server running \
+                 for the next Tickwork to reuse");
+            self.lease = None;
+            return;
+        }
         if let Err(err) = self.release() {
             tracing::error!(error = %err, "could not stop the embedded PostgreSQL cleanly");
         }

@@ -16,6 +16,7 @@ pub mod orders;
 pub mod plugins;
 pub mod positions;
 pub mod profiles;
+pub mod risk_limits;
 pub mod scripts;
 pub mod settings;
 mod status;

@@ -13,12 +13,15 @@ pub enum OpenError {
 
 /// A connected, migrated store, plus the embedded cluster it runs on (if any).
 ///
-/// Keep it alive for as long as the database is used; [`OpenStore::close`] closes the pool
-/// first and then releases the cluster, so the server is not stopped under open connections.
+/// Keep it alive for as long as the database is used, and end with [`OpenStore::close`]: it
+/// closes the pool first and then releases the cluster, so the server is not stopped under
+/// open connections. Dropping it without `close` leaves the embedded server running (see
+/// [`super::embedded`]).
 #[derive(Debug)]
 pub struct OpenStore {
     pub store: Store,
     cluster: Option<EmbeddedCluster>,
+    describe: String,
 }
 
 impl OpenStore {
@@ -26,30 +29,32 @@ impl OpenStore {
         self.cluster.as_ref()
     }
 
+    /// Where the data is, for messages: the server's URL with any secret redacted, or the
+    /// embedded cluster's directory.
+    pub fn describe(&self) -> &str {
+        &self.describe
+    }
+
     /// Closes connections, then stops the embedded server if this was its last user.
     pub async fn close(self) -> Result<(), EmbeddedError> {
         self.store.close().await;
         match self.cluster {
-            Some(cluster) => tokio::task::spawn_blocking(move || cluster.stop().map(drop))
-                .await
-                .unwrap_or_else(|join| {
-                    Err(EmbeddedError::Command {
-                        command: "stop embedded server".into(),
-                        message: join.to_string(),
-                    })
-                }),
+            Some(cluster) => cluster.shutdown().await.map(drop),
             None => Ok(()),
         }
     }
 }
 
 /// Connects to `target` (starting the embedded cluster if that is the target) and, when
-/// `migrate` is set, applies pending migrations.
+/// `migrate` is set, applies pending migrations. On failure everything it started is shut down
+/// again before the error is returned.
 pub async fn open(target: DatabaseTarget, migrate: bool) -> Result<OpenStore, OpenError> {
-    let (store, cluster) = match target {
-        DatabaseTarget::Server { options, describe } => {
-            (Store::connect(*options, &describe).await?, None)
-        }
+    let opened = match target {
+        DatabaseTarget::Server { options, describe } => OpenStore {
+            store: Store::connect(*options, &describe).await?,
+            cluster: None,
+            describe,
+        },
         DatabaseTarget::Embedded(config) => {
             let cluster = tokio::task::spawn_blocking(move || EmbeddedCluster::start(&config))
                 .await
@@ -57,14 +62,32 @@ pub async fn open(target: DatabaseTarget, migrate: bool) -> Result<OpenStore, Op
                     command: "start embedded server".into(),
                     message: join.to_string(),
                 })??;
-            cluster.ensure_database().await?;
-            let store = Store::connect(cluster.connect_options(), &cluster.describe()).await?;
-            (store, Some(cluster))
+            let connected = async {
+                cluster.ensure_database().await?;
+                let store = Store::connect(cluster.connect_options(), &cluster.describe()).await?;
+                Ok::<_, OpenError>(store)
+            }
+            .await;
+            match connected {
+                Ok(store) => OpenStore {
+                    store,
+                    describe: cluster.describe(),
+                    cluster: Some(cluster),
+                },
+                Err(err) => {
+                    if let Err(stop) = cluster.shutdown().await {
+                        tracing::warn!(error = %stop, "could not stop the embedded PostgreSQL");
+                    }
+                    return Err(err);
+                }
+            }
         }
     };
-    let opened = OpenStore { store, cluster };
-    if migrate {
-        opened.store.migrate().await?;
+    if migrate && let Err(err) = opened.store.migrate().await {
+        if let Err(stop) = opened.close().await {
+            tracing::warn!(error = %stop, "could not stop the embedded PostgreSQL");
+        }
+        return Err(err.into());
     }
     Ok(opened)
 }

@@ -25,7 +25,13 @@ pub struct NewOrder {
 /// The status TWS reports for an order before we know anything else.
 pub const STATUS_PENDING_SUBMIT: &str = "PendingSubmit";
 /// Statuses after which an order can no longer fill.
-pub const FINAL_STATUSES: &[&str] = &["Filled", "Cancelled", "ApiCancelled", "Inactive"];
+pub const FINAL_STATUSES: &[&str] = &[
+    "Filled",
+    "Cancelled",
+    "ApiCancelled",
+    "Inactive",
+    "Rejected",
+];
 
 /// Inserts the order; the unique `order_ref` makes a second insert of the same order fail.
 pub async fn insert(pool: &PgPool, order: &NewOrder) -> Result<(), StoreError> {
@@ -95,8 +101,9 @@ pub async fn update_status(
     Ok(done.rows_affected() == 1)
 }
 
-/// Records a modification's new quantity and prices.
-pub async fn amend(
+/// Records a modification the gate allowed, before TWS acknowledges it: the acknowledged
+/// quantity and prices stay as they are.
+pub async fn request_change(
     pool: &PgPool,
     order_ref: &str,
     quantity: Decimal,
@@ -104,7 +111,8 @@ pub async fn amend(
     stop_price: Option<Decimal>,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "UPDATE orders SET quantity = $2, limit_price = $3, stop_price = $4, updated_at = now() \
+        "UPDATE orders SET requested_quantity = $2, requested_limit_price = $3, \
+         requested_stop_price = $4, requested_at = now(), updated_at = now() \
          WHERE order_ref = $1",
     )
     .bind(order_ref)
@@ -114,6 +122,109 @@ pub async fn amend(
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Drops a requested modification (refused, rejected, or not acknowledged by TWS).
+pub async fn clear_requested_change(pool: &PgPool, order_ref: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE orders SET requested_quantity = NULL, requested_limit_price = NULL, \
+         requested_stop_price = NULL, requested_at = NULL, updated_at = now() \
+         WHERE order_ref = $1",
+    )
+    .bind(order_ref)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// What TWS acknowledged for an order (its open-order report): the stored quantity and prices
+/// become these. A requested change they match is done and cleared; one they do not match
+/// stays pending. Returns the order as it was before, if it changed.
+pub async fn acknowledge(
+    pool: &PgPool,
+    order_ref: &str,
+    quantity: Decimal,
+    limit_price: Option<Decimal>,
+    stop_price: Option<Decimal>,
+) -> Result<Option<Order>, StoreError> {
+    let Some(before) = get(pool, order_ref).await? else {
+        return Ok(None);
+    };
+    let done = before.requested.as_ref().is_some_and(|r| {
+        r.quantity == quantity && r.limit_price == limit_price && r.stop_price == stop_price
+    });
+    let same = before.quantity == quantity
+        && before.limit_price == limit_price
+        && before.stop_price == stop_price;
+    if same && !done {
+        return Ok(None);
+    }
+    sqlx::query(
+        "UPDATE orders SET quantity = $2, limit_price = $3, stop_price = $4, \
+         requested_quantity = CASE WHEN $5 THEN NULL ELSE requested_quantity END, \
+         requested_limit_price = CASE WHEN $5 THEN NULL ELSE requested_limit_price END, \
+         requested_stop_price = CASE WHEN $5 THEN NULL ELSE requested_stop_price END, \
+         requested_at = CASE WHEN $5 THEN NULL ELSE requested_at END, updated_at = now() \
+         WHERE order_ref = $1",
+    )
+    .bind(order_ref)
+    .bind(quantity)
+    .bind(limit_price)
+    .bind(stop_price)
+    .bind(done)
+    .execute(pool)
+    .await?;
+    Ok((!same).then_some(before))
+}
+
+/// Ends an order with a reason (a rejection, or ours: expired, not resent, cancelled locally).
+pub async fn finish(
+    pool: &PgPool,
+    order_ref: &str,
+    status: &str,
+    reason: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE orders SET status = $2, status_reason = $3, requested_quantity = NULL, \
+         requested_limit_price = NULL, requested_stop_price = NULL, requested_at = NULL, \
+         updated_at = now() WHERE order_ref = $1",
+    )
+    .bind(order_ref)
+    .bind(status)
+    .bind(reason)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Notes that the trader asked to cancel, so the request survives a restart.
+pub async fn request_cancel(pool: &PgPool, order_ref: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE orders SET cancel_requested_at = COALESCE(cancel_requested_at, now()), \
+         updated_at = now() WHERE order_ref = $1",
+    )
+    .bind(order_ref)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Every order that may still fill, of any account (the kill switch's list).
+pub async fn all_working(pool: &PgPool) -> Result<Vec<Order>, StoreError> {
+    let rows = sqlx::query("SELECT * FROM orders WHERE status <> ALL($1) ORDER BY created_at, id")
+        .bind(FINAL_STATUSES)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// The children of a bracket parent, in the order they were sent.
+pub async fn children(pool: &PgPool, parent_ref: &str) -> Result<Vec<Order>, StoreError> {
+    let rows = sqlx::query("SELECT * FROM orders WHERE parent_ref = $1 ORDER BY created_at, id")
+        .bind(parent_ref)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(from_row).collect()
 }
 
 pub async fn get(pool: &PgPool, order_ref: &str) -> Result<Option<Order>, StoreError> {
@@ -156,6 +267,19 @@ fn from_row(row: &sqlx::postgres::PgRow) -> Result<Order, StoreError> {
         tws_perm_id: row.try_get("tws_perm_id")?,
         tws_client_id: row.try_get("tws_client_id")?,
         status: row.try_get("status")?,
+        status_reason: row.try_get("status_reason")?,
+        requested: match row.try_get::<Option<Decimal>, _>("requested_quantity")? {
+            Some(quantity) => Some(crate::domain::RequestedChange {
+                quantity,
+                limit_price: row.try_get("requested_limit_price")?,
+                stop_price: row.try_get("requested_stop_price")?,
+                at: row
+                    .try_get::<Option<chrono::DateTime<chrono::Utc>>, _>("requested_at")?
+                    .unwrap_or_else(chrono::Utc::now),
+            }),
+            None => None,
+        },
+        cancel_requested_at: row.try_get("cancel_requested_at")?,
         filled_quantity: row.try_get("filled_quantity")?,
         average_fill_price: row.try_get("average_fill_price")?,
         created_at: row.try_get("created_at")?,
