@@ -67,10 +67,14 @@ impl Workbench {
             .max_connections(4)
             .connect_lazy_with((*pool.connect_options()).clone());
         let (router, inbox) = order_path(RiskGate::new(RiskLimits::default()), router_pool.clone());
-        // Resends decide on a context in which a modest order passes every rule, like the
-        // tests' own submissions; the gate's state (armed, kill switch, limits) is real.
-        router.set_context_source(Arc::new(|_| {
-            Box::pin(async { Ok(passing_context(rust_decimal_macros::dec!(100))) })
+        // Resends decide on a context in which a modest order passes every rule (its own price
+        // as the quote), like the tests' own submissions; the gate's state (armed, kill switch,
+        // limits) is real.
+        router.set_context_source(Arc::new(|intent| {
+            let last = intent
+                .reference_price()
+                .unwrap_or(rust_decimal_macros::dec!(100));
+            Box::pin(async move { Ok(passing_context(last)) })
         }));
         let (session, task) = session::spawn(config, hub.clone(), pool.clone(), inbox, None);
         Self {
