@@ -24,10 +24,13 @@ fn denial(err: SubmitError) -> (RiskRule, String) {
     }
 }
 
-#[sqlx::test(migrations = "../migrations")]
-async fn a_flip_opens_a_position_that_faces_the_daily_loss_rule(pool: PgPool) {
+/// A live session on a fresh simulator, its risk view, the first account armed, MSFT watched.
+async fn armed_watching_msft(
+    pool: &PgPool,
+    client_id: i32,
+) -> (SimHandle, Workbench, RiskView, String) {
     let sim = tickwork_e2e::start_sim().await;
-    let bench = Workbench::live(&sim, &pool, 60).await;
+    let bench = Workbench::live(&sim, pool, client_id).await;
     let view = RiskView::follow(&bench.hub);
     let account = sim.accounts()[0].clone();
     bench
@@ -36,6 +39,12 @@ async fn a_flip_opens_a_position_that_faces_the_daily_loss_rule(pool: PgPool) {
         .await
         .unwrap();
     bench.router.arm(&account, "ui").await.unwrap();
+    (sim, bench, view, account)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_flip_opens_a_position_that_faces_the_daily_loss_rule(pool: PgPool) {
+    let (sim, bench, view, account) = armed_watching_msft(&pool, 60).await;
     let buy = market(&account, "MSFT", OrderSide::Buy, dec!(40));
     let ctx = tickwork_e2e::passing_context(dec!(400));
     bench.router.submit(buy, &ctx).await.unwrap();
@@ -128,16 +137,7 @@ async fn a_quote_that_stopped_updating_cannot_pass_a_price_rule(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn tws_what_if_takes_part_in_the_margin_rule(pool: PgPool) {
-    let sim = tickwork_e2e::start_sim().await;
-    let bench = Workbench::live(&sim, &pool, 62).await;
-    let view = RiskView::follow(&bench.hub);
-    let account = sim.accounts()[0].clone();
-    bench
-        .session
-        .watch(InstrumentSpec::stock("MSFT"))
-        .await
-        .unwrap();
-    bench.router.arm(&account, "ui").await.unwrap();
+    let (sim, bench, view, account) = armed_watching_msft(&pool, 62).await;
     let mut limits = RiskLimits::default();
     for (key, value) in [
         ("max_quantity", "10000000"),

@@ -75,6 +75,25 @@ async fn take_tws_down(sim: &SimHandle, bench: &Workbench, pool: &PgPool) -> i64
     before
 }
 
+/// Asks to change a working order's quantity, at its own limit price as the quote.
+async fn change_quantity(
+    bench: &Workbench,
+    pool: &PgPool,
+    order_ref: &str,
+    quantity: Decimal,
+) -> Result<(), SubmitError> {
+    let row = stored(pool, order_ref).await;
+    let changes = OrderChanges {
+        quantity: Some(quantity),
+        ..OrderChanges::default()
+    };
+    let ctx = passing_context(row.limit_price.unwrap());
+    bench
+        .router
+        .modify(order_ref, Origin::Ui, changes, &ctx)
+        .await
+}
+
 async fn actions(pool: &PgPool) -> Vec<(String, Option<String>, Option<String>)> {
     audit::recent(pool, 50)
         .await
@@ -149,18 +168,7 @@ async fn a_modify_while_disconnected_is_refused_and_changes_nothing(pool: PgPool
     let (bench, account) = armed(&sim, &pool, 41).await;
     let order_ref = working_order(&sim, &bench, &account, dec!(5)).await;
     let before = take_tws_down(&sim, &bench, &pool).await;
-    let row = stored(&pool, &order_ref).await;
-    let err = bench
-        .router
-        .modify(
-            &order_ref,
-            Origin::Ui,
-            OrderChanges {
-                quantity: Some(dec!(7)),
-                ..OrderChanges::default()
-            },
-            &passing_context(row.limit_price.unwrap()),
-        )
+    let err = change_quantity(&bench, &pool, &order_ref, dec!(7))
         .await
         .unwrap_err();
     assert!(
@@ -187,20 +195,9 @@ async fn a_modify_tws_never_acknowledged_leaves_the_order_as_tws_has_it(pool: Pg
     let sim = start_sim().await;
     let (bench, account) = armed(&sim, &pool, 42).await;
     let order_ref = working_order(&sim, &bench, &account, dec!(5)).await;
-    let row = stored(&pool, &order_ref).await;
     // TWS receives nothing it acknowledges for a while; the modification is sent into that.
     sim.inject(Fault::HoldAcks(Duration::from_secs(20)));
-    bench
-        .router
-        .modify(
-            &order_ref,
-            Origin::Ui,
-            OrderChanges {
-                quantity: Some(dec!(8)),
-                ..OrderChanges::default()
-            },
-            &passing_context(row.limit_price.unwrap()),
-        )
+    change_quantity(&bench, &pool, &order_ref, dec!(8))
         .await
         .unwrap();
     let pending = stored(&pool, &order_ref).await;
@@ -225,17 +222,7 @@ async fn a_modify_tws_never_acknowledged_leaves_the_order_as_tws_has_it(pool: Pg
     assert_eq!(report["modifications_lost"], serde_json::json!([order_ref]));
 
     // A modification TWS does acknowledge becomes the stored order.
-    bench
-        .router
-        .modify(
-            &order_ref,
-            Origin::Ui,
-            OrderChanges {
-                quantity: Some(dec!(9)),
-                ..OrderChanges::default()
-            },
-            &passing_context(row.limit_price.unwrap()),
-        )
+    change_quantity(&bench, &pool, &order_ref, dec!(9))
         .await
         .unwrap();
     eventually("the acknowledged modification", || {

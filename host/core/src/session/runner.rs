@@ -30,7 +30,7 @@ use crate::hub::Hub;
 use crate::recorder::Recorder;
 use crate::risk::{Approved, Command, OrderInbox};
 use crate::store::market_data as market_data_store;
-use crate::store::{audit, instruments, orders, sync_reports};
+use crate::store::{instruments, orders, sync_reports};
 
 mod offline;
 
@@ -544,17 +544,8 @@ impl Runner {
 
     async fn cancel_refused(&self, order_ref: &str, why: &str) {
         tracing::error!(%order_ref, %why, "cancel not sent");
-        let _ = audit::append(
-            &self.pool,
-            &audit::AuditEntry {
-                actor: "system".into(),
-                action: "order.cancel_refused".into(),
-                decision: None,
-                reason: Some(why.to_owned()),
-                details: serde_json::json!({ "order_ref": order_ref }),
-            },
-        )
-        .await;
+        self.audit_order("system", "order.cancel_refused", why, order_ref)
+            .await;
     }
 
     async fn watch(

@@ -178,16 +178,28 @@ impl Runner {
         if let Err(err) = orders::finish(&self.pool, order_ref, "Cancelled", reason).await {
             tracing::error!(%order_ref, error = %err, "cannot record a local cancel");
         }
-        let _ = audit::append(
-            &self.pool,
-            &audit::AuditEntry {
-                actor: "system".into(),
-                action: "order.cancelled_locally".into(),
-                decision: None,
-                reason: Some(reason.to_owned()),
-                details: serde_json::json!({ "order_ref": order_ref }),
-            },
-        )
-        .await;
+        self.audit_order("system", "order.cancelled_locally", reason, order_ref)
+            .await;
+    }
+
+    /// An audit row about one order; a database that does not answer is logged, not fatal
+    /// (the order's own row and TWS are what matter here).
+    pub(super) async fn audit_order(
+        &self,
+        actor: &str,
+        action: &str,
+        reason: &str,
+        order_ref: &str,
+    ) {
+        let entry = audit::AuditEntry {
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            decision: None,
+            reason: Some(reason.to_owned()),
+            details: serde_json::json!({ "order_ref": order_ref }),
+        };
+        if let Err(err) = audit::append(&self.pool, &entry).await {
+            tracing::error!(?entry, error = %err, "audit row not written");
+        }
     }
 }
