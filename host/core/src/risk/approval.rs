@@ -77,7 +77,8 @@ pub struct OrderInbox {
 }
 
 impl OrderInbox {
-    /// The next approved command; `None` once every router is gone.
+    /// The next approved command. The inbox keeps a router of its own (for resends), so this
+    /// waits for ever rather than end while the inbox lives.
     pub async fn recv(&mut self) -> Option<Approved> {
         self.commands.recv().await
     }
