@@ -53,7 +53,7 @@ fn option(
         expiry,
         right,
         strike: Decimal::from(strike as i64),
-        multiplier: 100,
+        multiplier: Decimal::from(100),
     };
     let mut p = Position::option(
         sym,
@@ -196,7 +196,7 @@ fn bare_scenario_loop(p: &Portfolio) -> f64 {
             let t = (spec.expiry.days_since_epoch() - as_of) as f64 / 365.0;
             let k = spec.strike.to_f64().unwrap_or(0.0);
             let vol = pos.iv.and_then(|v| v.to_f64()).unwrap_or(0.3);
-            let q = pos.qty.to_f64().unwrap_or(0.0) * f64::from(spec.multiplier);
+            let q = pos.qty.to_f64().unwrap_or(0.0) * spec.multiplier.to_f64().unwrap_or(0.0);
             let base = pricing::price(Model::BlackScholes, spec.right, s, k, t, 0.0, vol);
             for (i, slot) in pnl.iter_mut().enumerate() {
                 let m = 0.03 * ((i / 4) as f64 + 1.0) * if i % 2 == 0 { -1.0 } else { 1.0 };

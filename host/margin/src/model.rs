@@ -100,8 +100,9 @@ pub struct OptionSpec {
     pub right: Right,
     /// Strike price.
     pub strike: Decimal,
-    /// Units of the underlying per contract (stock covers options in lots of this size).
-    pub multiplier: u32,
+    /// Units of the underlying per contract (stock covers options in lots of this size). A
+    /// decimal: some real contracts have fractional multipliers (Micro Bitcoin: 0.1).
+    pub multiplier: Decimal,
 }
 
 /// What a position holds.
@@ -116,8 +117,8 @@ pub enum Instrument {
     Future {
         /// Contract month (expiry) of the future.
         expiry: Date,
-        /// Units per contract.
-        multiplier: u32,
+        /// Units per contract (125,000 for Euro FX, 0.1 for Micro Bitcoin).
+        multiplier: Decimal,
     },
     /// An option on a future; quantity in contracts.
     FutureOption(OptionSpec),

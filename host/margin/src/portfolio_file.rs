@@ -218,7 +218,7 @@ fn position(v: &Value, path: &str) -> Result<Position, PortfolioError> {
                 expiry: req(o, path, "expiry", date)?,
                 right: req(o, path, "right", right)?,
                 strike: req(o, path, "strike", decimal)?,
-                multiplier: opt(o, path, "multiplier", multiplier)?.unwrap_or(100),
+                multiplier: opt(o, path, "multiplier", multiplier)?.unwrap_or(Decimal::ONE_HUNDRED),
             };
             if spec.strike <= Decimal::ZERO {
                 return Err(PortfolioError::new(
@@ -432,18 +432,15 @@ fn right(v: &Value, path: &str) -> Result<Right, PortfolioError> {
     }
 }
 
-fn multiplier(v: &Value, path: &str) -> Result<u32, PortfolioError> {
+fn multiplier(v: &Value, path: &str) -> Result<Decimal, PortfolioError> {
     let d = decimal(v, path)?;
-    let bad = || PortfolioError::new(path, format!("expected a positive whole number, got {v}"));
-    if !d.fract().is_zero() || d <= Decimal::ZERO {
-        return Err(bad());
-    }
-    u32::try_from(d.mantissa() / 10i128.pow(d.scale())).map_err(|_| {
-        PortfolioError::new(
+    if d <= Decimal::ZERO {
+        return Err(PortfolioError::new(
             path,
-            format!("out of range (at most {}), got {v}", u32::MAX),
-        )
-    })
+            format!("expected a positive number, got {v}"),
+        ));
+    }
+    Ok(d)
 }
 
 #[cfg(test)]

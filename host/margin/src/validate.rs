@@ -166,10 +166,10 @@ impl Position {
                 return Some((path("iv"), "must be in [0, 100]".into()));
             }
         }
-        if multiplier == Some(0) {
-            return Some((path("multiplier"), "must be a positive whole number".into()));
+        if multiplier.is_some_and(|m| m <= Decimal::ZERO) {
+            return Some((path("multiplier"), "must be a positive number".into()));
         }
-        let units = self.qty.abs() * Decimal::from(multiplier.unwrap_or(1));
+        let units = self.qty.abs() * multiplier.unwrap_or(Decimal::ONE);
         if units > MAX_UNITS {
             return Some((
                 path("qty"),

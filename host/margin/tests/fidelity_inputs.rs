@@ -50,6 +50,23 @@ fn yen_multiplier_12_5_million_is_accepted_for_futures_and_options() {
 }
 
 #[test]
+fn micro_bitcoin_multiplier_0_1_is_accepted() {
+    // CME Micro Bitcoin futures (MBT) contract unit: 0.1 bitcoin. Long 3 at 90,000 with the file's
+    // per-contract rates (initial 2,700, maintenance 2,450): 8,100 / 7,350; under portfolio
+    // margin the ±10 % revaluation is 3 × 0.1 × 90,000 × 10 % = 2,700.
+    let p = parse_portfolio(&file(
+        r#""underlyings": {"MBT": {"price": "90000", "class": "future"}},
+        "positions": [{"kind": "future", "symbol": "MBT", "expiry": "2026-12-24", "multiplier": "0.1", "qty": 3, "price": "90000"}],
+        "futures_margins": {"MBT": {"initial": "2700", "maintenance": "2450"}}"#,
+    ))
+    .unwrap();
+    let r = compute(&p, Method::Futures).unwrap();
+    assert_eq!((r.initial, r.maintenance), (d("8100"), d("7350")));
+    let r = compute(&p, Method::Portfolio).unwrap();
+    assert_eq!(r.maintenance, d("2700"));
+}
+
+#[test]
 fn zero_or_negative_multiplier_is_an_error_naming_the_field() {
     let pos = |m: &str| {
         file(&format!(
@@ -59,16 +76,16 @@ fn zero_or_negative_multiplier_is_an_error_naming_the_field() {
     };
     assert_eq!(
         error(&pos("0")),
-        "positions[0].multiplier: expected a positive whole number, got 0"
+        "positions[0].multiplier: expected a positive number, got 0"
     );
     assert_eq!(
         error(&pos("-125000")),
-        "positions[0].multiplier: expected a positive whole number, got -125000"
+        "positions[0].multiplier: expected a positive number, got -125000"
     );
     // Built in code: the engine names the field too.
     let mut o = opt("AAPL", 'C', "190", DEC, -1, "4.15");
     if let tickwork_margin::Instrument::Option(spec) = &mut o.instrument {
-        spec.multiplier = 0;
+        spec.multiplier = d("0");
     }
     let e = compute(&aapl(vec![o]), Method::RegT).unwrap_err();
     assert_eq!(e.path, "positions[0].multiplier");

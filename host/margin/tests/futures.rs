@@ -25,7 +25,7 @@ fn fop(right: Right, strike: &str, qty: &str, price: &str) -> Position {
         expiry: DEC.parse().unwrap(),
         right,
         strike: d(strike),
-        multiplier: 50,
+        multiplier: rust_decimal::Decimal::from(50),
     };
     Position {
         symbol: "ES".into(),
@@ -179,7 +179,7 @@ fn rule_5_span_intra_commodity_spread_charge() {
     let mut mar = future("ES", -1, "5950", 50);
     mar.instrument = Instrument::Future {
         expiry: "2027-03-19".parse().unwrap(),
-        multiplier: 50,
+        multiplier: rust_decimal::Decimal::from(50),
     };
     let mut p = es(vec![future("ES", 1, "5912.25", 50), mar]);
     p.risk_arrays.push(array(None, None, FUT, "0"));

@@ -118,7 +118,7 @@ fn rule_4_futures_options_use_black_76() {
         expiry: "2026-12-18".parse().unwrap(),
         right: Right::Call,
         strike: d("6000"),
-        multiplier: 50,
+        multiplier: Decimal::from(50),
     };
     let fop = Position {
         symbol: "ES".into(),

@@ -95,7 +95,7 @@ fn position(
     price: Decimal,
 ) -> Result<Position, String> {
     let under = underlying_of(inst, universe);
-    let multiplier = inst.point_value() as u32;
+    let multiplier = dec(inst.point_value());
     let spec = || -> Result<OptionSpec, String> {
         Ok(OptionSpec {
             expiry: expiry(inst).ok_or_else(|| format!("bad expiry {}", inst.expiry))?,

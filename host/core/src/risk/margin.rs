@@ -71,9 +71,7 @@ fn engine_position(
             strike: spec.strike.ok_or_else(|| {
                 MarginCheckError::Engine(format!("{}: option without strike", spec.symbol))
             })?,
-            multiplier: u32::try_from(spec.multiplier.trunc().mantissa()).map_err(|_| {
-                MarginCheckError::Engine(format!("{}: multiplier {}", spec.symbol, spec.multiplier))
-            })?,
+            multiplier: spec.multiplier,
         })
     };
     Ok(match spec.sec_type {
@@ -93,7 +91,7 @@ fn engine_position(
                     .ok_or_else(|| {
                         MarginCheckError::Engine(format!("{}: future without expiry", spec.symbol))
                     })?,
-                multiplier: u32::try_from(spec.multiplier.trunc().mantissa()).unwrap_or(1),
+                multiplier: spec.multiplier,
             },
             ..margin::Position::stock(&spec.symbol, quantity, mark)
         },

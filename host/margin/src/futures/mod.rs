@@ -66,7 +66,7 @@ fn span_group(
             Instrument::FutureOption(spec) => span::Leg {
                 array: a,
                 qty: pos.qty,
-                option_value: Some(pos.price * Decimal::from(spec.multiplier)),
+                option_value: Some(pos.price * spec.multiplier),
                 expiry_key: Some(spec.expiry),
             },
             Instrument::Future { expiry, .. } => span::Leg {
@@ -131,14 +131,14 @@ fn table_group(
             Instrument::FutureOption(spec) if pos.qty >= Decimal::ZERO => {
                 Node::new(label, RULE_LONG_FOP, Decimal::ZERO, Decimal::ZERO).with_detail(format!(
                     "premium {} paid",
-                    amt(pos.price * Decimal::from(spec.multiplier) * pos.qty)
+                    amt(pos.price * spec.multiplier * pos.qty)
                 ))
             }
             Instrument::FutureOption(spec) => {
                 let r = table::rate(p, &pos.symbol, p.as_of)
                     .map_err(|e| MarginError::new(format!("positions[{i}]"), e.to_string()))?;
                 let n = pos.qty.abs();
-                let value = pos.price * Decimal::from(spec.multiplier);
+                let value = pos.price * spec.multiplier;
                 Node::new(
                     label,
                     RULE_SHORT_FOP,

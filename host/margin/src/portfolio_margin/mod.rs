@@ -37,7 +37,8 @@ impl Series {
     /// P&L of the series if its unit value moves from the model value to `v`; a long option never
     /// loses more than its market value (FINRA 4210(g): long options need at most their value).
     fn pnl(&self, v: f64) -> f64 {
-        (self.qty * f64::from(self.spec.multiplier) * (v - self.base)).max(-self.max_loss)
+        (self.qty * self.spec.multiplier.to_f64().unwrap_or(f64::MAX) * (v - self.base))
+            .max(-self.max_loss)
     }
 }
 
@@ -59,7 +60,7 @@ pub(crate) fn group(
             Instrument::Stock => linear += pos.qty.to_f64().unwrap_or(0.0) * s,
             Instrument::Future { multiplier, .. } => {
                 linear += pos.qty.to_f64().unwrap_or(0.0)
-                    * f64::from(*multiplier)
+                    * multiplier.to_f64().unwrap_or(f64::MAX)
                     * pos.price.to_f64().unwrap_or(s)
             }
             Instrument::Option(spec) | Instrument::FutureOption(spec) => {
@@ -91,7 +92,7 @@ pub(crate) fn group(
             continue;
         }
         // FINRA 4210(g): $0.375 × multiplier per contract, not above a long option's market value.
-        let mult = Decimal::from(spec.multiplier);
+        let mult = spec.multiplier;
         let per_contract = if qty > Decimal::ZERO {
             (dec!(0.375) * mult).min(mark * mult)
         } else {

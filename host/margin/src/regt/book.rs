@@ -35,7 +35,7 @@ impl OptLeg {
     }
 
     pub fn mult(&self) -> Decimal {
-        Decimal::from(self.spec.multiplier)
+        self.spec.multiplier
     }
 }
 

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashSet};
 const WINGS: usize = 1;
 
 /// Series of one (expiry, right, multiplier), sorted by strike.
-type Chains = BTreeMap<(Date, Right, u32), Vec<usize>>;
+type Chains = BTreeMap<(Date, Right, rust_decimal::Decimal), Vec<usize>>;
 
 /// Calls `push` once for every shape to offer.
 pub(crate) fn generate(book: &Book, push: &mut dyn FnMut(Kind, Vec<usize>)) {
@@ -24,7 +24,7 @@ pub(crate) fn generate(book: &Book, push: &mut dyn FnMut(Kind, Vec<usize>)) {
     let mut chains: Chains = BTreeMap::new();
     for (i, l) in o.iter().enumerate() {
         chains
-            .entry((l.spec.expiry, l.spec.right, l.spec.multiplier))
+            .entry((l.spec.expiry, l.spec.right, l.spec.multiplier.normalize()))
             .or_default()
             .push(i);
     }

@@ -149,7 +149,7 @@ pub(crate) fn generate(book: &Book) -> (Vec<Template>, bool) {
         if kind.uses_stock() {
             let lot = legs
                 .first()
-                .map_or(100, |&l| i64::from(o[l].spec.multiplier));
+                .map_or(100, |&l| stock_lot(o[l].spec.multiplier));
             uses.push((book.stock_index(), lot));
         }
         out.push(Template {
@@ -159,7 +159,7 @@ pub(crate) fn generate(book: &Book) -> (Vec<Template>, bool) {
             cost,
         });
     };
-    let index: HashMap<(crate::date::Date, Right, Decimal, u32), usize> = o
+    let index: HashMap<(crate::date::Date, Right, Decimal, Decimal), usize> = o
         .iter()
         .enumerate()
         .map(|(i, l)| {
@@ -168,7 +168,7 @@ pub(crate) fn generate(book: &Book) -> (Vec<Template>, bool) {
                     l.spec.expiry,
                     l.spec.right,
                     l.spec.strike,
-                    l.spec.multiplier,
+                    l.spec.multiplier.normalize(),
                 ),
                 i,
             )
@@ -180,7 +180,7 @@ pub(crate) fn generate(book: &Book) -> (Vec<Template>, bool) {
                 like.spec.expiry,
                 right,
                 strike.normalize(),
-                like.spec.multiplier,
+                like.spec.multiplier.normalize(),
             ))
             .copied()
     };
@@ -225,7 +225,7 @@ pub(crate) fn generate(book: &Book) -> (Vec<Template>, bool) {
                 }
             }
             // Collars and conversions: (i long put, j short call) against long stock.
-            if book.stock_capacity() >= i64::from(a.spec.multiplier)
+            if book.stock_capacity() >= stock_lot(a.spec.multiplier)
                 && book.stock > Decimal::ZERO
                 && a.spec.right == Right::Put
                 && a.qty > 0
@@ -239,7 +239,7 @@ pub(crate) fn generate(book: &Book) -> (Vec<Template>, bool) {
                 }
             }
             // Reverse conversions: (i short put, j long call) against short stock.
-            if book.stock_capacity() >= i64::from(a.spec.multiplier)
+            if book.stock_capacity() >= stock_lot(a.spec.multiplier)
                 && book.stock < Decimal::ZERO
                 && a.spec.right == Right::Put
                 && a.qty < 0
@@ -252,7 +252,7 @@ pub(crate) fn generate(book: &Book) -> (Vec<Template>, bool) {
             }
         }
         // Stock with one option.
-        if book.stock_capacity() >= i64::from(a.spec.multiplier) {
+        if book.stock_capacity() >= stock_lot(a.spec.multiplier) {
             let long_stock = book.stock > Decimal::ZERO;
             match (a.spec.right, a.qty < 0, long_stock) {
                 (Right::Call, true, true) => push(Kind::CoveredCall, vec![i]),
@@ -327,5 +327,16 @@ pub(crate) fn name(book: &Book, t: &Template) -> &'static str {
         Kind::Collar => "collar",
         Kind::Conversion => "conversion",
         Kind::ReverseConversion => "reverse conversion",
+    }
+}
+
+/// Shares one contract covers: its multiplier when whole; a fractional multiplier cannot be
+/// covered by shares (`i64::MAX` never fits).
+fn stock_lot(multiplier: Decimal) -> i64 {
+    use rust_decimal::prelude::ToPrimitive;
+    if multiplier.fract().is_zero() {
+        multiplier.to_i64().unwrap_or(i64::MAX)
+    } else {
+        i64::MAX
     }
 }

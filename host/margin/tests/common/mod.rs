@@ -45,7 +45,7 @@ pub fn opt(sym: &str, right: char, strike: &str, expiry: &str, qty: i64, mark: &
             Right::Put
         },
         strike: d(strike),
-        multiplier: 100,
+        multiplier: Decimal::from(100),
     };
     Position::option(sym, spec, Decimal::from(qty), d(mark))
 }
@@ -55,7 +55,7 @@ pub fn future(sym: &str, qty: i64, price: &str, multiplier: u32) -> Position {
         symbol: sym.to_string(),
         instrument: Instrument::Future {
             expiry: Date::from_str(DEC).unwrap(),
-            multiplier,
+            multiplier: Decimal::from(multiplier),
         },
         qty: Decimal::from(qty),
         price: d(price),
