@@ -67,11 +67,7 @@ async fn record(
     // Headless mode trades only through strategies (none yet): the gate stays disarmed, but it
     // carries every account's stored limits from the start.
     // A read-only profile's gate can never be armed.
-    let mut gate = if profile.read_only {
-        RiskGate::read_only(RiskLimits::default())
-    } else {
-        RiskGate::new(RiskLimits::default())
-    };
+    let mut gate = RiskGate::for_profile(profile.read_only, RiskLimits::default());
     let stored = risk_limits::load_all(&pool, &mut gate)
         .await
         .context("cannot load the stored risk limits")?;

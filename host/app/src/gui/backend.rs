@@ -110,7 +110,7 @@ pub async fn start(
     // The gate starts disarmed: the demo shows data, it does not trade unless armed. It carries
     // every account's stored limits; if they cannot be read, no order may pass at all (the
     // defaults could be looser than what the user stored).
-    let mut gate = RiskGate::new(RiskLimits::default());
+    let mut gate = RiskGate::for_profile(profile.read_only, RiskLimits::default());
     if let Err(err) = risk_limits::load_all(&pool, &mut gate).await {
         notify(Notification::DemoFailed(format!(
             "stored risk limits unreadable, trading disabled: {err}"

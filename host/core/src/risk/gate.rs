@@ -44,6 +44,15 @@ impl RiskGate {
         }
     }
 
+    /// The gate for a connection profile: read-only profiles get a gate that can never be armed.
+    pub fn for_profile(read_only: bool, default_limits: RiskLimits) -> Self {
+        if read_only {
+            Self::read_only(default_limits)
+        } else {
+            Self::new(default_limits)
+        }
+    }
+
     pub fn limits(&self, account: &str) -> &RiskLimits {
         self.limits.get(account).unwrap_or(&self.default_limits)
     }
@@ -153,5 +162,22 @@ impl RiskGate {
             .or_default()
             .push_back(now);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_only_profiles_gate_refuses_arming_and_a_trading_one_allows_it() {
+        let mut gate = RiskGate::for_profile(true, RiskLimits::default());
+        let denial = gate.arm("DU1").unwrap_err();
+        assert_eq!(denial.rule, RiskRule::NotArmed);
+        assert!(denial.reason.contains("read-only"), "{denial}");
+        assert!(!gate.is_armed("DU1"));
+        let mut gate = RiskGate::for_profile(false, RiskLimits::default());
+        gate.arm("DU1").unwrap();
+        assert!(gate.is_armed("DU1"));
     }
 }
