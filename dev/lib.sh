@@ -15,6 +15,7 @@ SYSTEM_PACKAGES=(
     xvfb xauth                            # GUI tests and screenshots without a screen
     dbus dbus-x11 gnome-keyring           # a session bus and a real keyring for tests
     python3 python3-venv                  # the official IB Python API in tests
+    desktop-file-utils appstream          # validating the .desktop file and metainfo in tests
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

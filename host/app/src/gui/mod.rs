@@ -25,6 +25,8 @@ pub fn run(target: DatabaseTarget, demo: bool, screenshot: Option<PathBuf>) -> a
     let runtime = crate::context::runtime()?;
     let running: Arc<Mutex<Option<backend::Running>>> = Arc::default();
     let app = relm4::RelmApp::new(APP_ID);
+    // The icon `dev/install.sh` installs into the theme, named after the app id.
+    gtk::Window::set_default_icon_name(APP_ID);
     // Several workbenches (different profiles, or a test beside a real one) may run at once.
     relm4::main_application().set_flags(gtk::gio::ApplicationFlags::NON_UNIQUE);
     let exit = Arc::new(Mutex::new(Ok(())));
