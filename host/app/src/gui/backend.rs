@@ -32,6 +32,10 @@ pub enum Notification {
     /// Watchlist rows: symbol and its latest quote.
     Quotes(Vec<(String, Quote)>),
     DemoFailed(String),
+    /// Accounts, which are armed, and the kill switch.
+    Trading(super::commands::TradingState),
+    /// A command was refused; the reason, for a toast.
+    Refused(String),
 }
 
 /// What must be shut down in order when the window closes.
@@ -42,12 +46,17 @@ pub struct Running {
     sim: Option<SimHandle>,
     /// The one order path of this window (the ticket arrives with the panels).
     router: Option<OrderRouter>,
+    /// Serves the window's commands.
+    commands: Option<JoinHandle<()>>,
 }
 
 impl Running {
     /// Session first, then the simulator, then the database: the embedded server is stopped
     /// here, awaited on a blocking thread, never by a drop inside the runtime.
     pub async fn shutdown(self) -> anyhow::Result<()> {
+        if let Some(commands) = self.commands {
+            commands.abort();
+        }
         drop(self.router);
         if let Some((session, task)) = self.session {
             session.stop().await;
@@ -63,12 +72,35 @@ impl Running {
     }
 }
 
-/// Opens the database and, in demo mode, starts the simulator and a session on it.
-/// `notify` must be cheap and non-blocking (it posts to the window's queue).
+/// Opens the database and, in demo mode, starts the simulator and a session on it; then serves
+/// the window's `commands`. `notify` must be cheap and non-blocking (it posts to the window's
+/// queue).
 pub async fn start(
     target: DatabaseTarget,
     demo: bool,
+    commands: tokio::sync::mpsc::UnboundedReceiver<super::commands::Command>,
     notify: impl Fn(Notification) + Send + Sync + 'static,
+) -> Running {
+    let notify: Arc<dyn Fn(Notification) + Send + Sync> = Arc::new(notify);
+    let mut running = start_services(target, demo, notify.clone()).await;
+    let accounts = running
+        .sim
+        .as_ref()
+        .map(SimHandle::accounts)
+        .unwrap_or_default();
+    running.commands = Some(super::commands::serve(
+        running.router.clone(),
+        accounts,
+        commands,
+        notify,
+    ));
+    running
+}
+
+async fn start_services(
+    target: DatabaseTarget,
+    demo: bool,
+    notify: Arc<dyn Fn(Notification) + Send + Sync>,
 ) -> Running {
     let mut running = Running::default();
     let opened = match open(target, true).await {
@@ -123,7 +155,6 @@ pub async fn start(
     running.router = Some(router);
     let (handle, task) =
         session::spawn(SessionConfig::new(profile), hub.clone(), pool, inbox, None);
-    let notify = Arc::new(notify);
     forward_connection(&hub, notify.clone());
     let mut symbols = std::collections::HashMap::new();
     for symbol in DEMO_SYMBOLS {
@@ -140,7 +171,7 @@ pub async fn start(
     running
 }
 
-fn forward_connection(hub: &Hub, notify: Arc<impl Fn(Notification) + Send + Sync + 'static>) {
+fn forward_connection(hub: &Hub, notify: Arc<dyn Fn(Notification) + Send + Sync>) {
     let mut state = hub.watch_connection();
     tokio::spawn(async move {
         loop {
@@ -156,7 +187,7 @@ fn forward_connection(hub: &Hub, notify: Arc<impl Fn(Notification) + Send + Sync
 fn forward_quotes(
     hub: &Hub,
     symbols: std::collections::HashMap<i64, String>,
-    notify: Arc<impl Fn(Notification) + Send + Sync + 'static>,
+    notify: Arc<dyn Fn(Notification) + Send + Sync>,
 ) {
     let quotes = hub.subscribe_quotes();
     tokio::spawn(async move {

@@ -4,7 +4,7 @@
 //! the size of each table — and that no TWS session is open; the panels arrive with the
 //! session work.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -14,6 +14,7 @@ use tickwork_core::session::ConnectionState;
 use tickwork_core::store::{DatabaseTarget, DbStatus, MigrationState};
 
 use super::backend::{self, Notification, Running};
+use super::commands::{Command, TradingState};
 use super::screenshot;
 use super::watchlist::Watchlist;
 
@@ -28,7 +29,15 @@ pub struct MainWindowInit {
     pub exit: Arc<Mutex<anyhow::Result<()>>>,
 }
 
-pub type MainMsg = Notification;
+/// What the window reacts to: the backend's notifications and the trader's clicks.
+#[derive(Debug)]
+pub enum MainMsg {
+    Backend(Notification),
+    ArmClicked,
+    ArmConfirmed(String),
+    DisarmClicked,
+    KillClicked,
+}
 
 enum DatabaseState {
     Opening,
@@ -50,6 +59,12 @@ pub struct MainWindow {
     screenshot: Option<PathBuf>,
     screenshot_scheduled: Cell<bool>,
     exit: Arc<Mutex<anyhow::Result<()>>>,
+    /// The one way to ask the core for anything.
+    commands: tokio::sync::mpsc::UnboundedSender<Command>,
+    trading: TradingState,
+    /// Messages waiting to be shown as toasts.
+    toasts: RefCell<Vec<String>>,
+    root: adw::ApplicationWindow,
 }
 
 pub struct MainWidgets {
@@ -62,6 +77,10 @@ pub struct MainWidgets {
     session_row: adw::ActionRow,
     session_icon: gtk::Image,
     watchlist: Watchlist,
+    trading_label: gtk::Label,
+    arm_button: gtk::Button,
+    kill_button: gtk::Button,
+    toast_overlay: adw::ToastOverlay,
 }
 
 impl SimpleComponent for MainWindow {
@@ -84,6 +103,7 @@ impl SimpleComponent for MainWindow {
         window: Self::Root,
         sender: ComponentSender<Self>,
     ) -> ComponentParts<Self> {
+        let (commands, commands_rx) = tokio::sync::mpsc::unbounded_channel();
         let model = MainWindow {
             demo: init.demo,
             database: DatabaseState::Opening,
@@ -95,21 +115,44 @@ impl SimpleComponent for MainWindow {
             screenshot_scheduled: Cell::new(false),
             screenshot: init.screenshot,
             exit: init.exit,
+            commands,
+            trading: TradingState::default(),
+            toasts: RefCell::default(),
+            root: window.clone(),
         };
         let widgets = build(&window, init.demo);
+        {
+            let input = sender.input_sender().clone();
+            widgets.arm_button.connect_clicked(move |button| {
+                input.emit(if button.label().as_deref() == Some("Disarm") {
+                    MainMsg::DisarmClicked
+                } else {
+                    MainMsg::ArmClicked
+                });
+            });
+            let input = sender.input_sender().clone();
+            widgets
+                .kill_button
+                .connect_clicked(move |_| input.emit(MainMsg::KillClicked));
+        }
 
         if model.demo && model.screenshot.is_some() {
             // A screenshot of the demo waits for quotes, but not for ever.
             let input = sender.input_sender().clone();
             gtk::glib::timeout_add_local_once(std::time::Duration::from_secs(20), move || {
-                input.emit(Notification::DemoFailed("no quotes within 20 s".into()));
+                input.emit(MainMsg::Backend(Notification::DemoFailed(
+                    "no quotes within 20 s".into(),
+                )));
             });
         }
         let input = sender.input_sender().clone();
         let slot = init.running;
         let (target, demo) = (init.target, init.demo);
         init.runtime.spawn(async move {
-            let running = backend::start(target, demo, move |n| input.emit(n)).await;
+            let running = backend::start(target, demo, commands_rx, move |n| {
+                input.emit(MainMsg::Backend(n))
+            })
+            .await;
             if let Ok(mut slot) = slot.lock() {
                 *slot = Some(running);
             }
@@ -117,7 +160,32 @@ impl SimpleComponent for MainWindow {
         ComponentParts { model, widgets }
     }
 
-    fn update(&mut self, message: Self::Input, _sender: ComponentSender<Self>) {
+    fn update(&mut self, message: Self::Input, sender: ComponentSender<Self>) {
+        let message = match message {
+            MainMsg::Backend(notification) => notification,
+            MainMsg::ArmClicked => {
+                if let Some(account) = self.trading.accounts.first().cloned() {
+                    confirm_arm(&self.root, account, sender);
+                }
+                return;
+            }
+            MainMsg::ArmConfirmed(account) => {
+                self.send(Command::Arm { account });
+                return;
+            }
+            MainMsg::DisarmClicked => {
+                for account in self.trading.armed.clone() {
+                    self.send(Command::Disarm { account });
+                }
+                return;
+            }
+            MainMsg::KillClicked => {
+                self.send(Command::KillSwitch {
+                    global_cancel: false,
+                });
+                return;
+            }
+        };
         match message {
             Notification::DatabaseOpened { describe, status } => {
                 self.database = DatabaseState::Ready { describe, status };
@@ -137,6 +205,8 @@ impl SimpleComponent for MainWindow {
                 tracing::error!(%error, "demo backend");
                 self.demo_error = Some(error);
             }
+            Notification::Trading(state) => self.trading = state,
+            Notification::Refused(reason) => self.toasts.borrow_mut().push(reason),
         }
     }
 
@@ -146,11 +216,15 @@ impl SimpleComponent for MainWindow {
         }
         let connection = self.connection.label();
         let mode = if self.demo {
-            format!("Demo · {connection} · read-only")
+            format!("Demo · {connection}")
         } else {
-            format!("{connection} · read-only")
+            connection.clone()
         };
         widgets.title.set_subtitle(&mode);
+        draw_trading(&self.trading, widgets);
+        for toast in self.toasts.borrow_mut().drain(..) {
+            widgets.toast_overlay.add_toast(adw::Toast::new(&toast));
+        }
         widgets
             .session_row
             .set_subtitle(&match (&self.demo_error, self.demo) {
@@ -202,6 +276,66 @@ impl SimpleComponent for MainWindow {
     }
 }
 
+impl MainWindow {
+    fn send(&self, command: Command) {
+        if self.commands.send(command).is_err() {
+            self.toasts
+                .borrow_mut()
+                .push("the backend has stopped; restart the workbench".into());
+        }
+    }
+}
+
+/// Arming asks first: from then on orders for the account are sent to TWS.
+fn confirm_arm(
+    window: &adw::ApplicationWindow,
+    account: String,
+    sender: ComponentSender<MainWindow>,
+) {
+    let dialog = adw::MessageDialog::new(
+        Some(window),
+        Some(&format!("Arm trading on {account}?")),
+        Some(
+            "Orders from the ticket, scripts and plugins that pass the risk gate will be sent to \
+             TWS for this account. Disarm or use the kill switch to stop.",
+        ),
+    );
+    dialog.add_responses(&[("cancel", "_Cancel"), ("arm", "_Arm")]);
+    dialog.set_response_appearance("arm", adw::ResponseAppearance::Destructive);
+    dialog.set_default_response(Some("cancel"));
+    dialog.set_close_response("cancel");
+    dialog.connect_response(None, move |_, response| {
+        if response == "arm" {
+            sender.input(MainMsg::ArmConfirmed(account.clone()));
+        }
+    });
+    dialog.present();
+}
+
+/// The header's read-only / armed indicator and its buttons.
+fn draw_trading(trading: &TradingState, widgets: &mut MainWidgets) {
+    let (text, armed) = match (trading.halted, trading.armed.as_slice()) {
+        (true, _) => ("Kill switch engaged".to_owned(), false),
+        (false, []) => ("Read-only".to_owned(), false),
+        (false, accounts) => (format!("Armed: {}", accounts.join(", ")), true),
+    };
+    widgets.trading_label.set_label(&text);
+    if armed {
+        widgets.trading_label.add_css_class("error");
+    } else {
+        widgets.trading_label.remove_css_class("error");
+    }
+    widgets
+        .arm_button
+        .set_label(if armed { "Disarm" } else { "Arm…" });
+    widgets
+        .arm_button
+        .set_sensitive(!trading.accounts.is_empty() && !trading.halted);
+    widgets
+        .kill_button
+        .set_sensitive(!trading.accounts.is_empty());
+}
+
 fn draw_database(database: &DatabaseState, widgets: &mut MainWidgets) {
     match database {
         DatabaseState::Opening => {}
@@ -243,6 +377,24 @@ fn draw_database(database: &DatabaseState, widgets: &mut MainWidgets) {
 fn build(window: &adw::ApplicationWindow, demo: bool) -> MainWidgets {
     let title = adw::WindowTitle::new("Tickwork", "");
     let header = adw::HeaderBar::builder().title_widget(&title).build();
+    // Always visible: whether orders can be sent, arming, and the kill switch.
+    let trading_label = gtk::Label::new(Some("Read-only"));
+    trading_label.add_css_class("heading");
+    trading_label.set_tooltip_text(Some("Whether orders can be sent to TWS"));
+    let arm_button = gtk::Button::builder()
+        .label("Arm…")
+        .tooltip_text("Allow trading on the account (asks first)")
+        .sensitive(false)
+        .build();
+    let kill_button = gtk::Button::builder()
+        .label("Kill switch")
+        .tooltip_text("Disarm every account and cancel every working order")
+        .sensitive(false)
+        .build();
+    kill_button.add_css_class("destructive-action");
+    header.pack_start(&trading_label);
+    header.pack_end(&kill_button);
+    header.pack_end(&arm_button);
 
     let page = adw::PreferencesPage::new();
 
@@ -286,7 +438,9 @@ fn build(window: &adw::ApplicationWindow, demo: bool) -> MainWidgets {
     content.append(&header);
     content.append(&page);
     page.set_vexpand(true);
-    window.set_content(Some(&content));
+    let toast_overlay = adw::ToastOverlay::new();
+    toast_overlay.set_child(Some(&content));
+    window.set_content(Some(&toast_overlay));
 
     MainWidgets {
         window: window.clone(),
@@ -298,5 +452,9 @@ fn build(window: &adw::ApplicationWindow, demo: bool) -> MainWidgets {
         session_row,
         session_icon,
         watchlist,
+        trading_label,
+        arm_button,
+        kill_button,
+        toast_overlay,
     }
 }

@@ -4,6 +4,7 @@
 //! on the core runtime and reports back with a message.
 
 mod backend;
+mod commands;
 mod main_window;
 mod screenshot;
 mod watchlist;
