@@ -33,9 +33,9 @@ pub struct MainWindowInit {
 #[derive(Debug)]
 pub enum MainMsg {
     Backend(Notification),
-    ArmClicked,
+    /// Arm (after a confirmation) when read-only, disarm when armed.
+    ArmToggled,
     ArmConfirmed(String),
-    DisarmClicked,
     KillClicked,
 }
 
@@ -62,6 +62,8 @@ pub struct MainWindow {
     /// The one way to ask the core for anything.
     commands: tokio::sync::mpsc::UnboundedSender<Command>,
     trading: TradingState,
+    /// The trading state changed and the header must be redrawn (not on every quote).
+    trading_dirty: Cell<bool>,
     /// Messages waiting to be shown as toasts.
     toasts: RefCell<Vec<String>>,
     root: adw::ApplicationWindow,
@@ -117,19 +119,16 @@ impl SimpleComponent for MainWindow {
             exit: init.exit,
             commands,
             trading: TradingState::default(),
+            trading_dirty: Cell::new(false),
             toasts: RefCell::default(),
             root: window.clone(),
         };
         let widgets = build(&window, init.demo);
         {
             let input = sender.input_sender().clone();
-            widgets.arm_button.connect_clicked(move |button| {
-                input.emit(if button.label().as_deref() == Some("Disarm") {
-                    MainMsg::DisarmClicked
-                } else {
-                    MainMsg::ArmClicked
-                });
-            });
+            widgets
+                .arm_button
+                .connect_clicked(move |_| input.emit(MainMsg::ArmToggled));
             let input = sender.input_sender().clone();
             widgets
                 .kill_button
@@ -163,20 +162,18 @@ impl SimpleComponent for MainWindow {
     fn update(&mut self, message: Self::Input, sender: ComponentSender<Self>) {
         let message = match message {
             MainMsg::Backend(notification) => notification,
-            MainMsg::ArmClicked => {
-                if let Some(account) = self.trading.accounts.first().cloned() {
+            MainMsg::ArmToggled => {
+                if !self.trading.armed.is_empty() {
+                    for account in self.trading.armed.clone() {
+                        self.send(Command::Disarm { account });
+                    }
+                } else if let Some(account) = self.trading.accounts.first().cloned() {
                     confirm_arm(&self.root, account, sender);
                 }
                 return;
             }
             MainMsg::ArmConfirmed(account) => {
                 self.send(Command::Arm { account });
-                return;
-            }
-            MainMsg::DisarmClicked => {
-                for account in self.trading.armed.clone() {
-                    self.send(Command::Disarm { account });
-                }
                 return;
             }
             MainMsg::KillClicked => {
@@ -205,7 +202,10 @@ impl SimpleComponent for MainWindow {
                 tracing::error!(%error, "demo backend");
                 self.demo_error = Some(error);
             }
-            Notification::Trading(state) => self.trading = state,
+            Notification::Trading(state) => {
+                self.trading = state;
+                self.trading_dirty.set(true);
+            }
             Notification::Refused(reason) => self.toasts.borrow_mut().push(reason),
         }
     }
@@ -221,7 +221,9 @@ impl SimpleComponent for MainWindow {
             connection.clone()
         };
         widgets.title.set_subtitle(&mode);
-        draw_trading(&self.trading, widgets);
+        if self.trading_dirty.replace(false) {
+            draw_trading(&self.trading, widgets);
+        }
         for toast in self.toasts.borrow_mut().drain(..) {
             widgets.toast_overlay.add_toast(adw::Toast::new(&toast));
         }

@@ -330,7 +330,8 @@ impl Runner {
         // What the trader took back comes first: cancels and the kill switch, then resends.
         self.carry_out_cancels(client, &mut report).await;
         if let Some(global_cancel) = self.pending_kill.take() {
-            self.kill(client, global_cancel, &mut report).await;
+            let never_received = std::mem::take(&mut report.orders_never_received);
+            self.kill(client, global_cancel, never_received).await;
         }
         let groups = resend::groups(
             &self.pool,
@@ -379,7 +380,7 @@ impl Runner {
                     && let (Some(quantity), limit, stop) =
                         order_flow::acknowledged_terms(stored.order_type, &data.order)
                 {
-                    orders::acknowledge(&self.pool, order_ref, quantity, limit, stop).await?;
+                    orders::acknowledge(&self.pool, &stored, quantity, limit, stop).await?;
                 }
                 Ok(())
             }
@@ -441,19 +442,10 @@ impl Runner {
             }
             Command::Cancel { order_ref } => {
                 self.pending_cancels.remove(&order_ref);
-                match self.actionable_id(&order_ref) {
-                    Ok(order_id) => {
-                        if let Err(err) = client.cancel_order(order_id, "").await {
-                            tracing::warn!(%order_ref, error = %err, "cancel not sent; retried after the reconnect");
-                            self.pending_cancels.insert(order_ref);
-                        }
-                    }
-                    Err(why) => self.cancel_refused(&order_ref, &why).await,
-                }
+                self.cancel(client, order_ref).await;
             }
             Command::KillSwitch { global_cancel } => {
-                let mut report = SyncReport::default();
-                self.kill(client, global_cancel, &mut report).await;
+                self.kill(client, global_cancel, Vec::new()).await;
             }
         }
     }

@@ -25,7 +25,7 @@ use super::convert::decimal;
 use super::order_flow::{self, InstrumentCache};
 use super::order_ids::OrderIds;
 use super::positions::{Holdings, PositionStream};
-use crate::domain::Position;
+use crate::domain::{Order, Position};
 use crate::hub::{AccountValue, Hub};
 use crate::recorder::Recorder;
 use crate::store::{accounts, orders, positions};
@@ -292,10 +292,13 @@ async fn sync_orders(
                         continue;
                     }
                     let status = data.order_state.status.as_str().to_owned();
+                    let stored = orders::get(pool, &order_ref).await?;
                     if !completed {
                         ids.link(data.order.client_id, data.order_id, &order_ref);
                         ids.set_status(data.order.client_id, data.order_id, &status);
-                        acknowledged(pool, &order_ref, &data.order, report).await?;
+                        if let Some(stored) = &stored {
+                            acknowledged(pool, stored, &data.order, report).await?;
+                        }
                         orders::set_tws_ids(
                             pool,
                             &order_ref,
@@ -305,7 +308,7 @@ async fn sync_orders(
                         )
                         .await?;
                     }
-                    if let Some(before) = orders::get(pool, &order_ref).await?.map(|o| o.status)
+                    if let Some(before) = stored.map(|o| o.status)
                         && before != status
                     {
                         report.orders_updated.push(OrderChange {
@@ -337,31 +340,27 @@ async fn sync_orders(
 /// TWS's are the truth; a requested modification they do not match never reached TWS.
 async fn acknowledged(
     pool: &PgPool,
-    order_ref: &str,
+    stored: &Order,
     at_tws: &ibapi::orders::Order,
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
-    let Some(stored) = orders::get(pool, order_ref).await? else {
+    let order_ref = stored.order_ref.as_str();
+    let (Some(quantity), limit, stop) = order_flow::acknowledged_terms(stored.order_type, at_tws)
+    else {
         return Ok(());
     };
-    let (quantity, limit, stop) = order_flow::acknowledged_terms(stored.order_type, at_tws);
-    let Some(quantity) = quantity else {
-        return Ok(());
-    };
-    if let Some(before) = orders::acknowledge(pool, order_ref, quantity, limit, stop).await? {
+    let outcome = orders::acknowledge(pool, stored, quantity, limit, stop).await?;
+    if outcome.changed {
         report.orders_amended.push(OrderAmended {
             order_ref: order_ref.to_owned(),
-            before: (before.quantity, before.limit_price, before.stop_price),
+            before: (stored.quantity, stored.limit_price, stored.stop_price),
             after: (quantity, limit, stop),
         });
     }
-    if let Some(requested) = orders::get(pool, order_ref)
-        .await?
-        .and_then(|o| o.requested)
-    {
+    if outcome.requested_pending {
         tracing::warn!(
             order_ref,
-            ?requested,
+            requested = ?stored.requested,
             "a modification TWS never acknowledged is dropped"
         );
         orders::clear_requested_change(pool, order_ref).await?;

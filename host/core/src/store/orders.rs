@@ -137,27 +137,37 @@ pub async fn clear_requested_change(pool: &PgPool, order_ref: &str) -> Result<bo
     Ok(done.rows_affected() == 1)
 }
 
-/// What TWS acknowledged for an order (its open-order report): the stored quantity and prices
+/// What [`acknowledge`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Acknowledgement {
+    /// The stored quantity or prices were different and now are TWS's.
+    pub changed: bool,
+    /// A requested modification TWS's terms do not match is still pending.
+    pub requested_pending: bool,
+}
+
+/// What TWS acknowledged for `stored` (its open-order report): the stored quantity and prices
 /// become these. A requested change they match is done and cleared; one they do not match
-/// stays pending. Returns the order as it was before, if it changed.
+/// stays pending.
 pub async fn acknowledge(
     pool: &PgPool,
-    order_ref: &str,
+    stored: &Order,
     quantity: Decimal,
     limit_price: Option<Decimal>,
     stop_price: Option<Decimal>,
-) -> Result<Option<Order>, StoreError> {
-    let Some(before) = get(pool, order_ref).await? else {
-        return Ok(None);
-    };
-    let done = before.requested.as_ref().is_some_and(|r| {
+) -> Result<Acknowledgement, StoreError> {
+    let done = stored.requested.as_ref().is_some_and(|r| {
         r.quantity == quantity && r.limit_price == limit_price && r.stop_price == stop_price
     });
-    let same = before.quantity == quantity
-        && before.limit_price == limit_price
-        && before.stop_price == stop_price;
+    let same = stored.quantity == quantity
+        && stored.limit_price == limit_price
+        && stored.stop_price == stop_price;
+    let outcome = Acknowledgement {
+        changed: !same,
+        requested_pending: stored.requested.is_some() && !done,
+    };
     if same && !done {
-        return Ok(None);
+        return Ok(outcome);
     }
     sqlx::query(
         "UPDATE orders SET quantity = $2, limit_price = $3, stop_price = $4, \
@@ -167,14 +177,14 @@ pub async fn acknowledge(
          requested_at = CASE WHEN $5 THEN NULL ELSE requested_at END, updated_at = now() \
          WHERE order_ref = $1",
     )
-    .bind(order_ref)
+    .bind(&stored.order_ref)
     .bind(quantity)
     .bind(limit_price)
     .bind(stop_price)
     .bind(done)
     .execute(pool)
     .await?;
-    Ok((!same).then_some(before))
+    Ok(outcome)
 }
 
 /// Ends an order with a reason (a rejection, or ours: expired, not resent, cancelled locally).

@@ -43,17 +43,22 @@ impl Runner {
                     .await;
                 continue;
             }
-            match self.actionable_id(&order_ref) {
-                Ok(order_id) => {
-                    if let Err(err) = client.cancel_order(order_id, "").await {
-                        tracing::warn!(%order_ref, error = %err, "cancel not sent; kept for the next connect");
-                        self.pending_cancels.insert(order_ref);
-                    } else {
-                        tracing::info!(%order_ref, order_id, "cancelled after the reconnect");
-                    }
+            self.cancel(client, order_ref).await;
+        }
+    }
+
+    /// Sends the cancel of one of our orders under this client id; one that cannot be sent now
+    /// is kept for the next connect, one of another client id is refused and audited.
+    pub(super) async fn cancel(&mut self, client: &Client, order_ref: String) {
+        match self.actionable_id(&order_ref) {
+            Ok(order_id) => match client.cancel_order(order_id, "").await {
+                Ok(_) => tracing::info!(%order_ref, order_id, "cancel sent"),
+                Err(err) => {
+                    tracing::warn!(%order_ref, error = %err, "cancel not sent; kept for the next connect");
+                    self.pending_cancels.insert(order_ref);
                 }
-                Err(why) => self.cancel_refused(&order_ref, &why).await,
-            }
+            },
+            Err(why) => self.cancel_refused(&order_ref, &why).await,
         }
     }
 
@@ -63,9 +68,9 @@ impl Runner {
         &mut self,
         client: &Client,
         global_cancel: bool,
-        report: &mut SyncReport,
+        never_received: Vec<String>,
     ) {
-        for order_ref in std::mem::take(&mut report.orders_never_received) {
+        for order_ref in never_received {
             self.end_locally(&order_ref, "kill switch: cancelled before it reached TWS")
                 .await;
         }
@@ -124,9 +129,12 @@ impl Runner {
         code: i32,
         message: &str,
     ) {
+        // Most order notices are informational (399, 2109, …): only refusals need the order.
+        let refuses = ORDER_ENDING_ERRORS.contains(&code) || MODIFY_ERRORS.contains(&code);
         let Some(order_ref) = self
             .ids
             .order_ref(self.client_id, order_id)
+            .filter(|_| refuses)
             .map(str::to_owned)
         else {
             return;
@@ -140,8 +148,7 @@ impl Runner {
             }
         };
         let reason = format!("TWS {code}: {message}");
-        let refuses = ORDER_ENDING_ERRORS.contains(&code) || MODIFY_ERRORS.contains(&code);
-        let (action, ended) = if stored.requested.is_some() && refuses {
+        let (action, ended) = if stored.requested.is_some() {
             let _ = orders::clear_requested_change(&self.pool, &order_ref).await;
             ("order.modify_rejected", false)
         } else if ORDER_ENDING_ERRORS.contains(&code) {
