@@ -17,13 +17,8 @@ from decimal import Decimal
 
 import ibapi.client
 
-STEP_TIMEOUT = 10.0
+from driver import Recorder, fail
 
-
-def fail(msg):
-    # os._exit: the API's reader thread is not a daemon and would keep a plain exit waiting.
-    print(f"FAIL: {msg}", flush=True)
-    os._exit(1)
 
 
 def main():
@@ -36,33 +31,11 @@ def main():
     from ibapi.order import Order
     from ibapi.wrapper import EWrapper
 
-    class App(EWrapper, EClient):
+    class App(Recorder, EWrapper, EClient):
         def __init__(self):
             EWrapper.__init__(self)
             EClient.__init__(self, self)
-            self.cv = threading.Condition()
-            self.events = []
-
-        def record(self, *event):
-            with self.cv:
-                self.events.append(event)
-                self.cv.notify_all()
-
-        def wait(self, pred, what):
-            deadline = time.time() + STEP_TIMEOUT
-            with self.cv:
-                while True:
-                    for e in self.events:
-                        if pred(e):
-                            return e
-                    left = deadline - time.time()
-                    if left <= 0:
-                        fail(f"timed out waiting for {what}; last events {self.events[-8:]}")
-                    self.cv.wait(left)
-
-        def snapshot(self):
-            with self.cv:
-                return list(self.events)
+            self.init_recorder()
 
         def error(self, reqId, errorTime, errorCode, errorString, advancedOrderRejectJson=""):
             self.record("error", reqId, errorCode, errorString)

@@ -15,13 +15,8 @@ from decimal import Decimal
 
 import ibapi.client
 
-STEP_TIMEOUT = 10.0
+from driver import STEP_TIMEOUT, Recorder, fail
 
-
-def fail(msg):
-    # os._exit: the API's reader thread is not a daemon and would keep a plain exit waiting.
-    print(f"FAIL: {msg}", flush=True)
-    os._exit(1)
 
 
 def main():
@@ -43,33 +38,11 @@ def main():
         if reply != "ok":
             fail(f"control port answered {reply!r} to {cmd!r}")
 
-    class App(EWrapper, EClient):
+    class App(Recorder, EWrapper, EClient):
         def __init__(self):
             EWrapper.__init__(self)
             EClient.__init__(self, self)
-            self.cv = threading.Condition()
-            self.events = []
-
-        def record(self, *event):
-            with self.cv:
-                self.events.append(event)
-                self.cv.notify_all()
-
-        def wait(self, pred, what):
-            deadline = time.time() + STEP_TIMEOUT
-            with self.cv:
-                while True:
-                    for e in self.events:
-                        if pred(e):
-                            return e
-                    left = deadline - time.time()
-                    if left <= 0:
-                        fail(f"timed out waiting for {what}; last events {self.events[-5:]}")
-                    self.cv.wait(left)
-
-        def count(self, pred):
-            with self.cv:
-                return sum(1 for e in self.events if pred(e))
+            self.init_recorder()
 
         def error(self, reqId, errorTime, errorCode, errorString, advancedOrderRejectJson=""):
             self.record("error", reqId, errorCode)

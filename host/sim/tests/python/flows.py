@@ -14,15 +14,10 @@ from decimal import Decimal
 
 import ibapi.client
 
-STEP_TIMEOUT = 10.0
+from driver import STEP_TIMEOUT, Recorder, fail
+
 # Codes that are notices, not failures of the flow under test.
 NOTICES = {2104, 2106, 2158, 0}
-
-
-def fail(msg):
-    # os._exit: the API's reader thread is not a daemon and would keep a plain exit waiting.
-    print(f"FAIL: {msg}", flush=True)
-    os._exit(1)
 
 
 def main():
@@ -39,35 +34,15 @@ def main():
     from ibapi.order_cancel import OrderCancel
     from ibapi.wrapper import EWrapper
 
-    class App(EWrapper, EClient):
+    class App(Recorder, EWrapper, EClient):
         def __init__(self):
             EWrapper.__init__(self)
             EClient.__init__(self, self)
-            self.cv = threading.Condition()
-            self.events = []
+            self.init_recorder()
             self.errors = []
 
-        def record(self, *event):
-            with self.cv:
-                self.events.append(event)
-                self.cv.notify_all()
-
-        def wait(self, pred, what):
-            deadline = time.time() + STEP_TIMEOUT
-            with self.cv:
-                while True:
-                    for e in self.events:
-                        if pred(e):
-                            return e
-                    left = deadline - time.time()
-                    if left <= 0:
-                        tail = [e for e in self.events[-5:]]
-                        fail(f"timed out waiting for {what}; last events {tail}; errors {self.errors[-5:]}")
-                    self.cv.wait(left)
-
-        def clear(self):
-            with self.cv:
-                self.events.clear()
+        def diagnostics(self):
+            return f"; errors {self.errors[-5:]}"
 
         # --- callbacks -------------------------------------------------------------------
         def error(self, reqId, errorTime, errorCode, errorString, advancedOrderRejectJson=""):

@@ -10,17 +10,11 @@ gets error 162. Every wait is bounded; any failure exits non-zero with a one-lin
 import os
 import sys
 import threading
-import time
 
 import ibapi.client
 
-STEP_TIMEOUT = 10.0
+from driver import Recorder, fail
 
-
-def fail(msg):
-    # os._exit: the API's reader thread is not a daemon and would keep a plain exit waiting.
-    print(f"FAIL: {msg}", flush=True)
-    os._exit(1)
 
 
 def main():
@@ -32,29 +26,11 @@ def main():
     from ibapi.contract import Contract
     from ibapi.wrapper import EWrapper
 
-    class App(EWrapper, EClient):
+    class App(Recorder, EWrapper, EClient):
         def __init__(self):
             EWrapper.__init__(self)
             EClient.__init__(self, self)
-            self.cv = threading.Condition()
-            self.events = []
-
-        def record(self, *event):
-            with self.cv:
-                self.events.append(event)
-                self.cv.notify_all()
-
-        def wait(self, pred, what):
-            deadline = time.time() + STEP_TIMEOUT
-            with self.cv:
-                while True:
-                    for e in self.events:
-                        if pred(e):
-                            return e
-                    left = deadline - time.time()
-                    if left <= 0:
-                        fail(f"timed out waiting for {what}; last events {self.events[-5:]}")
-                    self.cv.wait(left)
+            self.init_recorder()
 
         def error(self, reqId, errorTime, errorCode, errorString, advancedOrderRejectJson=""):
             self.record("error", reqId, errorCode)
