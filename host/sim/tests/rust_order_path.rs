@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{addr, bounded, config, start, start_with, step};
+use common::{acknowledged_limit, addr, bounded, config, start, start_with, step, until};
 use ibapi::orders::conditions::TriggerMethod;
 use ibapi::orders::order_builder::{limit_order, market_order, stop};
 use ibapi::orders::{Action, CancelOrder, OrderStatusKind, Orders, PlaceOrder};
@@ -347,19 +347,12 @@ async fn held_modify_is_lost_with_the_connection_and_cancels_are_recorded() {
         )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-        step("modify held", async {
-            while sim.held_order_requests() == 0 {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-        .await;
+        until("modify held", || sim.held_order_requests() != 0).await;
         assert_eq!(sim_order(&sim, 24, id).await.lmt_price, Some(1.0));
         client.disconnect().await;
         drop(client);
-        step("held modify dropped with its connection", async {
-            while sim.held_order_requests() > 0 {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+        until("held modify dropped with its connection", || {
+            sim.held_order_requests() == 0
         })
         .await;
         sim.inject(Fault::ReleaseAcks);
@@ -377,12 +370,7 @@ async fn held_modify_is_lost_with_the_connection_and_cancels_are_recorded() {
         )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-        step("modify held", async {
-            while sim.held_order_requests() == 0 {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-        .await;
+        until("modify held", || sim.held_order_requests() != 0).await;
         assert!(
             tokio::time::timeout(Duration::from_millis(300), modify.next())
                 .await
@@ -390,16 +378,7 @@ async fn held_modify_is_lost_with_the_connection_and_cancels_are_recorded() {
             "no acknowledgement while held"
         );
         sim.inject(Fault::ReleaseAcks);
-        loop {
-            match step("late ack", modify.next()).await {
-                Some(Ok(SubscriptionItem::Data(PlaceOrder::OpenOrder(o)))) => {
-                    assert_eq!(o.order.limit_price, Some(3.0));
-                    break;
-                }
-                Some(Ok(_)) => {}
-                other => panic!("modify: {other:?}"),
-            }
-        }
+        assert_eq!(acknowledged_limit("late ack", &mut modify).await, Some(3.0));
         drop(modify);
 
         // A hold that runs out: the cancel sent during it is applied then, and recorded.
@@ -434,12 +413,7 @@ async fn held_modify_is_lost_with_the_connection_and_cancels_are_recorded() {
         step("global cancel", client.global_cancel())
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        step("global cancel recorded", async {
-            while sim.global_cancels() == 0 {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-        .await;
+        until("global cancel recorded", || sim.global_cancels() != 0).await;
         drop(client);
         sim.shutdown().await;
     })

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{addr, bounded, start, step};
+use common::{acknowledged_limit, addr, bounded, start, step};
 use ibapi::accounts::types::{AccountGroup, AccountId};
 use ibapi::accounts::{AccountSummaryResult, AccountSummaryTags, AccountUpdate, PositionUpdate};
 use ibapi::orders::order_builder::{limit_order, market_order};
@@ -194,16 +194,10 @@ async fn orders_fill_rest_modify_cancel_and_query() {
             )
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-            loop {
-                match step("modify ack", modified.next()).await {
-                    Some(Ok(SubscriptionItem::Data(PlaceOrder::OpenOrder(o)))) => {
-                        assert_eq!(o.order.limit_price, Some(2.0));
-                        break;
-                    }
-                    Some(Ok(_)) => {}
-                    other => panic!("modify: {other:?}"),
-                }
-            }
+            assert_eq!(
+                acknowledged_limit("modify ack", &mut modified).await,
+                Some(2.0)
+            );
             drop(modified);
             let mut open = step("open orders", client.open_orders())
                 .await

@@ -51,3 +51,32 @@ pub async fn bounded(fut: impl Future<Output = ()>) {
         panic!("test exceeded {TEST_TIMEOUT:?}");
     }
 }
+
+/// Polls `done` every 20 ms until it holds, for at most [`STEP`].
+pub async fn until(what: &str, done: impl Fn() -> bool) {
+    step(what, async {
+        while !done() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+}
+
+/// The limit price in the first openOrder acknowledgement of a place/modify subscription.
+pub async fn acknowledged_limit(
+    what: &str,
+    answers: &mut ibapi::subscriptions::Subscription<ibapi::orders::PlaceOrder>,
+) -> Option<f64> {
+    use ibapi::orders::PlaceOrder;
+    use ibapi::prelude::*;
+    use ibapi::subscriptions::SubscriptionItem;
+    loop {
+        match step(what, answers.next()).await {
+            Some(Ok(SubscriptionItem::Data(PlaceOrder::OpenOrder(o)))) => {
+                return o.order.limit_price;
+            }
+            Some(Ok(_)) => {}
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+}
