@@ -20,6 +20,10 @@ pub struct Cli {
     #[arg(long)]
     pub demo: bool,
 
+    /// Open the workbench connected to this stored connection profile.
+    #[arg(long, value_name = "NAME", conflicts_with = "demo")]
+    pub profile: Option<String>,
+
     /// Open the window, save a PNG of it once it has loaded, and exit (for docs and tests).
     #[arg(long, value_name = "FILE.png")]
     pub screenshot: Option<PathBuf>,

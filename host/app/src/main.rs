@@ -1,17 +1,13 @@
 //! `tickwork`: the desktop workbench and its command line.
 
-mod cli;
-mod commands;
-mod context;
-mod gui;
-
 use std::process::ExitCode;
 
 use clap::Parser;
 use tickwork_core::config::LogLevel;
 
-use cli::{Cli, Command};
-use context::Context;
+use tickwork::cli::{Cli, Command};
+use tickwork::context::Context;
+use tickwork::{commands, gui};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -59,7 +55,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 ctx.database_target()?
             };
-            gui::run(target, cli.demo, cli.screenshot)
+            gui::run(target, cli.demo, cli.profile, cli.screenshot)
         }
     }
 }

@@ -1,13 +1,15 @@
-//! The desktop app: a relm4/libadwaita window over `tickwork-core`.
+//! The desktop app: a relm4/libadwaita workbench over `tickwork-core`.
 //!
 //! The GTK main thread only draws; everything that touches the network or the database runs
-//! on the core runtime and reports back with a message.
+//! in the backend on the core runtime and talks to the window through the typed boundary in
+//! [`boundary`] (see `docs/architecture.md`).
 
 mod backend;
-mod commands;
-mod main_window;
+pub mod boundary;
+pub mod panels;
 mod screenshot;
-mod watchlist;
+mod shell;
+pub mod workspace;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -15,14 +17,20 @@ use std::sync::{Arc, Mutex};
 use gtk::prelude::*;
 use tickwork_core::store::DatabaseTarget;
 
-use main_window::{MainWindow, MainWindowInit};
+pub use backend::StartOptions;
+use shell::window::{MainWindow, MainWindowInit};
 
 /// The application id (reverse-DNS), also the desktop file and settings name.
 pub const APP_ID: &str = "org.tickwork.Tickwork";
 
 /// Runs the window until it is closed; then stops the backend: the session, the demo
 /// simulator, and the database (stopping the embedded server if this was its last user).
-pub fn run(target: DatabaseTarget, demo: bool, screenshot: Option<PathBuf>) -> anyhow::Result<()> {
+pub fn run(
+    target: DatabaseTarget,
+    demo: bool,
+    profile: Option<String>,
+    screenshot: Option<PathBuf>,
+) -> anyhow::Result<()> {
     let runtime = crate::context::runtime()?;
     let running: Arc<Mutex<Option<backend::Running>>> = Arc::default();
     let app = relm4::RelmApp::new(APP_ID);
@@ -33,18 +41,22 @@ pub fn run(target: DatabaseTarget, demo: bool, screenshot: Option<PathBuf>) -> a
     let exit = Arc::new(Mutex::new(Ok(())));
     app.with_args(Vec::new()).run::<MainWindow>(MainWindowInit {
         runtime: runtime.handle().clone(),
-        target,
-        demo,
+        options: StartOptions {
+            target,
+            demo,
+            profile,
+        },
         screenshot,
         running: running.clone(),
         exit: exit.clone(),
+        registry: panels::PanelRegistry::builtin(),
     });
     let running = running
         .lock()
         .map_err(|_| anyhow::anyhow!("backend lock poisoned"))?
         .take();
     if let Some(running) = running {
-        runtime.block_on(running.shutdown())?;
+        runtime.block_on(running.shutdown());
     }
     let mut exit = exit
         .lock()

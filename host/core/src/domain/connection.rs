@@ -3,8 +3,9 @@
 use std::collections::BTreeSet;
 
 /// What the header bar shows and what the rest of the workbench may rely on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum ConnectionState {
+    #[default]
     Disconnected,
     Connecting,
     /// Connected; reading accounts, positions, orders and executions before going live.

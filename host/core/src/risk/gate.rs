@@ -121,6 +121,22 @@ impl RiskGate {
         ctx: &RiskContext,
         now: Instant,
     ) -> Result<(), Denial> {
+        self.check(intent, ctx, now)?;
+        self.sent
+            .entry(intent.account.clone())
+            .or_default()
+            .push_back(now);
+        Ok(())
+    }
+
+    /// What [`RiskGate::decide`] would answer now, without counting the order: the ticket
+    /// shows the gate's reason before the trader presses anything.
+    pub fn check(
+        &mut self,
+        intent: &OrderIntent,
+        ctx: &RiskContext,
+        now: Instant,
+    ) -> Result<(), Denial> {
         if self.is_halted() {
             return Err(Denial {
                 rule: RiskRule::KillSwitch,
@@ -157,10 +173,6 @@ impl RiskGate {
         rules::check_order_rate(limits, sent_last_minute)?;
         rules::check_daily_loss(limits, ctx, intent)?;
         rules::check_margin(limits, ctx, intent)?;
-        self.sent
-            .entry(intent.account.clone())
-            .or_default()
-            .push_back(now);
         Ok(())
     }
 }

@@ -110,6 +110,12 @@ impl OrderRouter {
             .map_err(|_| SubmitError::SessionGone)
     }
 
+    /// The gate's verdict on `intent` now, without auditing, recording or sending it (the
+    /// order ticket's preview). The verdict can change before the order is placed.
+    pub async fn preview(&self, intent: &OrderIntent, ctx: &RiskContext) -> Result<(), Denial> {
+        self.gate.lock().await.check(intent, ctx, Instant::now())
+    }
+
     /// Checks, audits, records and sends one order; returns its `order_ref`.
     pub async fn submit(
         &self,

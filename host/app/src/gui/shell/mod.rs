@@ -1,0 +1,8 @@
+//! The window around the panels: header bar, sidebar, workspace, dialogs.
+
+mod dialogs;
+mod header;
+mod preferences;
+mod profiles;
+mod sidebar;
+pub mod window;
