@@ -7,7 +7,7 @@
 mod backend;
 pub mod boundary;
 pub mod panels;
-mod screenshot;
+pub mod screenshot;
 mod shell;
 pub mod workspace;
 
@@ -31,6 +31,21 @@ pub fn run(
     profile: Option<String>,
     screenshot: Option<PathBuf>,
 ) -> anyhow::Result<()> {
+    let options = StartOptions {
+        target,
+        demo,
+        profile,
+    };
+    run_window(options, screenshot, panels::PanelRegistry::builtin())
+}
+
+/// [`run`] with the panels of `registry` (the built-in ones, plus plugins'); the GUI tests call
+/// it with work already queued on the GTK main context.
+pub fn run_window(
+    options: StartOptions,
+    screenshot: Option<PathBuf>,
+    registry: panels::PanelRegistry,
+) -> anyhow::Result<()> {
     let runtime = crate::context::runtime()?;
     let running: Arc<Mutex<Option<backend::Running>>> = Arc::default();
     let app = relm4::RelmApp::new(APP_ID);
@@ -41,15 +56,11 @@ pub fn run(
     let exit = Arc::new(Mutex::new(Ok(())));
     app.with_args(Vec::new()).run::<MainWindow>(MainWindowInit {
         runtime: runtime.handle().clone(),
-        options: StartOptions {
-            target,
-            demo,
-            profile,
-        },
+        options,
         screenshot,
         running: running.clone(),
         exit: exit.clone(),
-        registry: panels::PanelRegistry::builtin(),
+        registry,
     });
     let running = running
         .lock()

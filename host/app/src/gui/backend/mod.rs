@@ -36,7 +36,6 @@ pub type Notify = Arc<dyn Fn(Notification) + Send + Sync>;
 pub struct Services {
     pub pool: PgPool,
     notify: Notify,
-    pub board: Arc<QuoteBoard>,
     /// The connected session, if any.
     pub live: Option<Live>,
 }

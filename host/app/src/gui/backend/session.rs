@@ -59,7 +59,6 @@ impl Backend {
         Services {
             pool: self.pool.clone(),
             notify: self.notify.clone(),
-            board: self.board.clone(),
             live: self.connection.as_ref().map(|c| c.live.clone()),
         }
     }

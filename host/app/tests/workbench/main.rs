@@ -1,0 +1,89 @@
+//! End-to-end tests of the workbench window: the real window and panels, the real backend, the
+//! simulator over TCP and a PostgreSQL database of their own, driven as a trader would (clicks,
+//! typing, dialogs) under Xvfb. Screenshots of each main view go to `target/screenshots/`.
+//!
+//! GTK runs on one thread per process and an application runs once, so each scenario runs in a
+//! child process of this binary (`workbench --scenario NAME`); that also lets a scenario restart
+//! the workbench (the layout test does).
+
+mod driver;
+mod scenarios;
+mod world;
+
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(at) = args.iter().position(|a| a == "--scenario") {
+        let name = args.get(at + 1).cloned().unwrap_or_default();
+        let phase = args.get(at + 2).and_then(|p| p.parse().ok()).unwrap_or(0);
+        return world::run_scenario(&name, phase);
+    }
+    if args.iter().any(|a| a == "--list") {
+        for (name, _, _) in scenarios::ALL {
+            println!("{name}: test");
+        }
+        return ExitCode::SUCCESS;
+    }
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let chosen: Vec<&str> = scenarios::ALL
+        .iter()
+        .map(|(name, _, _)| *name)
+        .filter(|name| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str())))
+        .collect();
+    println!("\nrunning {} tests", chosen.len());
+    let mut failed = Vec::new();
+    for name in &chosen {
+        let started = Instant::now();
+        let phases = scenarios::ALL
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map_or(1, |(_, phases, _)| *phases);
+        // Each phase is one run of the workbench; the phases of a scenario share its database.
+        let database = format!("tw_gui_{}_{}", name, std::process::id());
+        let mut output = None;
+        for phase in 0..phases {
+            let run = Command::new(std::env::current_exe().expect("own path"))
+                .args(["--scenario", name, &phase.to_string()])
+                .env("TW_GUI_DATABASE", &database)
+                .output()
+                .expect("run a scenario");
+            let ok = run.status.success();
+            output = Some(run);
+            if !ok {
+                break;
+            }
+        }
+        let output = output.expect("at least one phase");
+        let ok = output.status.success();
+        println!(
+            "test {name} ... {} ({:.1} s)",
+            if ok { "ok" } else { "FAILED" },
+            started.elapsed().as_secs_f64()
+        );
+        if !ok {
+            failed.push((
+                *name,
+                String::from_utf8_lossy(&output.stdout).into_owned(),
+                String::from_utf8_lossy(&output.stderr).into_owned(),
+            ));
+        }
+    }
+    for (name, stdout, stderr) in &failed {
+        println!("\n---- {name} stdout ----\n{stdout}\n---- {name} stderr (last 60 lines) ----");
+        let lines: Vec<&str> = stderr.lines().collect();
+        println!("{}", lines[lines.len().saturating_sub(60)..].join("\n"));
+    }
+    println!(
+        "\ntest result: {}. {} passed; {} failed; 0 ignored; 0 measured; 0 filtered out\n",
+        if failed.is_empty() { "ok" } else { "FAILED" },
+        chosen.len() - failed.len(),
+        failed.len()
+    );
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
