@@ -119,6 +119,9 @@ impl Accounts {
                     first.cash -= avg * Decimal::from(qty);
                 }
             }
+            if cfg.option_spread {
+                seed_call_spread(first, universe, market);
+            }
         }
         Accounts { list }
     }
@@ -390,6 +393,55 @@ impl Accounts {
     }
 }
 
+/// Long 5 at-the-money SPY calls of the nearest expiry, short 5 calls two strikes higher, each at
+/// the simulator's current mid price.
+fn seed_call_spread(account: &mut Account, universe: &Universe, market: &Market) {
+    let Some(spot) = universe
+        .all()
+        .iter()
+        .find(|i| i.symbol == "SPY" && i.sec_type == SecType::Stock)
+        .and_then(|i| market.price(i.con_id))
+    else {
+        return;
+    };
+    let calls: Vec<&Instrument> = universe
+        .all()
+        .iter()
+        .filter(|i| i.symbol == "SPY" && i.sec_type == SecType::Option && i.right == "C")
+        .collect();
+    let Some(expiry) = calls.iter().map(|i| i.expiry.clone()).min() else {
+        return;
+    };
+    let mut chain: Vec<&Instrument> = calls.into_iter().filter(|i| i.expiry == expiry).collect();
+    chain.sort_by(|a, b| a.strike.total_cmp(&b.strike));
+    let Some(atm) = chain
+        .iter()
+        .enumerate()
+        .min_by(|(_, a), (_, b)| (a.strike - spot).abs().total_cmp(&(b.strike - spot).abs()))
+        .map(|(index, _)| index)
+    else {
+        return;
+    };
+    let now = Utc::now();
+    for (index, qty) in [(atm, 5), (atm + 2, -5)] {
+        let Some(inst) = chain.get(index) else {
+            return;
+        };
+        let Some(quote) = market.quote(universe, inst, now) else {
+            return;
+        };
+        let price = dec((quote.bid + quote.ask) / 2.0).round_dp(2);
+        account.holdings.insert(
+            inst.con_id,
+            Holding {
+                qty: Decimal::from(qty),
+                avg_price: price,
+            },
+        );
+        account.cash -= price * Decimal::from(qty) * dec(inst.multiplier);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -430,5 +482,40 @@ mod tests {
         );
         assert_eq!(r, Decimal::from(98));
         assert!(!a.list[0].holdings.contains_key(&inst.con_id));
+    }
+
+    #[test]
+    fn the_demo_portfolio_holds_a_bull_call_spread() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 4, 6).unwrap_or_default();
+        let u = Universe::build(1, today);
+        let m = Market::new(&u, 1);
+        let plain = Accounts::new(&SimConfig::default(), &u, &m);
+        assert_eq!(plain.list[0].holdings.len(), 2, "stocks only by default");
+        let cfg = SimConfig {
+            option_spread: true,
+            ..SimConfig::default()
+        };
+        let a = Accounts::new(&cfg, &u, &m);
+        let legs: Vec<(&Instrument, Decimal)> = a.list[0]
+            .holdings
+            .iter()
+            .filter_map(|(con_id, h)| {
+                u.all()
+                    .iter()
+                    .find(|i| i.con_id == *con_id && i.sec_type == SecType::Option)
+                    .map(|i| (i, h.qty))
+            })
+            .collect();
+        assert_eq!(legs.len(), 2, "{legs:?}");
+        let long = legs.iter().find(|(_, q)| *q == Decimal::from(5));
+        let short = legs.iter().find(|(_, q)| *q == Decimal::from(-5));
+        match (long, short) {
+            (Some((l, _)), Some((s, _))) => {
+                assert_eq!((l.symbol.as_str(), l.right.as_str()), ("SPY", "C"));
+                assert_eq!(l.expiry, s.expiry);
+                assert!(s.strike > l.strike, "short the higher strike");
+            }
+            other => panic!("expected +5 and -5 calls, got {other:?}"),
+        }
     }
 }

@@ -32,6 +32,9 @@ pub struct SimConfig {
     pub max_queued: usize,
     /// Interval of unsolicited account-update and account-summary refreshes (TWS: 3 minutes).
     pub account_refresh: std::time::Duration,
+    /// The first account also holds a SPY bull call spread (the workbench demo's portfolio,
+    /// so that the positions and margin panels show a defined-risk strategy).
+    pub option_spread: bool,
 }
 
 impl Default for SimConfig {
@@ -51,6 +54,7 @@ impl Default for SimConfig {
             historical_pacing: true,
             account_refresh: std::time::Duration::from_secs(180),
             max_queued: 100_000,
+            option_spread: false,
         }
     }
 }

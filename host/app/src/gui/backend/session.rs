@@ -224,6 +224,7 @@ impl Backend {
         });
         let sim = Simulator::start(SimConfig {
             port: 0,
+            option_spread: true,
             ..SimConfig::default()
         })
         .await;
