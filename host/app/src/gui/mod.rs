@@ -4,6 +4,7 @@
 //! in the backend on the core runtime and talks to the window through the typed boundary in
 //! [`boundary`] (see `docs/architecture.md`).
 
+pub mod a11y;
 mod backend;
 pub mod boundary;
 pub mod panels;

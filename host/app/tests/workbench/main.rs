@@ -7,6 +7,7 @@
 //! the workbench (the layout test does).
 
 mod driver;
+mod observe;
 mod scenarios;
 mod world;
 
@@ -43,12 +44,18 @@ fn main() -> ExitCode {
         // Each phase is one run of the workbench; the phases of a scenario share its database.
         let database = format!("tw_gui_{}_{}", name, std::process::id());
         let mut output = None;
+        let observer = tempfile::tempdir().expect("temp dir");
         for phase in 0..phases {
-            let run = Command::new(std::env::current_exe().expect("own path"))
+            let child = Command::new(std::env::current_exe().expect("own path"))
                 .args(["--scenario", name, &phase.to_string()])
                 .env("TW_GUI_DATABASE", &database)
-                .output()
+                .env("TW_OBSERVER_DIR", observer.path())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
                 .expect("run a scenario");
+            observe::serve(observer.path(), child.id());
+            let run = child.wait_with_output().expect("scenario output");
             let ok = run.status.success();
             output = Some(run);
             if !ok {

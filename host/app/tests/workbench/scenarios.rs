@@ -17,6 +17,11 @@ pub const ALL: &[(&str, usize, Scenario)] = &[
         demo_opens_with_live_prices,
     ),
     ("layout_survives_a_restart", 2, layout_survives_a_restart),
+    (
+        "screen_reader_sees_every_control_named",
+        1,
+        screen_reader_sees_every_control_named,
+    ),
 ];
 
 /// The tab view and page showing a panel, by provider id.
@@ -111,4 +116,31 @@ fn close_the_audit_panel(world: &mut World) -> Step {
         ));
     }
     Ok(())
+}
+
+/// Reads the window's accessibility tree over AT-SPI from another process, as a screen reader
+/// does: every showing control must have a name.
+fn screen_reader_sees_every_control_named(world: &mut World, _: usize) -> Step {
+    world.run_window(true, None, async {
+        live_demo().await?;
+        driver::sleep(1500).await;
+        let (code, complaint, tree) = crate::observe::accessibility_tree().await?;
+        let _ = std::fs::write(driver::screenshot_dir().join("a11y-tree.txt"), &tree);
+        if code != 0 {
+            return Err(format!(
+                "{complaint} (tree in target/screenshots/a11y-tree.txt)"
+            ));
+        }
+        for expected in ["Kill Switch", "Arm…"] {
+            if !tree
+                .lines()
+                .any(|l| l.starts_with("push button\t") && l.contains(expected))
+            {
+                return Err(format!(
+                    "no button named {expected} in the accessibility tree"
+                ));
+            }
+        }
+        Ok(())
+    })
 }

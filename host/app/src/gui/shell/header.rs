@@ -7,6 +7,7 @@ use gtk::gio;
 use tickwork_core::session::ConnectionState;
 use tickwork_core::store::profiles::ConnectionProfile;
 
+use crate::gui::a11y;
 use crate::gui::boundary::TradingState;
 
 pub struct Header {
@@ -34,6 +35,7 @@ impl Header {
             .active(true)
             .build();
         sidebar_button.set_widget_name("sidebar-toggle");
+        a11y::name_from_tooltip(&sidebar_button);
 
         let profile_menu = gio::Menu::new();
         let profile_button = gtk::MenuButton::builder()
@@ -42,6 +44,7 @@ impl Header {
             .menu_model(&profile_menu)
             .build();
         profile_button.set_widget_name("profile-switcher");
+        a11y::set_label(&profile_button, "Connection profile");
 
         let accounts_model = gtk::StringList::new(&[]);
         let accounts = gtk::DropDown::builder()
@@ -50,6 +53,8 @@ impl Header {
             .sensitive(false)
             .build();
         accounts.set_widget_name("account-selector");
+        a11y::set_label(&accounts, "Account");
+        a11y::name_inner_button(&accounts, "Choose the account");
 
         let trading_label = gtk::Label::new(Some("Read-only"));
         trading_label.add_css_class("heading");
@@ -82,9 +87,11 @@ impl Header {
             .menu_model(&menu)
             .primary(true)
             .build();
+        a11y::set_label(&menu_button, "Main menu");
 
         let progress = gtk::Spinner::new();
         progress.set_tooltip_text(Some("Working…"));
+        a11y::set_label(&progress, "Work in progress");
 
         bar.pack_start(&sidebar_button);
         bar.pack_start(&profile_button);

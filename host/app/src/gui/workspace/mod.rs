@@ -289,6 +289,12 @@ impl Workspace {
         view.set_vexpand(true);
         view.set_menu_model(Some(&self.menu));
         let bar = adw::TabBar::builder().view(&view).autohide(false).build();
+        // Tab close buttons get names once their tabs exist (a frame later).
+        let named = bar.clone();
+        view.connect_page_attached(move |_, _, _| {
+            let bar = named.clone();
+            glib::idle_add_local_once(move || super::a11y::name_tab_close_buttons(&bar));
+        });
         let group = gtk::Box::new(gtk::Orientation::Vertical, 0);
         group.append(&bar);
         group.append(&view);
