@@ -16,6 +16,7 @@ SYSTEM_PACKAGES=(
     dbus dbus-x11 gnome-keyring           # a session bus and a real keyring for tests
     python3 python3-venv                  # the official IB Python API in tests
     desktop-file-utils appstream          # validating the .desktop file and metainfo in tests
+    at-spi2-core python3-pyatspi          # reading the window's accessibility tree in tests
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
