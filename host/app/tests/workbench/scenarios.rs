@@ -144,3 +144,199 @@ fn screen_reader_sees_every_control_named(world: &mut World, _: usize) -> Step {
         Ok(())
     })
 }
+
+/// Arms the selected account through the header, answering the confirmation.
+async fn arm() -> Step {
+    driver::click("arm").await?;
+    driver::respond("confirm-arm", "arm").await?;
+    driver::wait("the header to say Armed", 20, || {
+        driver::window_text().contains("Armed:").then_some(())
+    })
+    .await
+}
+
+/// The text of a label by widget name.
+fn label(name: &str) -> Option<String> {
+    driver::find(name)
+        .and_then(|w| w.downcast::<gtk::Label>().ok())
+        .map(|l| l.text().to_string())
+}
+
+/// A label showing a figure (a number, possibly with separators), not a dash or a placeholder.
+fn figure(name: &str) -> Option<String> {
+    label(name).filter(|t| t.chars().any(|c| c.is_ascii_digit()))
+}
+
+/// Rows of a table that mention `text`.
+fn rows_with(view: &str, text: &str) -> Vec<Vec<String>> {
+    driver::table_rows(view)
+        .into_iter()
+        .filter(|row| row.iter().any(|cell| cell == text))
+        .collect()
+}
+
+/// Fills the ticket: symbol, quantity, and optionally a limit price.
+async fn fill_ticket(symbol: &str, quantity: &str, limit: Option<&str>) -> Step {
+    driver::open_panel("ticket").await?;
+    driver::enter_text("ticket-symbol", symbol, true).await?;
+    driver::enter_text("ticket-quantity", quantity, false).await?;
+    if let Some(limit) = limit {
+        let dropdown = driver::widget("ticket-type").await?;
+        let dropdown = dropdown
+            .downcast::<gtk::DropDown>()
+            .map_err(|_| "ticket-type is not a drop-down")?;
+        dropdown.set_selected(1); // Limit
+        driver::enter_text("ticket-limit", limit, false).await?;
+    }
+    Ok(())
+}
+
+async fn place_from_ticket() -> Step {
+    driver::click("ticket-place").await?;
+    driver::respond("confirm-order", "place").await
+}
+
+fn an_order_from_the_ticket_fills_and_shows_everywhere(world: &mut World, _: usize) -> Step {
+    let pool = world.pool.clone();
+    let handle = world.runtime.handle().clone();
+    world.run_window(true, None, async move {
+        live_demo().await?;
+        arm().await?;
+        fill_ticket("MSFT", "10", None).await?;
+        // The what-if: our requirement after the order and TWS's, side by side.
+        let ours = driver::wait("our margin in the ticket's preview", 30, || {
+            figure("ticket-ours")
+        })
+        .await?;
+        let tws = driver::wait("TWS's margin in the ticket's preview", 30, || {
+            figure("ticket-tws")
+        })
+        .await?;
+        println!("preview: ours {ours}, TWS {tws}");
+        driver::screenshot("workbench-ticket-preview").await?;
+        place_from_ticket().await?;
+        let status = wait_for_status(&pool, &handle, "MSFT", &["Filled"]).await?;
+        println!("order status in PostgreSQL: {status}");
+        driver::open_panel("orders").await?;
+        driver::wait("the fill in the executions", 30, || {
+            (!rows_with("executions-view", "MSFT").is_empty()).then_some(())
+        })
+        .await?;
+        driver::screenshot("workbench-orders").await?;
+        driver::open_panel("positions").await?;
+        let row = driver::wait("MSFT in the positions", 30, || {
+            rows_with("positions-view", "MSFT").into_iter().next()
+        })
+        .await?;
+        println!("positions row: {row:?}");
+        driver::screenshot("workbench-positions").await
+    })
+}
+
+/// Waits until the newest order of `symbol` has one of `statuses` in PostgreSQL.
+async fn wait_for_status(
+    pool: &sqlx::PgPool,
+    handle: &tokio::runtime::Handle,
+    symbol: &str,
+    statuses: &[&str],
+) -> Result<String, String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let query = sqlx::query_scalar::<_, String>(
+            "SELECT o.status FROM orders o JOIN instruments i ON i.id = o.instrument_id \
+             WHERE i.symbol = $1 ORDER BY o.created_at DESC LIMIT 1",
+        )
+        .bind(symbol.to_owned());
+        let pool = pool.clone();
+        let status = handle
+            .spawn(async move { query.fetch_optional(&pool).await })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        if let Some(status) = &status
+            && statuses.iter().any(|s| s == status)
+        {
+            return Ok(status.clone());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!(
+                "the {symbol} order is {status:?}, expected one of {statuses:?}"
+            ));
+        }
+        driver::sleep(200).await;
+    }
+}
+
+fn a_read_only_profile_refuses_in_the_ticket(world: &mut World, _: usize) -> Step {
+    let port = world.start_sim();
+    let mut profile = tickwork_core::store::profiles::ConnectionProfile::local_paper("paper-ro");
+    profile.port = i32::from(port);
+    profile.auto_client_id = true;
+    world
+        .runtime
+        .block_on(tickwork_core::store::profiles::save(&world.pool, &profile))
+        .map_err(|e| e.to_string())?;
+    world.run_window(false, Some("paper-ro".into()), async {
+        driver::wait("the session to be live", 60, || {
+            driver::window_text()
+                .contains("Live · 127.0.0.1")
+                .then_some(())
+        })
+        .await?;
+        if !driver::window_text().contains("Read-only profile") {
+            return Err("the header does not say the profile is read-only".into());
+        }
+        fill_ticket("MSFT", "10", None).await?;
+        let refusal = driver::wait("the gate's reason in the ticket", 30, || {
+            label("ticket-refusal").filter(|t| !t.is_empty())
+        })
+        .await?;
+        println!("ticket refusal: {refusal}");
+        if !refusal.contains("not armed") && !refusal.contains("read-only") {
+            return Err(format!("unexpected refusal: {refusal}"));
+        }
+        if driver::find("ticket-place").is_some_and(|b| b.is_sensitive()) {
+            // Pressing it must still be refused; the reason is already on screen.
+            println!("the place button stays sensitive; the gate refuses on press");
+        }
+        // Arming asks, then is refused with the reason.
+        driver::click("arm").await?;
+        driver::respond("confirm-arm", "arm").await?;
+        driver::wait("the refusal to arm", 20, || {
+            driver::window_text().contains("read-only").then_some(())
+        })
+        .await?;
+        driver::screenshot("workbench-read-only").await
+    })
+}
+
+fn the_kill_switch_cancels_a_working_order(world: &mut World, _: usize) -> Step {
+    let pool = world.pool.clone();
+    let handle = world.runtime.handle().clone();
+    world.run_window(true, None, async move {
+        live_demo().await?;
+        arm().await?;
+        // A buy limit 3 % under the market: inside the gate's 5 % collar, far from a fill.
+        let last = driver::wait("a live MSFT price", 30, || live_last("MSFT")).await?;
+        let price: f64 = last[3].replace(',', "").parse().map_err(|_| "MSFT last")?;
+        let limit = format!("{:.2}", price * 0.97);
+        fill_ticket("MSFT", "5", Some(&limit)).await?;
+        place_from_ticket().await?;
+        wait_for_status(&pool, &handle, "MSFT", &["Submitted", "PreSubmitted"]).await?;
+        driver::open_panel("orders").await?;
+        driver::wait("the working order in the blotter", 30, || {
+            (!rows_with("orders-view", "MSFT").is_empty()).then_some(())
+        })
+        .await?;
+        driver::click("kill-switch").await?;
+        wait_for_status(&pool, &handle, "MSFT", &["Cancelled"]).await?;
+        driver::wait("the blotter to drop the cancelled order", 30, || {
+            rows_with("orders-view", "MSFT").is_empty().then_some(())
+        })
+        .await?;
+        if !driver::window_text().contains("Kill switch engaged") {
+            return Err("the header does not show the kill switch".into());
+        }
+        driver::screenshot("workbench-kill-switch").await
+    })
+}
