@@ -7,6 +7,7 @@
 pub mod a11y;
 mod backend;
 pub mod boundary;
+pub mod frame;
 pub mod panels;
 pub mod screenshot;
 mod shell;

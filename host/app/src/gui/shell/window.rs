@@ -17,6 +17,7 @@ use super::sidebar::Sidebar;
 use super::{dialogs, preferences, profiles};
 use crate::gui::backend::{self, Running, StartOptions};
 use crate::gui::boundary::{Commands, Notification, QuoteBoard, SessionCommand, SessionEvent};
+use crate::gui::frame::FrameDrain;
 use crate::gui::panels::{PanelContext, PanelEvent, PanelRegistry, Shared, WindowRequest};
 use crate::gui::screenshot;
 use crate::gui::workspace::{Layout, Workspace};
@@ -61,8 +62,7 @@ pub struct MainWindow {
     workspace: Rc<Workspace>,
     header: Rc<Header>,
     toast_overlay: adw::ToastOverlay,
-    board: Arc<QuoteBoard>,
-    draining: Rc<Cell<bool>>,
+    drain: FrameDrain,
     /// The profiles as last stored (for the profile editor).
     profiles: Vec<ConnectionProfile>,
     demo_available: bool,
@@ -130,6 +130,9 @@ impl SimpleComponent for MainWindow {
         workspace.load(&Layout::default_workbench());
 
         let board = Arc::new(QuoteBoard::default());
+        let quotes_seen: Rc<Cell<bool>> = Rc::default();
+        let workspace_for_drain = workspace.clone();
+        let shared_for_drain = shared.clone();
         let model = MainWindow {
             root: window.clone(),
             commands,
@@ -137,15 +140,32 @@ impl SimpleComponent for MainWindow {
             workspace,
             header,
             toast_overlay,
-            board: board.clone(),
-            draining: Rc::default(),
+            drain: FrameDrain::new(board.clone(), {
+                let workspace = workspace_for_drain;
+                let shared = shared_for_drain;
+                let seen = quotes_seen.clone();
+                let input = sender.input_sender().clone();
+                Rc::new(move |quotes: &[tickwork_core::domain::Quote]| {
+                    {
+                        let mut shared = shared.borrow_mut();
+                        for quote in quotes {
+                            shared.quotes.insert(quote.instrument_id, quote.clone());
+                        }
+                    }
+                    workspace.deliver_quotes(quotes);
+                    if !seen.replace(true) {
+                        // The first quotes: the screenshot may be ready now.
+                        input.emit(MainMsg::Window(WindowRequest::LayoutChanged));
+                    }
+                })
+            }),
             profiles: Vec::new(),
             demo_available: true,
             progress: Vec::new(),
             database_failed: None,
             database_ready: false,
             layout_loaded: false,
-            quotes_seen: Rc::default(),
+            quotes_seen,
             save_pending: None,
             screenshot: init.screenshot,
             screenshot_scheduled: false,
@@ -388,35 +408,9 @@ impl MainWindow {
         }
     }
 
-    /// Drains the quote board at the next frame; the tick callback exists only while quotes
-    /// wait, so an idle window never wakes.
+    /// Drains the quote board at the next frame (see [`FrameDrain`]).
     fn schedule_drain(&self) {
-        if self.draining.replace(true) {
-            return;
-        }
-        let board = self.board.clone();
-        let workspace = self.workspace.clone();
-        let shared = self.shared.clone();
-        let draining = self.draining.clone();
-        let seen = self.quotes_seen.clone();
-        let input = self.sender.input_sender().clone();
-        self.root.add_tick_callback(move |_, _| {
-            draining.set(false);
-            let quotes = board.drain();
-            if !quotes.is_empty() {
-                {
-                    let mut shared = shared.borrow_mut();
-                    for quote in &quotes {
-                        shared.quotes.insert(quote.instrument_id, quote.clone());
-                    }
-                }
-                workspace.deliver_quotes(&quotes);
-                if !seen.replace(true) {
-                    input.emit(MainMsg::Window(WindowRequest::LayoutChanged));
-                }
-            }
-            glib::ControlFlow::Break
-        });
+        self.drain.schedule(&self.root);
     }
 
     fn schedule_save(&mut self) {
