@@ -1,22 +1,131 @@
 //! Account commands: positions and account values.
+//!
+//! Positions come from the latest stored snapshot (the session records one at every
+//! synchronisation and every change), resolved to instruments. Account values are not stored
+//! by the workbench (it runs without the recorder), so the follower keeps the latest value of
+//! every key of the running session and a refresh answers from that.
 
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use sqlx::PgPool;
+use tickwork_core::hub::{AccountValue, Hub};
+use tickwork_core::store::{StoreError, instruments, positions};
 use tokio::task::JoinHandle;
 
 use super::{Live, Services};
-use crate::gui::boundary::{AccountCommand, AccountEvent};
+use crate::gui::boundary::{AccountCommand, AccountEvent, Holding};
+
+/// (key, currency) → the latest value, per account.
+type Values = HashMap<String, BTreeMap<(String, String), AccountValue>>;
+
+/// The latest account values of each running session, found by its hub. A session's entry
+/// goes when its hub does.
+fn latest_values() -> &'static Mutex<Vec<(Weak<Hub>, Arc<Mutex<Values>>)>> {
+    static LATEST: OnceLock<Mutex<Vec<(Weak<Hub>, Arc<Mutex<Values>>)>>> = OnceLock::new();
+    LATEST.get_or_init(Mutex::default)
+}
+
+fn values_of(hub: &Arc<Hub>) -> Arc<Mutex<Values>> {
+    let mut all = latest_values().lock().unwrap_or_else(|p| p.into_inner());
+    all.retain(|(weak, _)| weak.strong_count() > 0);
+    if let Some((_, values)) = all
+        .iter()
+        .find(|(weak, _)| std::ptr::eq(weak.as_ptr(), Arc::as_ptr(hub)))
+    {
+        return values.clone();
+    }
+    let values = Arc::new(Mutex::new(Values::new()));
+    all.push((Arc::downgrade(hub), values.clone()));
+    values
+}
 
 pub async fn handle(services: Services, command: AccountCommand) {
     match command {
         AccountCommand::Refresh { account } => {
-            services.tell(AccountEvent::Positions {
-                account: account.clone(),
-                positions: Vec::new(),
-            });
+            match holdings(&services.pool, &account).await {
+                Ok(positions) => services.tell(AccountEvent::Positions {
+                    account: account.clone(),
+                    positions,
+                }),
+                Err(err) => return services.problem(&format!("positions of {account}"), err),
+            }
+            if let Some(live) = &services.live {
+                let values: Vec<AccountValue> = values_of(&live.hub)
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(&account)
+                    .map(|held| held.values().cloned().collect())
+                    .unwrap_or_default();
+                services.tell(AccountEvent::Values { account, values });
+            }
         }
     }
 }
 
+/// The latest stored positions of an account, with their instruments.
+pub async fn holdings(pool: &PgPool, account: &str) -> Result<Vec<Holding>, StoreError> {
+    let Some((_, held)) = positions::latest(pool, account).await? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(held.len());
+    for position in held {
+        if position.quantity.is_zero() {
+            continue;
+        }
+        if let Some(instrument) = instruments::get(pool, position.instrument_id).await? {
+            out.push(Holding {
+                instrument,
+                quantity: position.quantity,
+                average_cost: position.average_cost,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// Position and account value updates, for the positions panel.
-pub fn follow(_services: &Services, _live: &Live) -> Vec<JoinHandle<()>> {
-    Vec::new()
+pub fn follow(services: &Services, live: &Live) -> Vec<JoinHandle<()>> {
+    let mut updates = live.hub.subscribe_positions();
+    let pool = services.pool.clone();
+    let positions_to = services.clone();
+    let positions = tokio::spawn(async move {
+        while let Some(update) = updates.recv().await {
+            let Ok(update) = update else {
+                // Missed some: the next synchronisation publishes every position again.
+                continue;
+            };
+            match instruments::get(&pool, update.instrument_id).await {
+                Ok(Some(instrument)) => positions_to.tell(AccountEvent::Position {
+                    account: update.account,
+                    holding: Holding {
+                        instrument,
+                        quantity: update.quantity,
+                        average_cost: update.average_cost,
+                    },
+                }),
+                Ok(None) => {}
+                Err(err) => positions_to.problem("a position update", err),
+            }
+        }
+    });
+    let mut values = live.hub.subscribe_account();
+    let latest = values_of(&live.hub);
+    let values_to = services.clone();
+    let values = tokio::spawn(async move {
+        while let Some(value) = values.recv().await {
+            let Ok(value) = value else { continue };
+            latest
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(value.account.clone())
+                .or_default()
+                .insert((value.key.clone(), value.currency.clone()), value.clone());
+            values_to.tell(AccountEvent::Values {
+                account: value.account.clone(),
+                values: vec![value],
+            });
+        }
+    });
+    vec![positions, values]
 }

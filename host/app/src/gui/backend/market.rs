@@ -1,25 +1,30 @@
-//! Market data commands: instrument search, watching, history.
+//! Market data commands: instrument search, watching, watchlists, history.
 
 use chrono::{Duration as Days, Utc};
+use tickwork_core::domain::InstrumentSpec;
 use tickwork_core::session::HistoryRequest;
-use tickwork_core::store::{instruments, market_data};
+use tickwork_core::store::{StoreError, instruments, market_data, settings};
 use tokio::task::JoinHandle;
 
 use super::{Live, Services};
-use crate::gui::boundary::{MarketCommand, MarketEvent};
+use crate::gui::boundary::{MarketCommand, MarketEvent, WATCHLISTS_KEY, WatchEntry, Watchlist};
 
 /// Most search results shown.
 const SEARCH_LIMIT: i64 = 25;
 
 pub async fn handle(services: Services, command: MarketCommand) {
     match command {
-        MarketCommand::Search { query } => {
-            match instruments::search(&services.pool, &query, SEARCH_LIMIT).await {
-                Ok(found) => services.tell(MarketEvent::SearchResults {
-                    query,
-                    results: found.into_iter().map(|i| i.spec).collect(),
-                }),
-                Err(err) => services.problem(&format!("searching {query}"), err),
+        MarketCommand::Search { query } => match search(&services, &query).await {
+            Ok(results) => services.tell(MarketEvent::SearchResults { query, results }),
+            Err(err) => services.problem(&format!("searching {query}"), err),
+        },
+        MarketCommand::LoadWatchlists => match load_watchlists(&services.pool).await {
+            Ok(lists) => services.tell(MarketEvent::Watchlists(lists)),
+            Err(err) => services.problem("the watchlists", err),
+        },
+        MarketCommand::SaveWatchlists(lists) => {
+            if let Err(err) = settings::put(&services.pool, WATCHLISTS_KEY, &lists).await {
+                services.problem("saving the watchlists", err);
             }
         }
         MarketCommand::Watch { spec } => {
@@ -48,6 +53,39 @@ pub async fn handle(services: Services, command: MarketCommand) {
             days,
         } => load_history(&services, instrument_id, bar_seconds, days).await,
     }
+}
+
+/// TWS's symbol search when connected (a failure there is logged and the stored instruments
+/// still answer), then the stored instruments; each contract once, at most [`SEARCH_LIMIT`].
+async fn search(services: &Services, query: &str) -> Result<Vec<InstrumentSpec>, StoreError> {
+    let query = query.trim();
+    if query.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut results: Vec<InstrumentSpec> = Vec::new();
+    if let Some(live) = &services.live {
+        match live.session.search(query).await {
+            Ok(found) => results.extend(found),
+            Err(err) => tracing::warn!(%query, error = %err, "symbol search at TWS failed"),
+        }
+    }
+    let stored = instruments::search(&services.pool, query, SEARCH_LIMIT).await?;
+    for instrument in stored {
+        let entry = WatchEntry::from_spec(&instrument.spec);
+        if !results.iter().any(|known| entry.is(known)) {
+            results.push(instrument.spec);
+        }
+    }
+    results.truncate(usize::try_from(SEARCH_LIMIT).unwrap_or(usize::MAX));
+    Ok(results)
+}
+
+/// The stored watchlists, or the default list when none are stored.
+pub async fn load_watchlists(pool: &sqlx::PgPool) -> Result<Vec<Watchlist>, StoreError> {
+    Ok(settings::get::<Vec<Watchlist>>(pool, WATCHLISTS_KEY)
+        .await?
+        .filter(|lists| !lists.is_empty())
+        .unwrap_or_else(Watchlist::default_lists))
 }
 
 /// Stored bars first (instant), then a download from TWS when connected (paced by the
