@@ -129,3 +129,49 @@ pub fn follow(services: &Services, live: &Live) -> Vec<JoinHandle<()>> {
     });
     vec![positions, values]
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::PgPool;
+    use tickwork_core::domain::{InstrumentSpec, Position};
+    use tickwork_core::store::accounts;
+
+    use super::*;
+    use crate::gui::boundary::Notification;
+
+    #[sqlx::test(migrations = "../../migrations")]
+    async fn refresh_returns_the_stored_positions(pool: PgPool) {
+        accounts::seen(&pool, "DU1").await.unwrap();
+        let aapl = instruments::upsert(&pool, &InstrumentSpec::stock("AAPL"))
+            .await
+            .unwrap();
+        let held = [Position {
+            instrument_id: aapl.id,
+            quantity: "100".parse().unwrap(),
+            average_cost: "180.25".parse().unwrap(),
+        }];
+        positions::record_snapshot(&pool, "DU1", "sync", &held)
+            .await
+            .unwrap();
+        let (services, told) = super::super::market::tests::services(&pool, None);
+        handle(
+            services.clone(),
+            AccountCommand::Refresh {
+                account: "DU1".into(),
+            },
+        )
+        .await;
+        let told = told.lock().unwrap();
+        match told.first() {
+            Some(Notification::Account(AccountEvent::Positions { account, positions })) => {
+                assert_eq!(account, "DU1");
+                assert_eq!(positions.len(), 1);
+                assert_eq!(positions[0].instrument, aapl);
+                assert_eq!(positions[0].quantity, held[0].quantity);
+                assert_eq!(positions[0].average_cost, held[0].average_cost);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(told.len(), 1, "no values without a session");
+    }
+}
