@@ -19,10 +19,13 @@ use crate::gui::boundary::{AccountCommand, AccountEvent, Holding};
 /// (key, currency) → the latest value, per account.
 type Values = HashMap<String, BTreeMap<(String, String), AccountValue>>;
 
+/// Each running session's hub with its latest values.
+type Sessions = Mutex<Vec<(Weak<Hub>, Arc<Mutex<Values>>)>>;
+
 /// The latest account values of each running session, found by its hub. A session's entry
 /// goes when its hub does.
-fn latest_values() -> &'static Mutex<Vec<(Weak<Hub>, Arc<Mutex<Values>>)>> {
-    static LATEST: OnceLock<Mutex<Vec<(Weak<Hub>, Arc<Mutex<Values>>)>>> = OnceLock::new();
+fn latest_values() -> &'static Sessions {
+    static LATEST: OnceLock<Sessions> = OnceLock::new();
     LATEST.get_or_init(Mutex::default)
 }
 
@@ -98,11 +101,11 @@ pub fn follow(services: &Services, live: &Live) -> Vec<JoinHandle<()>> {
             match instruments::get(&pool, update.instrument_id).await {
                 Ok(Some(instrument)) => positions_to.tell(AccountEvent::Position {
                     account: update.account,
-                    holding: Holding {
+                    holding: Box::new(Holding {
                         instrument,
                         quantity: update.quantity,
                         average_cost: update.average_cost,
-                    },
+                    }),
                 }),
                 Ok(None) => {}
                 Err(err) => positions_to.problem("a position update", err),

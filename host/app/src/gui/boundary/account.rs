@@ -27,7 +27,10 @@ pub enum AccountEvent {
         positions: Vec<Holding>,
     },
     /// One position changed (a zero quantity: closed).
-    Position { account: String, holding: Holding },
+    Position {
+        account: String,
+        holding: Box<Holding>,
+    },
     /// Account values (all of them after a refresh, single ones as TWS updates them).
     Values {
         account: String,

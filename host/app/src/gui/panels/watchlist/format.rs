@@ -70,7 +70,7 @@ pub fn percent(value: Option<Decimal>) -> String {
 fn signed(text: String, value: Decimal) -> String {
     if value.is_sign_positive()
         && !text.starts_with('-')
-        && text.trim_start_matches(['0', '.', ',']) != ""
+        && !text.trim_start_matches(['0', '.', ',']).is_empty()
     {
         format!("+{text}")
     } else {

@@ -16,6 +16,9 @@ use super::format;
 /// What a cell shows: its text and an optional style class (`success`, `error`).
 pub type Cell = (String, Option<&'static str>);
 
+/// Computes a row's cell of one column.
+type Fill<R> = Rc<dyn Fn(&R) -> Cell>;
+
 /// The labels bound to one row, one slot per column.
 type Bound = HashMap<usize, Vec<Option<gtk::Label>>>;
 
@@ -24,7 +27,7 @@ pub struct LiveTable<R: 'static> {
     pub store: gio::ListStore,
     pub selection: gtk::SingleSelection,
     bound: Rc<RefCell<Bound>>,
-    fills: Vec<Rc<dyn Fn(&R) -> Cell>>,
+    fills: Vec<Fill<R>>,
 }
 
 fn key<R>(row: &Rc<R>) -> usize {
@@ -89,7 +92,7 @@ impl<R: 'static> LiveTable<R> {
         compare: impl Fn(&R, &R) -> Ordering + 'static,
     ) -> gtk::ColumnViewColumn {
         let slot = self.fills.len();
-        let fill: Rc<dyn Fn(&R) -> Cell> = Rc::new(fill);
+        let fill: Fill<R> = Rc::new(fill);
         self.fills.push(fill.clone());
         let factory = gtk::SignalListItemFactory::new();
         factory.connect_setup(move |_, item| {
