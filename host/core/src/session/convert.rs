@@ -155,6 +155,44 @@ pub fn spec_from_contract(contract: &Contract) -> Result<InstrumentSpec, WireErr
     })
 }
 
+/// Search results (TWS's symbol samples) as specs: contracts of a kind we do not handle are
+/// left out, and each contract appears once (by contract id, else by its terms).
+pub fn specs_from_descriptions<'a>(
+    contracts: impl IntoIterator<Item = &'a Contract>,
+) -> Vec<InstrumentSpec> {
+    let mut specs: Vec<InstrumentSpec> = Vec::new();
+    for contract in contracts {
+        let Ok(mut spec) = spec_from_contract(contract) else {
+            continue;
+        };
+        spec.description = Some(contract.description.trim().to_owned()).filter(|d| !d.is_empty());
+        let duplicate = specs.iter().any(|known| match (known.con_id, spec.con_id) {
+            (Some(a), Some(b)) => a == b,
+            _ => {
+                (
+                    &known.symbol,
+                    known.sec_type,
+                    &known.currency,
+                    known.expiry,
+                    known.strike,
+                    known.right,
+                ) == (
+                    &spec.symbol,
+                    spec.sec_type,
+                    &spec.currency,
+                    spec.expiry,
+                    spec.strike,
+                    spec.right,
+                )
+            }
+        });
+        if !duplicate {
+            specs.push(spec);
+        }
+    }
+    specs
+}
+
 /// TWS times: `YYYYMMDD HH:MM:SS <zone>` (the zone may contain spaces), `YYYYMMDD-HH:MM:SS`
 /// (UTC), or epoch seconds.
 pub fn tws_time(text: &str) -> Result<DateTime<Utc>, WireError> {
@@ -234,6 +272,23 @@ mod tests {
             spec_from_contract(&contract).unwrap_err().field,
             "multiplier"
         );
+    }
+
+    #[test]
+    fn search_results_are_deduplicated_and_unknown_kinds_dropped() {
+        let mut aapl = contract_for(&InstrumentSpec::stock("AAPL"));
+        aapl.contract_id = 265598;
+        aapl.exchange = Exchange::from("");
+        aapl.description = "APPLE INC".into();
+        let mut bond = contract_for(&InstrumentSpec::stock("T"));
+        bond.security_type = SecurityType::Bond;
+        let unkeyed = contract_for(&InstrumentSpec::stock("AAL"));
+        let specs = specs_from_descriptions([&aapl, &bond, &aapl, &unkeyed, &unkeyed]);
+        let symbols: Vec<&str> = specs.iter().map(|s| s.symbol.as_str()).collect();
+        assert_eq!(symbols, ["AAPL", "AAL"]);
+        assert_eq!(specs[0].con_id, Some(265598));
+        assert_eq!(specs[0].exchange, "SMART");
+        assert_eq!(specs[0].description.as_deref(), Some("APPLE INC"));
     }
 
     #[test]

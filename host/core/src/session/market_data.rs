@@ -39,6 +39,7 @@ fn is_delayed(item: &TickTypes) -> bool {
                 | TickType::DelayedAskSize
                 | TickType::DelayedLastSize
                 | TickType::DelayedVolume
+                | TickType::DelayedClose
         )
     };
     match item {
@@ -58,6 +59,7 @@ fn kind_of(tick_type: &TickType) -> Option<TickKind> {
         TickType::AskSize | TickType::DelayedAskSize => TickKind::AskSize,
         TickType::LastSize | TickType::DelayedLastSize => TickKind::LastSize,
         TickType::Volume | TickType::DelayedVolume => TickKind::Volume,
+        TickType::Close | TickType::DelayedClose => TickKind::Close,
         _ => return None,
     })
 }

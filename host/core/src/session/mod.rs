@@ -102,6 +102,12 @@ pub enum SessionCommand {
         request: Box<HistoryRequest>,
         reply: oneshot::Sender<Result<Vec<crate::domain::Bar>, String>>,
     },
+    /// Instruments whose symbol starts with, or whose name contains, a pattern (TWS's
+    /// matching-symbols request); not stored.
+    Search {
+        pattern: String,
+        reply: oneshot::Sender<Result<Vec<InstrumentSpec>, String>>,
+    },
     /// Queue position of instruments waiting for a market data line.
     LineQueue {
         reply: oneshot::Sender<Vec<i64>>,
@@ -170,6 +176,14 @@ impl SessionHandle {
             reply,
         })
         .await
+    }
+
+    /// Contracts TWS knows whose symbol starts with (or whose name contains) `pattern`, as
+    /// TWS describes them (deduplicated; no contract id lookup, nothing stored).
+    pub async fn search(&self, pattern: &str) -> Result<Vec<InstrumentSpec>, SessionError> {
+        let pattern = pattern.to_owned();
+        self.ask(|reply| SessionCommand::Search { pattern, reply })
+            .await
     }
 
     /// The instruments waiting for a market data line, in order.

@@ -202,6 +202,9 @@ impl Runner {
             SessionCommand::History { reply, .. } => {
                 let _ = reply.send(Err("not connected to TWS".into()));
             }
+            SessionCommand::Search { reply, .. } => {
+                let _ = reply.send(Err("not connected to TWS".into()));
+            }
             SessionCommand::Stop => {}
         }
     }
@@ -299,6 +302,13 @@ impl Runner {
                         let client = client.clone();
                         tokio::spawn(async move {
                             let _ = reply.send(order_flow::what_if(&client, &intent).await);
+                        });
+                    }
+                    Some(SessionCommand::Search { pattern, reply }) => {
+                        // Off the loop, like what-if: ticks keep flowing while TWS looks.
+                        let client = client.clone();
+                        tokio::spawn(async move {
+                            let _ = reply.send(search(&client, &pattern).await);
                         });
                     }
                     Some(SessionCommand::LineQueue { reply }) => { let _ = reply.send(self.lines.queue()); }
@@ -690,6 +700,21 @@ impl Runner {
             }
         }
     }
+}
+
+/// TWS's matching symbols for `pattern`, as specs (bounded like a synchronisation step).
+async fn search(client: &Client, pattern: &str) -> Result<Vec<InstrumentSpec>, String> {
+    let pattern = pattern.trim();
+    if pattern.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = tokio::time::timeout(sync::STEP_TIMEOUT, client.matching_symbols(pattern))
+        .await
+        .map_err(|_| format!("{pattern}: no symbol search answer from TWS"))?
+        .map_err(|e| format!("{pattern}: {e}"))?;
+    Ok(super::convert::specs_from_descriptions(
+        found.iter().map(|d| &d.contract),
+    ))
 }
 
 /// The next item of the positions subscription, or never if there is none.

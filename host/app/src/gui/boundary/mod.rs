@@ -16,9 +16,11 @@ mod quotes;
 mod records;
 mod session;
 
-pub use account::{AccountCommand, AccountEvent};
+pub use account::{AccountCommand, AccountEvent, Holding};
 pub use margin::{MarginCommand, MarginEvent};
-pub use market::{MarketCommand, MarketEvent};
+pub use market::{
+    DEFAULT_LIST, MarketCommand, MarketEvent, WATCHLISTS_KEY, WatchEntry, Watchlist, describe,
+};
 pub use orders::{OrderCommand, OrderEvent};
 pub use quotes::QuoteBoard;
 pub use records::{RecordsCommand, RecordsEvent};

@@ -8,6 +8,8 @@
 //! the window.
 
 pub mod placeholder;
+pub mod positions;
+pub mod watchlist;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -162,7 +164,7 @@ impl PanelRegistry {
 }
 
 fn builtin_providers() -> Vec<PanelProvider> {
-    vec![]
+    vec![watchlist::provider(), positions::provider()]
 }
 
 #[cfg(test)]
