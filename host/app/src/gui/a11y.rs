@@ -110,3 +110,51 @@ pub fn name_tab_close_buttons(bar: &impl IsA<gtk::Widget>) {
         }
     }
 }
+
+/// Gives every nameless control under `root` a name a screen reader can read: from its
+/// tooltip for buttons, drop-downs and entries (including the buttons composites draw inside
+/// themselves), and `table` for tables and lists. Panels call nothing themselves; the
+/// workspace runs this when a panel is shown.
+pub fn name_controls(root: &impl IsA<gtk::Widget>, table: &str) {
+    let mut stack = vec![(root.as_ref().clone(), None::<String>)];
+    while let Some((w, inherited)) = stack.pop() {
+        let tooltip = w.tooltip_text().map(|t| t.to_string()).or(inherited);
+        let control = w.is::<gtk::Button>()
+            || w.is::<gtk::MenuButton>()
+            || w.is::<gtk::DropDown>()
+            || w.is::<gtk::SearchEntry>()
+            || w.is::<gtk::Entry>()
+            || w.is::<gtk::SpinButton>()
+            || w.is::<gtk::Switch>();
+        if control && !has_text_label(&w) {
+            if let Some(tooltip) = &tooltip {
+                set_label(&w, tooltip);
+            }
+        }
+        if w.is::<gtk::ColumnView>() || w.is::<gtk::ListView>() {
+            set_label(&w, table);
+        }
+        // A composite's inner button (a drop-down's, a menu button's) takes the composite's name.
+        let pass_down = if w.is::<gtk::DropDown>() || w.is::<gtk::MenuButton>() {
+            tooltip.clone()
+        } else {
+            None
+        };
+        let mut child = w.first_child();
+        while let Some(c) = child {
+            child = c.next_sibling();
+            stack.push((c, pass_down.clone()));
+        }
+    }
+}
+
+/// Whether a button already shows text (its accessible name then comes from it).
+fn has_text_label(widget: &gtk::Widget) -> bool {
+    if let Some(button) = widget.downcast_ref::<gtk::Button>() {
+        return button.label().is_some_and(|l| !l.is_empty());
+    }
+    if let Some(button) = widget.downcast_ref::<gtk::MenuButton>() {
+        return button.label().is_some_and(|l| !l.is_empty());
+    }
+    false
+}

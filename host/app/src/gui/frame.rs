@@ -15,14 +15,17 @@ use tickwork_core::domain::Quote;
 
 use super::boundary::QuoteBoard;
 
+/// Hands a frame's quotes to whoever shows them.
+pub type DeliverQuotes = Rc<dyn Fn(&[Quote])>;
+
 pub struct FrameDrain {
     board: Arc<QuoteBoard>,
     scheduled: Rc<Cell<bool>>,
-    deliver: Rc<dyn Fn(&[Quote])>,
+    deliver: DeliverQuotes,
 }
 
 impl FrameDrain {
-    pub fn new(board: Arc<QuoteBoard>, deliver: Rc<dyn Fn(&[Quote])>) -> Self {
+    pub fn new(board: Arc<QuoteBoard>, deliver: DeliverQuotes) -> Self {
         Self {
             board,
             scheduled: Rc::default(),

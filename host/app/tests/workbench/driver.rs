@@ -37,13 +37,6 @@ pub fn find(name: &str) -> Option<gtk::Widget> {
     all_widgets().into_iter().find(|w| w.widget_name() == name)
 }
 
-pub fn find_all(name: &str) -> Vec<gtk::Widget> {
-    all_widgets()
-        .into_iter()
-        .filter(|w| w.widget_name() == name)
-        .collect()
-}
-
 pub fn main_window() -> Option<adw::ApplicationWindow> {
     gtk::Window::list_toplevels()
         .into_iter()

@@ -22,7 +22,25 @@ pub const ALL: &[(&str, usize, Scenario)] = &[
         1,
         screen_reader_sees_every_control_named,
     ),
+    (
+        "an_order_from_the_ticket_fills_and_shows_everywhere",
+        1,
+        an_order_from_the_ticket_fills_and_shows_everywhere,
+    ),
+    (
+        "a_read_only_profile_refuses_in_the_ticket",
+        1,
+        a_read_only_profile_refuses_in_the_ticket,
+    ),
+    (
+        "the_kill_switch_cancels_a_working_order",
+        1,
+        the_kill_switch_cancels_a_working_order,
+    ),
 ];
+
+/// Scenarios that run in a session bus of their own (see `main.rs`).
+pub const OWN_SESSION: &[&str] = &["screen_reader_sees_every_control_named"];
 
 /// The tab view and page showing a panel, by provider id.
 fn page_of(provider: &str) -> Option<(adw::TabView, adw::TabPage)> {
@@ -124,7 +142,24 @@ fn screen_reader_sees_every_control_named(world: &mut World, _: usize) -> Step {
     world.run_window(true, None, async {
         live_demo().await?;
         driver::sleep(1500).await;
-        let (code, complaint, tree) = crate::observe::accessibility_tree().await?;
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/workbench/a11y_tree.py");
+        let pid = std::process::id().to_string();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let output = std::process::Command::new("/usr/bin/python3")
+                .arg(script)
+                .arg(pid)
+                .output();
+            let _ = tx.send(output);
+        });
+        let output = driver::wait("the accessibility tree", 120, || rx.try_recv().ok())
+            .await?
+            .map_err(|e| format!("python3: {e}"))?;
+        let code = output.status.code().unwrap_or(-1);
+        let complaint = String::from_utf8_lossy(&output.stderr)
+            .trim()
+            .replace('\n', " ");
+        let tree = String::from_utf8_lossy(&output.stdout).into_owned();
         let _ = std::fs::write(driver::screenshot_dir().join("a11y-tree.txt"), &tree);
         if code != 0 {
             return Err(format!(

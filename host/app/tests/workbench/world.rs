@@ -151,7 +151,6 @@ pub fn run_scenario(name: &str, phase: usize) -> ExitCode {
     }
     let mut world = World::new(name, phase);
     let result = scenario(&mut world, phase);
-    crate::observe::finished();
     if let Some(sim) = world.sim.take() {
         world.runtime.block_on(sim.shutdown());
     }

@@ -155,7 +155,10 @@ mod tests {
         let (change, percent) = quote.change().unwrap();
         assert_eq!(change, dec!(2.85));
         assert_eq!(percent.round_dp(6), dec!(1.5));
-        assert!(!quote.apply(&tick(TickKind::Close, dec!(190.00))), "same close");
+        assert!(
+            !quote.apply(&tick(TickKind::Close, dec!(190.00))),
+            "same close"
+        );
         assert_eq!(TickKind::from_code(9), Some(TickKind::Close));
     }
 

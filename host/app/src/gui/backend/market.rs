@@ -157,7 +157,7 @@ pub(crate) mod tests {
     use tickwork_sim::{SimConfig, Simulator};
 
     use super::*;
-    use crate::gui::boundary::{Notification, QuoteBoard};
+    use crate::gui::boundary::Notification;
 
     pub(crate) fn services(
         pool: &PgPool,
@@ -168,7 +168,6 @@ pub(crate) mod tests {
         let services = Services {
             pool: pool.clone(),
             notify: Arc::new(move |n| into.lock().unwrap().push(n)),
-            board: Arc::new(QuoteBoard::default()),
             live,
         };
         (services, told)

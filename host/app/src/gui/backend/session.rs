@@ -404,7 +404,7 @@ fn forward_quotes(hub: &Hub, board: Arc<QuoteBoard>, notify: Notify) -> JoinHand
     tokio::spawn(async move {
         loop {
             let changed = quotes.changed().await;
-            if board.merge(changed.into_iter().map(|(_, quote)| quote)) {
+            if board.merge(changed.into_values()) {
                 notify(Notification::QuotesPending);
             }
         }

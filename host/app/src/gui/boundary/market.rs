@@ -5,6 +5,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tickwork_core::domain::{Bar, Instrument, InstrumentSpec, OptionRight, SecType};
 
+// Commands are sent a few times a minute, not per tick: boxing the spec would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum MarketCommand {
     /// Look up instruments matching a symbol prefix or name: TWS's symbol search when

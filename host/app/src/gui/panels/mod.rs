@@ -48,6 +48,8 @@ pub enum PanelEvent {
 }
 
 /// Requests from a panel to the window.
+// Sent on clicks, not per tick: boxing the instrument would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum WindowRequest {
     /// Tell every panel that this instrument is now the one of interest.

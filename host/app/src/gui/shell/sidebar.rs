@@ -40,6 +40,8 @@ impl Sidebar {
                 .tooltip_text(&provider.description)
                 .build();
             list_row.set_widget_name(&format!("open-{}", provider.id));
+            crate::gui::a11y::set_label(&list_row, &provider.title);
+            crate::gui::a11y::set_description(&list_row, &provider.description);
             list.append(&list_row);
             ids.push(provider.id.clone());
         }

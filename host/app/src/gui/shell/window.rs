@@ -550,7 +550,8 @@ fn install_actions(
         }
     });
     app.add_action(&connect);
-    let entries: [(&str, fn() -> MainMsg, &[&str]); 5] = [
+    type Entry = (&'static str, fn() -> MainMsg, &'static [&'static str]);
+    let entries: [Entry; 5] = [
         ("disconnect", || MainMsg::Disconnect, &[]),
         (
             "preferences",

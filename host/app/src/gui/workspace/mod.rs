@@ -356,6 +356,12 @@ impl Workspace {
             None => Box::new(Placeholder::new(&panel.provider, panel.state.clone())),
         };
         let widget = built.widget();
+        let title = self
+            .registry
+            .get(&panel.provider)
+            .map_or_else(|| panel.provider.clone(), |p| p.title.clone());
+        // Named when shown: some panels build parts of themselves lazily.
+        widget.connect_map(move |widget| super::a11y::name_controls(widget, &title));
         self.panels.borrow_mut().push(OpenPanel {
             provider: panel.provider.clone(),
             panel: built,
@@ -475,7 +481,8 @@ impl Workspace {
 
     fn install_actions(self: &Rc<Self>) {
         let group = gio::SimpleActionGroup::new();
-        let entries: [(&str, fn(&Rc<Workspace>, usize)); 4] = [
+        type Entry = (&'static str, fn(&Rc<Workspace>, usize));
+        let entries: [Entry; 4] = [
             ("split-right", |w, i| {
                 w.rearrange(|l| ops::split_out(l, i, Orientation::Horizontal))
             }),
