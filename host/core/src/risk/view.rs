@@ -71,6 +71,16 @@ const REALIZED_PNL: &str = "RealizedPnL";
 const UNREALIZED_PNL: &str = "UnrealizedPnL";
 const EXCHANGE_RATE: &str = "ExchangeRate";
 
+/// Our margin what-if of an intent (the order ticket's preview).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarginPreview {
+    /// The price the order was valued at: its limit or stop, else the last quote.
+    pub price: Decimal,
+    pub what_if: tickwork_margin::WhatIf,
+    /// The account's equity with loan value, when TWS reported it.
+    pub equity_with_loan: Option<Decimal>,
+}
+
 /// A live view of quotes, positions and account values; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct RiskView {
@@ -213,6 +223,26 @@ impl RiskView {
         price: Decimal,
         held: Vec<(i64, Decimal, Option<Decimal>)>,
     ) -> Result<Option<Decimal>, StoreError> {
+        let Some(inputs) = self.margin_inputs(pool, intent, held).await? else {
+            return Ok(None);
+        };
+        match margin::initial_after(&inputs, intent, price) {
+            Ok(initial) => Ok(Some(initial)),
+            Err(err) => {
+                tracing::warn!(error = %err, "margin what-if unavailable");
+                Ok(None)
+            }
+        }
+    }
+
+    /// The account as the margin engine sees it; `None` when a holding has no quote (its mark,
+    /// and so the margin, is unknown).
+    async fn margin_inputs(
+        &self,
+        pool: &PgPool,
+        intent: &OrderIntent,
+        held: Vec<(i64, Decimal, Option<Decimal>)>,
+    ) -> Result<Option<MarginInputs>, StoreError> {
         let mut inputs = MarginInputs {
             as_of: Some(chrono::Utc::now().date_naive()),
             ..MarginInputs::default()
@@ -250,12 +280,55 @@ impl RiskView {
                 inputs.underlying_prices.insert(symbol, price);
             }
         }
-        match margin::initial_after(&inputs, intent, price) {
-            Ok(initial) => Ok(Some(initial)),
-            Err(err) => {
-                tracing::warn!(error = %err, "margin what-if unavailable");
-                Ok(None)
-            }
-        }
+        Ok(Some(inputs))
+    }
+
+    /// Our margin what-if for `intent` as the order ticket shows it: the account's initial and
+    /// maintenance requirement before and after, with the explanation of the order's
+    /// underlying. `Ok(Err(why))` when it cannot be computed (no price, a holding without a
+    /// quote, an instrument the engine does not margin).
+    pub async fn margin_preview(
+        &self,
+        pool: &PgPool,
+        intent: &OrderIntent,
+    ) -> Result<Result<MarginPreview, String>, StoreError> {
+        let instrument_id = match instruments::equivalent(pool, &intent.instrument).await? {
+            Some(found) => found.id,
+            None => instruments::upsert(pool, &intent.instrument).await?.id,
+        };
+        let account = intent.account.clone();
+        let (last_price, equity, held) = self.snapshot(|s| {
+            let held: Vec<(i64, Decimal, Option<Decimal>)> = s
+                .positions
+                .iter()
+                .filter(|((a, _), q)| *a == account && !q.is_zero())
+                .map(|((_, id), q)| (*id, *q, s.quotes.get(id).and_then(Quote::reference_price)))
+                .collect();
+            (
+                s.quotes
+                    .get(&instrument_id)
+                    .and_then(Quote::reference_price),
+                s.equity.get(&account).copied(),
+                held,
+            )
+        });
+        let Some(price) = intent.reference_price().or(last_price) else {
+            return Ok(Err(format!(
+                "no price for {}: no quote yet and no limit or stop price",
+                intent.instrument.symbol
+            )));
+        };
+        let Some(inputs) = self.margin_inputs(pool, intent, held).await? else {
+            return Ok(Err(
+                "a position of the account has no quote, so its value is unknown".into(),
+            ));
+        };
+        Ok(margin::what_if(&inputs, intent, price)
+            .map(|what_if| MarginPreview {
+                price,
+                what_if,
+                equity_with_loan: equity,
+            })
+            .map_err(|e| e.to_string()))
     }
 }

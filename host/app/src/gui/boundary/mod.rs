@@ -19,7 +19,7 @@ mod session;
 pub use account::{AccountCommand, AccountEvent};
 pub use margin::{MarginCommand, MarginEvent};
 pub use market::{MarketCommand, MarketEvent};
-pub use orders::{OrderCommand, OrderEvent};
+pub use orders::{OrderCommand, OrderEvent, OurMargin};
 pub use quotes::QuoteBoard;
 pub use records::{RecordsCommand, RecordsEvent};
 pub use session::{SessionCommand, SessionEvent, TradingState};

@@ -7,7 +7,9 @@
 //! changed. Panels talk back through their [`PanelContext`]: commands to the core, requests to
 //! the window.
 
+pub mod orders;
 pub mod placeholder;
+pub mod ticket;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -162,7 +164,7 @@ impl PanelRegistry {
 }
 
 fn builtin_providers() -> Vec<PanelProvider> {
-    vec![]
+    vec![ticket::provider(), orders::provider()]
 }
 
 #[cfg(test)]
