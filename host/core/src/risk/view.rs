@@ -223,7 +223,7 @@ impl RiskView {
         price: Decimal,
         held: Vec<(i64, Decimal, Option<Decimal>)>,
     ) -> Result<Option<Decimal>, StoreError> {
-        let Some(inputs) = self.margin_inputs(pool, intent, held).await? else {
+        let Ok(inputs) = self.margin_inputs(pool, intent, held).await? else {
             return Ok(None);
         };
         match margin::initial_after(&inputs, intent, price) {
@@ -235,14 +235,15 @@ impl RiskView {
         }
     }
 
-    /// The account as the margin engine sees it; `None` when a holding has no quote (its mark,
-    /// and so the margin, is unknown).
+    /// The account as the margin engine sees it; `Err` with the symbols of the holdings that
+    /// have no quote (their marks, and so the margin, are unknown).
     async fn margin_inputs(
         &self,
         pool: &PgPool,
         intent: &OrderIntent,
         held: Vec<(i64, Decimal, Option<Decimal>)>,
-    ) -> Result<Option<MarginInputs>, StoreError> {
+    ) -> Result<Result<MarginInputs, Vec<String>>, StoreError> {
+        let mut unquoted = Vec::new();
         let mut inputs = MarginInputs {
             as_of: Some(chrono::Utc::now().date_naive()),
             ..MarginInputs::default()
@@ -252,7 +253,10 @@ impl RiskView {
                 continue;
             };
             // No quote for a holding: its mark is unknown, so the margin is unknown.
-            let Some(mark) = mark else { return Ok(None) };
+            let Some(mark) = mark else {
+                unquoted.push(instrument.spec.symbol);
+                continue;
+            };
             inputs.holdings.push(Holding {
                 spec: instrument.spec,
                 quantity,
@@ -280,7 +284,11 @@ impl RiskView {
                 inputs.underlying_prices.insert(symbol, price);
             }
         }
-        Ok(Some(inputs))
+        if !unquoted.is_empty() {
+            unquoted.sort();
+            return Ok(Err(unquoted));
+        }
+        Ok(Ok(inputs))
     }
 
     /// Our margin what-if for `intent` as the order ticket shows it: the account's initial and
@@ -318,10 +326,17 @@ impl RiskView {
                 intent.instrument.symbol
             )));
         };
-        let Some(inputs) = self.margin_inputs(pool, intent, held).await? else {
-            return Ok(Err(
-                "a position of the account has no quote, so its value is unknown".into(),
-            ));
+        let inputs = match self.margin_inputs(pool, intent, held).await? {
+            Ok(inputs) => inputs,
+            Err(unquoted) => {
+                return Ok(Err(format!(
+                    "no quote for the account's {} position{}: watch {} to value {}",
+                    unquoted.join(", "),
+                    if unquoted.len() == 1 { "" } else { "s" },
+                    if unquoted.len() == 1 { "it" } else { "them" },
+                    if unquoted.len() == 1 { "it" } else { "them" },
+                )));
+            }
         };
         Ok(margin::what_if(&inputs, intent, price)
             .map(|what_if| MarginPreview {

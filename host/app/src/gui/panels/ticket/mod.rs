@@ -226,8 +226,7 @@ impl Inner {
                 state.ours = None;
                 state.tws = None;
                 drop(state);
-                self.show_refusal(None);
-                self.draw_margin(None, None);
+                self.clear_preview();
             }
         }
     }
@@ -337,11 +336,15 @@ impl Inner {
             figure.ours.set_text(&row.ours);
             figure.tws.set_text(&row.tws);
         }
-        if ours.is_none() && tws.is_none() {
-            self.w.ours_note.set_text("");
-            self.w.tws_note.set_text("");
-            self.w.explanation_expander.set_visible(false);
-        }
+    }
+
+    /// No preview: nothing about margin is shown.
+    fn clear_preview(&self) {
+        self.show_refusal(None);
+        self.draw_margin(None, None);
+        self.w.ours_note.set_text("");
+        self.w.tws_note.set_text("");
+        self.w.explanation_expander.set_visible(false);
     }
 
     fn is_current(&self, intent: &OrderIntent) -> bool {
@@ -486,7 +489,12 @@ impl Panel for Ticket {
                 | SessionEvent::Limits(_),
             )) => {
                 inner.connection_changed();
-                inner.watch_if_unknown();
+                if matches!(
+                    event,
+                    PanelEvent::Backend(Notification::Session(SessionEvent::Connected { .. }))
+                ) {
+                    inner.watch_if_unknown();
+                }
                 // Arming or new limits change the gate's verdict: preview again.
                 inner.state.borrow_mut().previewed = None;
                 inner.changed();

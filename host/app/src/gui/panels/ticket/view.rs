@@ -48,10 +48,15 @@ fn caption(text: &str) -> gtk::Label {
         .xalign(0.0)
         .wrap(true)
         .wrap_mode(gtk::pango::WrapMode::WordChar)
+        .max_width_chars(NARROW)
         .build();
     label.add_css_class("caption");
     label
 }
+
+/// Wrapped text asks for no more than this many characters of width, so a long reason never
+/// widens the ticket's tab at the expense of its neighbours; it wraps instead.
+const NARROW: i32 = 24;
 
 /// A label shown under a field when what was typed is not valid.
 fn field_error() -> gtk::Label {
@@ -113,7 +118,7 @@ impl Widgets {
         let account_error = field_error();
         attach(None, account_error.upcast_ref());
 
-        let symbol = entry("ticket-symbol", "AAPL, then Enter");
+        let symbol = entry("ticket-symbol", "e.g. AAPL");
         symbol.set_input_hints(gtk::InputHints::UPPERCASE_CHARS | gtk::InputHints::NO_SPELLCHECK);
         symbol.set_tooltip_text(Some(
             "Type a stock symbol and press Enter, or pick an instrument in another panel",
@@ -205,6 +210,7 @@ impl Widgets {
             .wrap(true)
             .wrap_mode(gtk::pango::WrapMode::WordChar)
             .selectable(true)
+            .max_width_chars(NARROW)
             .visible(false)
             .build();
         refusal.set_widget_name("ticket-refusal");
@@ -251,6 +257,7 @@ impl Widgets {
             .wrap(true)
             .wrap_mode(gtk::pango::WrapMode::WordChar)
             .selectable(true)
+            .max_width_chars(NARROW)
             .build();
         explanation.add_css_class("monospace");
         explanation.add_css_class("caption");
@@ -277,8 +284,6 @@ impl Widgets {
         form.append(&grid);
         form.append(&quotes);
         form.append(&quote_note);
-        form.append(&refusal);
-        form.append(&place);
         form.append(&margin);
         form.append(&ours_note);
         form.append(&tws_note);
@@ -289,6 +294,21 @@ impl Widgets {
             .vexpand(true)
             .child(&clamp)
             .build();
+        // The gate's verdict and the Place button stay in sight below the scrolled form.
+        let bottom = gtk::Box::builder()
+            .orientation(gtk::Orientation::Vertical)
+            .spacing(6)
+            .margin_top(6)
+            .margin_bottom(12)
+            .margin_start(12)
+            .margin_end(12)
+            .build();
+        bottom.append(&refusal);
+        bottom.append(&place);
+        let content = gtk::Box::new(gtk::Orientation::Vertical, 0);
+        content.append(&scrolled);
+        content.append(&gtk::Separator::new(gtk::Orientation::Horizontal));
+        content.append(&bottom);
 
         let empty = adw::StatusPage::builder()
             .icon_name("mail-send-symbolic")
@@ -298,7 +318,7 @@ impl Widgets {
         empty.add_css_class("compact");
         let root = gtk::Stack::new();
         root.add_named(&empty, Some("empty"));
-        root.add_named(&scrolled, Some("form"));
+        root.add_named(&content, Some("form"));
         root.set_visible_child_name("empty");
 
         Self {
