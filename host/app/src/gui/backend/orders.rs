@@ -119,7 +119,7 @@ async fn place(services: &Services, intent: Box<OrderIntent>) {
         Err(err) => return services.problem("the risk context is unavailable", err),
     };
     match live.router.submit((*intent).clone(), &ctx).await {
-        Ok(order_ref) => services.tell(OrderEvent::Placed { order_ref }),
+        Ok(order_ref) => services.tell(OrderEvent::Placed { order_ref, intent }),
         Err(err) => services.tell(OrderEvent::PlaceRefused {
             intent,
             reason: err.to_string(),

@@ -64,8 +64,10 @@ pub enum OrderEvent {
         intent: Box<OrderIntent>,
         tws: Result<TwsWhatIf, String>,
     },
+    /// The order passed the gate and was sent to TWS.
     Placed {
         order_ref: String,
+        intent: Box<OrderIntent>,
     },
     /// The gate refused the order (also audited); the ticket keeps the reason visible.
     PlaceRefused {
@@ -73,14 +75,9 @@ pub enum OrderEvent {
         reason: String,
     },
     /// TWS took a modification.
-    Modified {
-        order_ref: String,
-    },
+    Modified { order_ref: String },
     /// A modification was refused (by the gate, or by TWS / the session).
-    ModifyRefused {
-        order_ref: String,
-        reason: String,
-    },
+    ModifyRefused { order_ref: String, reason: String },
     /// Working orders (all accounts) and today's executions (all the session's accounts), with
     /// the instruments they refer to.
     Blotter {

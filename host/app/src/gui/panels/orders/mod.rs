@@ -208,8 +208,9 @@ impl Inner {
             });
             item.set_child(Some(&buttons));
         });
+        // First, so that cancelling never needs a sideways scroll.
         let column = gtk::ColumnViewColumn::new(Some("Actions"), Some(factory));
-        self.orders_view.append_column(&column);
+        self.orders_view.insert_column(0, &column);
         let weak = Rc::downgrade(self);
         self.orders_view.connect_activate(move |_, position| {
             if let Some(inner) = weak.upgrade()

@@ -174,9 +174,9 @@ pub fn text_column<T: 'static>(
         let Some(item) = item.downcast_ref::<gtk::ListItem>() else {
             return;
         };
+        // Never cut off: the table scrolls sideways when the panel is narrow.
         let label = gtk::Label::builder()
             .xalign(if numeric { 1.0 } else { 0.0 })
-            .ellipsize(gtk::pango::EllipsizeMode::End)
             .build();
         if numeric {
             label.add_css_class("numeric");

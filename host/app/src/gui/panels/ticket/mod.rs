@@ -397,10 +397,13 @@ impl Inner {
                 };
                 self.draw_margin(ours.as_ref(), shown.as_ref());
             }
-            OrderEvent::Placed { order_ref } => {
+            OrderEvent::Placed { order_ref, intent } => {
+                tracing::info!(%order_ref, "order sent");
                 self.show_refusal(None);
-                self.ctx
-                    .request(WindowRequest::Toast(format!("Order {order_ref} sent")));
+                self.ctx.request(WindowRequest::Toast(format!(
+                    "Order sent: {}",
+                    form::summary(intent)
+                )));
             }
             OrderEvent::PlaceRefused { reason, .. } => {
                 self.show_refusal(Some(reason));
