@@ -5,6 +5,8 @@
 pub mod form;
 pub mod preview;
 mod view;
+#[cfg(test)]
+mod widget_tests;
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
