@@ -347,3 +347,124 @@ impl RiskView {
             .map_err(|e| e.to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::domain::{OrderType, TimeInForce};
+    use crate::hub::PositionUpdate;
+
+    fn d(text: &str) -> Decimal {
+        text.parse().unwrap()
+    }
+
+    fn quote(instrument_id: i64, last: &str) -> Quote {
+        Quote {
+            instrument_id,
+            last: Some(d(last)),
+            updated_at: Some(chrono::Utc::now()),
+            ..Quote::default()
+        }
+    }
+
+    fn buy_aapl(limit: Option<&str>) -> OrderIntent {
+        OrderIntent {
+            origin: Origin::Ui,
+            account: "DU1".into(),
+            instrument: InstrumentSpec::stock("AAPL"),
+            side: crate::domain::OrderSide::Buy,
+            quantity: d("10"),
+            order_type: if limit.is_some() {
+                OrderType::Limit
+            } else {
+                OrderType::Market
+            },
+            limit_price: limit.map(d),
+            stop_price: None,
+            time_in_force: TimeInForce::Day,
+            parent_ref: None,
+        }
+    }
+
+    /// Previews until `done` accepts the answer (the view follows the hub in its own tasks).
+    async fn preview_until(
+        view: &RiskView,
+        pool: &PgPool,
+        intent: &OrderIntent,
+        done: impl Fn(&Result<MarginPreview, String>) -> bool,
+    ) -> Result<MarginPreview, String> {
+        let give_up = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let answer = view.margin_preview(pool, intent).await.unwrap();
+            if done(&answer) || std::time::Instant::now() > give_up {
+                return answer;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    #[sqlx::test(migrations = "../../migrations")]
+    async fn margin_preview_gives_before_and_after_or_says_what_is_missing(pool: PgPool) {
+        let hub = Hub::new();
+        let view = RiskView::follow(&hub);
+        let spy = instruments::upsert(&pool, &InstrumentSpec::stock("SPY"))
+            .await
+            .unwrap();
+        let aapl = instruments::upsert(&pool, &InstrumentSpec::stock("AAPL"))
+            .await
+            .unwrap();
+
+        // No quote and no limit: no price to value the order at.
+        let why = view
+            .margin_preview(&pool, &buy_aapl(None))
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(why.starts_with("no price for AAPL"), "{why}");
+
+        // A holding without a quote is named.
+        hub.publish_position(PositionUpdate {
+            account: "DU1".into(),
+            instrument_id: spy.id,
+            quantity: d("10"),
+            average_cost: d("400"),
+        });
+        let why = preview_until(&view, &pool, &buy_aapl(Some("187.5")), |a| {
+            a.as_ref().is_err_and(|why| why.contains("SPY"))
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(
+            why,
+            "no quote for the account's SPY position: watch it to value it"
+        );
+
+        // With its quote: before (the SPY holding) and after (plus the order at its limit).
+        hub.publish_quote(quote(spy.id, "500"));
+        hub.publish_quote(quote(aapl.id, "190"));
+        preview_until(&view, &pool, &buy_aapl(None), |a| {
+            a.as_ref().is_ok_and(|p| p.price == d("190"))
+        })
+        .await
+        .unwrap();
+        let preview = view
+            .margin_preview(&pool, &buy_aapl(Some("187.5")))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(preview.price, d("187.5"));
+        assert_eq!(preview.what_if.initial_before, d("1250.00"));
+        assert_eq!(preview.what_if.initial_after, d("1718.75"));
+        assert!(preview.what_if.group_after.is_some());
+        assert_eq!(preview.equity_with_loan, None);
+        // A market order is valued at the last price.
+        let market = view
+            .margin_preview(&pool, &buy_aapl(None))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(market.price, d("190"));
+    }
+}

@@ -70,12 +70,12 @@ pub async fn after(pool: &PgPool, id: i64, limit: i64) -> Result<Vec<AuditRecord
 /// Every entry about one order (its intent, modifications, cancels, resends), oldest first:
 /// the entries whose details carry that `order_ref`.
 pub async fn for_order(pool: &PgPool, order_ref: &str) -> Result<Vec<AuditRecord>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT * FROM audit_log WHERE details->>'order_ref' = $1 ORDER BY id",
+    Ok(
+        sqlx::query_as("SELECT * FROM audit_log WHERE details->>'order_ref' = $1 ORDER BY id")
+            .bind(order_ref)
+            .fetch_all(pool)
+            .await?,
     )
-    .bind(order_ref)
-    .fetch_all(pool)
-    .await?)
 }
 
 #[cfg(test)]
@@ -131,7 +131,10 @@ mod tests {
         };
         let intent = append(
             &pool,
-            &entry("order.intent", json!({"symbol": "AAPL", "order_ref": "tw-a"})),
+            &entry(
+                "order.intent",
+                json!({"symbol": "AAPL", "order_ref": "tw-a"}),
+            ),
         )
         .await
         .unwrap();

@@ -237,6 +237,12 @@ impl Widgets {
             let title = caption(shown.label);
             title.set_wrap(false);
             title.add_css_class("dim-label");
+            if shown.label == "Equity w/ loan" {
+                title.set_tooltip_text(Some(
+                    "Ours: the account's equity with loan value now, as TWS last reported it. \
+                     TWS: after the order.",
+                ));
+            }
             let (ours, tws) = (number(), number());
             let at = index as i32 + 1;
             margin.attach(&title, 0, at, 1, 1);
