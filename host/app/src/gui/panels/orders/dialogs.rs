@@ -238,7 +238,7 @@ pub fn audit_text(entry: &AuditRecord) -> (String, String) {
     if let Some(map) = entry.details.as_object() {
         let details: Vec<String> = map
             .iter()
-            .filter(|(key, _)| key.as_str() != "order_ref")
+            .filter(|(key, value)| key.as_str() != "order_ref" && !value.is_null())
             .map(|(key, value)| match value.as_str() {
                 Some(text) => format!("{key}={text}"),
                 None => format!("{key}={value}"),
@@ -331,7 +331,9 @@ mod tests {
             action: "order.intent".into(),
             decision: Some("allowed".into()),
             reason: None,
-            details: serde_json::json!({"order_ref": "tw-1", "symbol": "AAPL", "quantity": "10"}),
+            details: serde_json::json!({
+                "order_ref": "tw-1", "symbol": "AAPL", "quantity": "10", "stop_price": null
+            }),
         };
         let (title, subtitle) = audit_text(&entry);
         assert!(title.ends_with("order.intent — allowed"), "{title}");
