@@ -105,6 +105,16 @@ pub fn initial_after(
     intent: &OrderIntent,
     price: Decimal,
 ) -> Result<Decimal, MarginCheckError> {
+    what_if(inputs, intent, price).map(|w| w.initial_after)
+}
+
+/// The account's requirements (Reg T) before and after `intent` fills at `price`, with the
+/// explanation of the order's underlying after it (what the order ticket shows).
+pub fn what_if(
+    inputs: &MarginInputs,
+    intent: &OrderIntent,
+    price: Decimal,
+) -> Result<margin::WhatIf, MarginCheckError> {
     let mut portfolio = margin::Portfolio {
         as_of: inputs
             .as_of
@@ -142,10 +152,8 @@ pub fn initial_after(
     let book = margin::MarginBook::new(portfolio, margin::Method::RegT)
         .map_err(|e| MarginCheckError::Engine(e.to_string()))?;
     let order = engine_position(&intent.instrument, intent.signed_quantity(), price)?;
-    let what_if = book
-        .what_if(&order)
-        .map_err(|e| MarginCheckError::Engine(e.to_string()))?;
-    Ok(what_if.initial_after)
+    book.what_if(&order)
+        .map_err(|e| MarginCheckError::Engine(e.to_string()))
 }
 
 #[cfg(test)]
@@ -182,6 +190,29 @@ mod tests {
         )
         .unwrap();
         assert_eq!(initial, dec!(4680.00));
+    }
+
+    #[test]
+    fn what_if_gives_before_and_after_with_the_explanation() {
+        let inputs = MarginInputs {
+            holdings: vec![Holding {
+                spec: InstrumentSpec::stock("AAPL"),
+                quantity: dec!(100),
+                mark: dec!(187.20),
+            }],
+            ..MarginInputs::default()
+        };
+        let w = what_if(
+            &inputs,
+            &buy(InstrumentSpec::stock("AAPL"), dec!(100)),
+            dec!(187.20),
+        )
+        .unwrap();
+        assert_eq!(w.initial_before, dec!(4680.00));
+        assert_eq!(w.initial_after, dec!(9360.00));
+        assert!(w.maintenance_after >= w.maintenance_before);
+        let node = w.group_after.expect("the order's underlying is explained");
+        assert!(node.label.contains("AAPL"), "{}", node.label);
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub use router::{ContextSource, OrderChanges, OrderRouter, ResendLeg, SubmitErro
 pub use rules::{Denial, MarginImpact, RiskContext, RiskRule, opening_quantity};
 // The intent is a domain type (the session uses it too); re-exported where callers look.
 pub use crate::domain::{OrderIntent, Origin};
-pub use view::RiskView;
+pub use view::{MarginPreview, RiskView};
 
 #[cfg(test)]
 mod tests;

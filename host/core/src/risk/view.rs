@@ -71,6 +71,16 @@ const REALIZED_PNL: &str = "RealizedPnL";
 const UNREALIZED_PNL: &str = "UnrealizedPnL";
 const EXCHANGE_RATE: &str = "ExchangeRate";
 
+/// Our margin what-if of an intent (the order ticket's preview).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarginPreview {
+    /// The price the order was valued at: its limit or stop, else the last quote.
+    pub price: Decimal,
+    pub what_if: tickwork_margin::WhatIf,
+    /// The account's equity with loan value, when TWS reported it.
+    pub equity_with_loan: Option<Decimal>,
+}
+
 /// A live view of quotes, positions and account values; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct RiskView {
@@ -213,6 +223,27 @@ impl RiskView {
         price: Decimal,
         held: Vec<(i64, Decimal, Option<Decimal>)>,
     ) -> Result<Option<Decimal>, StoreError> {
+        let Ok(inputs) = self.margin_inputs(pool, intent, held).await? else {
+            return Ok(None);
+        };
+        match margin::initial_after(&inputs, intent, price) {
+            Ok(initial) => Ok(Some(initial)),
+            Err(err) => {
+                tracing::warn!(error = %err, "margin what-if unavailable");
+                Ok(None)
+            }
+        }
+    }
+
+    /// The account as the margin engine sees it; `Err` with the symbols of the holdings that
+    /// have no quote (their marks, and so the margin, are unknown).
+    async fn margin_inputs(
+        &self,
+        pool: &PgPool,
+        intent: &OrderIntent,
+        held: Vec<(i64, Decimal, Option<Decimal>)>,
+    ) -> Result<Result<MarginInputs, Vec<String>>, StoreError> {
+        let mut unquoted = Vec::new();
         let mut inputs = MarginInputs {
             as_of: Some(chrono::Utc::now().date_naive()),
             ..MarginInputs::default()
@@ -222,7 +253,10 @@ impl RiskView {
                 continue;
             };
             // No quote for a holding: its mark is unknown, so the margin is unknown.
-            let Some(mark) = mark else { return Ok(None) };
+            let Some(mark) = mark else {
+                unquoted.push(instrument.spec.symbol);
+                continue;
+            };
             inputs.holdings.push(Holding {
                 spec: instrument.spec,
                 quantity,
@@ -250,12 +284,187 @@ impl RiskView {
                 inputs.underlying_prices.insert(symbol, price);
             }
         }
-        match margin::initial_after(&inputs, intent, price) {
-            Ok(initial) => Ok(Some(initial)),
-            Err(err) => {
-                tracing::warn!(error = %err, "margin what-if unavailable");
-                Ok(None)
-            }
+        if !unquoted.is_empty() {
+            unquoted.sort();
+            return Ok(Err(unquoted));
         }
+        Ok(Ok(inputs))
+    }
+
+    /// Our margin what-if for `intent` as the order ticket shows it: the account's initial and
+    /// maintenance requirement before and after, with the explanation of the order's
+    /// underlying. `Ok(Err(why))` when it cannot be computed (no price, a holding without a
+    /// quote, an instrument the engine does not margin).
+    pub async fn margin_preview(
+        &self,
+        pool: &PgPool,
+        intent: &OrderIntent,
+    ) -> Result<Result<MarginPreview, String>, StoreError> {
+        let instrument_id = match instruments::equivalent(pool, &intent.instrument).await? {
+            Some(found) => found.id,
+            None => instruments::upsert(pool, &intent.instrument).await?.id,
+        };
+        let account = intent.account.clone();
+        let (last_price, equity, held) = self.snapshot(|s| {
+            let held: Vec<(i64, Decimal, Option<Decimal>)> = s
+                .positions
+                .iter()
+                .filter(|((a, _), q)| *a == account && !q.is_zero())
+                .map(|((_, id), q)| (*id, *q, s.quotes.get(id).and_then(Quote::reference_price)))
+                .collect();
+            (
+                s.quotes
+                    .get(&instrument_id)
+                    .and_then(Quote::reference_price),
+                s.equity.get(&account).copied(),
+                held,
+            )
+        });
+        let Some(price) = intent.reference_price().or(last_price) else {
+            return Ok(Err(format!(
+                "no price for {}: no quote yet and no limit or stop price",
+                intent.instrument.symbol
+            )));
+        };
+        let inputs = match self.margin_inputs(pool, intent, held).await? {
+            Ok(inputs) => inputs,
+            Err(unquoted) => {
+                return Ok(Err(format!(
+                    "no quote for the account's {} position{}: watch {} to value {}",
+                    unquoted.join(", "),
+                    if unquoted.len() == 1 { "" } else { "s" },
+                    if unquoted.len() == 1 { "it" } else { "them" },
+                    if unquoted.len() == 1 { "it" } else { "them" },
+                )));
+            }
+        };
+        Ok(margin::what_if(&inputs, intent, price)
+            .map(|what_if| MarginPreview {
+                price,
+                what_if,
+                equity_with_loan: equity,
+            })
+            .map_err(|e| e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::domain::{OrderType, TimeInForce};
+    use crate::hub::PositionUpdate;
+
+    fn d(text: &str) -> Decimal {
+        text.parse().unwrap()
+    }
+
+    fn quote(instrument_id: i64, last: &str) -> Quote {
+        Quote {
+            instrument_id,
+            last: Some(d(last)),
+            updated_at: Some(chrono::Utc::now()),
+            ..Quote::default()
+        }
+    }
+
+    fn buy_aapl(limit: Option<&str>) -> OrderIntent {
+        OrderIntent {
+            origin: Origin::Ui,
+            account: "DU1".into(),
+            instrument: InstrumentSpec::stock("AAPL"),
+            side: crate::domain::OrderSide::Buy,
+            quantity: d("10"),
+            order_type: if limit.is_some() {
+                OrderType::Limit
+            } else {
+                OrderType::Market
+            },
+            limit_price: limit.map(d),
+            stop_price: None,
+            time_in_force: TimeInForce::Day,
+            parent_ref: None,
+        }
+    }
+
+    /// Previews until `done` accepts the answer (the view follows the hub in its own tasks).
+    async fn preview_until(
+        view: &RiskView,
+        pool: &PgPool,
+        intent: &OrderIntent,
+        done: impl Fn(&Result<MarginPreview, String>) -> bool,
+    ) -> Result<MarginPreview, String> {
+        let give_up = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let answer = view.margin_preview(pool, intent).await.unwrap();
+            if done(&answer) || std::time::Instant::now() > give_up {
+                return answer;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    #[sqlx::test(migrations = "../../migrations")]
+    async fn margin_preview_gives_before_and_after_or_says_what_is_missing(pool: PgPool) {
+        let hub = Hub::new();
+        let view = RiskView::follow(&hub);
+        let spy = instruments::upsert(&pool, &InstrumentSpec::stock("SPY"))
+            .await
+            .unwrap();
+        let aapl = instruments::upsert(&pool, &InstrumentSpec::stock("AAPL"))
+            .await
+            .unwrap();
+
+        // No quote and no limit: no price to value the order at.
+        let why = view
+            .margin_preview(&pool, &buy_aapl(None))
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(why.starts_with("no price for AAPL"), "{why}");
+
+        // A holding without a quote is named.
+        hub.publish_position(PositionUpdate {
+            account: "DU1".into(),
+            instrument_id: spy.id,
+            quantity: d("10"),
+            average_cost: d("400"),
+        });
+        let why = preview_until(&view, &pool, &buy_aapl(Some("187.5")), |a| {
+            a.as_ref().is_err_and(|why| why.contains("SPY"))
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(
+            why,
+            "no quote for the account's SPY position: watch it to value it"
+        );
+
+        // With its quote: before (the SPY holding) and after (plus the order at its limit).
+        hub.publish_quote(quote(spy.id, "500"));
+        hub.publish_quote(quote(aapl.id, "190"));
+        preview_until(&view, &pool, &buy_aapl(None), |a| {
+            a.as_ref().is_ok_and(|p| p.price == d("190"))
+        })
+        .await
+        .unwrap();
+        let preview = view
+            .margin_preview(&pool, &buy_aapl(Some("187.5")))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(preview.price, d("187.5"));
+        assert_eq!(preview.what_if.initial_before, d("1250.00"));
+        assert_eq!(preview.what_if.initial_after, d("1718.75"));
+        assert!(preview.what_if.group_after.is_some());
+        assert_eq!(preview.equity_with_loan, None);
+        // A market order is valued at the last price.
+        let market = view
+            .margin_preview(&pool, &buy_aapl(None))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(market.price, d("190"));
     }
 }

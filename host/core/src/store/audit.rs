@@ -67,6 +67,17 @@ pub async fn after(pool: &PgPool, id: i64, limit: i64) -> Result<Vec<AuditRecord
     )
 }
 
+/// Every entry about one order (its intent, modifications, cancels, resends), oldest first:
+/// the entries whose details carry that `order_ref`.
+pub async fn for_order(pool: &PgPool, order_ref: &str) -> Result<Vec<AuditRecord>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT * FROM audit_log WHERE details->>'order_ref' = $1 ORDER BY id")
+            .bind(order_ref)
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -107,6 +118,42 @@ mod tests {
             all[0].reason.as_deref(),
             Some("max quantity 100 exceeded by 250")
         );
+    }
+
+    #[sqlx::test(migrations = "../../migrations")]
+    async fn for_order_finds_every_entry_of_that_order_only(pool: PgPool) {
+        let entry = |action: &str, details| AuditEntry {
+            actor: "ui".into(),
+            action: action.into(),
+            decision: None,
+            reason: None,
+            details,
+        };
+        let intent = append(
+            &pool,
+            &entry(
+                "order.intent",
+                json!({"symbol": "AAPL", "order_ref": "tw-a"}),
+            ),
+        )
+        .await
+        .unwrap();
+        append(&pool, &entry("order.intent", json!({"order_ref": "tw-b"})))
+            .await
+            .unwrap();
+        append(&pool, &entry("trading.arm", json!({"account": "DU1"})))
+            .await
+            .unwrap();
+        let cancel = append(&pool, &entry("order.cancel", json!({"order_ref": "tw-a"})))
+            .await
+            .unwrap();
+        let found = for_order(&pool, "tw-a").await.unwrap();
+        assert_eq!(
+            found.iter().map(|r| r.id).collect::<Vec<_>>(),
+            vec![intent, cancel]
+        );
+        assert_eq!(found[1].action, "order.cancel");
+        assert!(for_order(&pool, "tw-none").await.unwrap().is_empty());
     }
 
     #[sqlx::test(migrations = "../../migrations")]

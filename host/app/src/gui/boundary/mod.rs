@@ -21,7 +21,7 @@ pub use margin::{MarginCommand, MarginEvent};
 pub use market::{
     DEFAULT_LIST, MarketCommand, MarketEvent, WATCHLISTS_KEY, WatchEntry, Watchlist, describe,
 };
-pub use orders::{OrderCommand, OrderEvent};
+pub use orders::{OrderCommand, OrderEvent, OurMargin};
 pub use quotes::QuoteBoard;
 pub use records::{RecordsCommand, RecordsEvent};
 pub use session::{SessionCommand, SessionEvent, TradingState};

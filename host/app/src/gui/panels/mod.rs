@@ -7,8 +7,10 @@
 //! changed. Panels talk back through their [`PanelContext`]: commands to the core, requests to
 //! the window.
 
+pub mod orders;
 pub mod placeholder;
 pub mod positions;
+pub mod ticket;
 pub mod watchlist;
 
 use std::cell::RefCell;
@@ -166,7 +168,12 @@ impl PanelRegistry {
 }
 
 fn builtin_providers() -> Vec<PanelProvider> {
-    vec![watchlist::provider(), positions::provider()]
+    vec![
+        watchlist::provider(),
+        positions::provider(),
+        ticket::provider(),
+        orders::provider(),
+    ]
 }
 
 #[cfg(test)]
