@@ -126,10 +126,11 @@ pub fn name_controls(root: &impl IsA<gtk::Widget>, table: &str) {
             || w.is::<gtk::Entry>()
             || w.is::<gtk::SpinButton>()
             || w.is::<gtk::Switch>();
-        if control && !has_text_label(&w) {
-            if let Some(tooltip) = &tooltip {
-                set_label(&w, tooltip);
-            }
+        if control
+            && !has_text_label(&w)
+            && let Some(tooltip) = &tooltip
+        {
+            set_label(&w, tooltip);
         }
         if w.is::<gtk::ColumnView>() || w.is::<gtk::ListView>() {
             set_label(&w, table);
