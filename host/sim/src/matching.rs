@@ -87,9 +87,26 @@ pub struct OrderBook {
     pub execs: Vec<ExecRecord>,
     next_perm: i64,
     next_exec: u64,
+    /// When this simulator started (Unix seconds), in every execution id.
+    epoch: u64,
 }
 
 impl OrderBook {
+    /// An empty book whose permanent and execution ids do not repeat those of an earlier
+    /// simulator: TWS's never do, and a database that keeps the orders and fills of earlier
+    /// runs (the demo's) relies on it.
+    pub fn starting_now() -> Self {
+        let epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Self {
+            // 100 ids per second of wall time between starts, below i32::MAX for old clients.
+            next_perm: i64::try_from(epoch % 10_000_000).unwrap_or(0) * 100,
+            epoch,
+            ..Self::default()
+        }
+    }
+
     pub fn working_con_ids(&self) -> impl Iterator<Item = i32> + '_ {
         self.orders
             .iter()
@@ -478,8 +495,9 @@ impl Core {
             order_id: o.order_id,
             client_id: o.client_id,
             exec_id: format!(
-                "0000{:04x}.{:08x}.01.01",
+                "{:04x}{:08x}.{:08x}.01.01",
                 self.cfg.seed % 0xFFFF,
+                self.orders.epoch,
                 self.orders.next_exec
             ),
             time: time_str(now),

@@ -170,7 +170,7 @@ impl Core {
             universe,
             market,
             accounts,
-            orders: OrderBook::default(),
+            orders: OrderBook::starting_now(),
             conns: HashMap::new(),
             clients: HashMap::new(),
             max_order_id: HashMap::new(),
