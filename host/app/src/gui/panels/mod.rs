@@ -7,6 +7,7 @@
 //! changed. Panels talk back through their [`PanelContext`]: commands to the core, requests to
 //! the window.
 
+pub mod chart;
 pub mod placeholder;
 
 use std::cell::RefCell;
@@ -162,7 +163,7 @@ impl PanelRegistry {
 }
 
 fn builtin_providers() -> Vec<PanelProvider> {
-    vec![]
+    vec![chart::provider()]
 }
 
 #[cfg(test)]
