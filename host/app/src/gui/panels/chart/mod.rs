@@ -457,15 +457,14 @@ impl Inner {
                     .is_some_and(|i| i.id == instrument.id);
                 if pending || current {
                     self.release_line(Some(instrument.id));
-                    let mut state = self.state.borrow_mut();
-                    if state.held == Some(instrument.id) {
+                    let already = self.state.borrow().held == Some(instrument.id);
+                    if already {
                         // Already held: give back the extra line.
-                        drop(state);
                         self.ctx.commands.send(MarketCommand::Unwatch {
                             instrument_id: instrument.id,
                         });
                     } else {
-                        state.held = Some(instrument.id);
+                        self.state.borrow_mut().held = Some(instrument.id);
                     }
                     if pending {
                         self.set_instrument(instrument.clone());

@@ -191,7 +191,9 @@ impl ChartView {
         let len = data.series.len();
         if len == before && before > 0 {
             // Revised bars only: the overlays follow, the window stays.
-        } else if before == 0 {
+        } else if before == 0 || (following && data.view.start() <= 0.0) {
+            // The first bars, or history arriving behind a few live candles: the newest
+            // bars at the default zoom.
             data.view = Viewport::latest(len);
         } else if following {
             data.view = Viewport {
@@ -325,7 +327,8 @@ impl ChartView {
         self.notify_hover();
     }
 
-    fn pointer_moved(&self, at: Option<(f64, f64)>) {
+    /// Where the pointer is over the widget (`None`: it left); moves the crosshair.
+    pub fn pointer_moved(&self, at: Option<(f64, f64)>) {
         let frame = self.imp().frame.get();
         let mut data = self.imp().data.borrow_mut();
         data.pointer = at;
@@ -769,5 +772,134 @@ pub fn candle_time(candle: &Candle, bar_seconds: i32) -> String {
             .with_timezone(&Local)
             .format("%a %b %-d %H:%M")
             .to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::gui::panels::chart::series::tests::{bar, d, t};
+
+    fn require_display() {
+        assert!(
+            std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
+            "GTK tests need a display: run them through dev/test.sh (Xvfb)"
+        );
+    }
+
+    /// A wavy series of `n` five-minute bars.
+    fn bars(n: i64) -> Vec<tickwork_core::domain::Bar> {
+        (0..n)
+            .map(|i| {
+                let mid = 100.0 + (i as f64 / 9.0).sin() * 4.0 + i as f64 * 0.02;
+                let (open, close) = if i % 3 == 0 {
+                    (mid + 0.4, mid - 0.3)
+                } else {
+                    (mid - 0.3, mid + 0.4)
+                };
+                let f = |v: f64| format!("{v:.2}");
+                bar(
+                    i * 300,
+                    300,
+                    &f(open),
+                    &f(open.max(close) + 0.25),
+                    &f(open.min(close) - 0.25),
+                    &f(close),
+                    &format!("{}", 1000 + (i * 37) % 900),
+                )
+            })
+            .collect()
+    }
+
+    fn drain() {
+        let context = glib::MainContext::default();
+        while context.pending() {
+            context.iteration(false);
+        }
+    }
+
+    #[gtk::test]
+    fn draws_from_the_cache_until_a_candle_completes() {
+        require_display();
+        adw::init().unwrap();
+        let chart = ChartView::new();
+        chart.reset(300);
+        chart.merge(&bars(300));
+        for kind in OverlayKind::ALL {
+            chart.set_overlay(kind, true);
+        }
+        let window = gtk::Window::builder()
+            .default_width(900)
+            .default_height(480)
+            .child(&chart)
+            .build();
+        window.present();
+        // Until the window has been laid out and drawn once.
+        let mut frames = 0;
+        for _ in 0..250 {
+            drain();
+            if chart.width() > 0 && chart.is_mapped() {
+                frames += 1;
+                if frames > 10 {
+                    break;
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(chart.width() > 0, "the window was never shown");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        // Draws the chart as a frame would and saves the picture.
+        let shot = |name: &str| {
+            let snapshot = gtk::Snapshot::new();
+            draw_chart(chart.imp(), &snapshot);
+            let node = snapshot.to_node().expect("the chart drew nothing");
+            let renderer = chart.native().unwrap().renderer().unwrap();
+            let texture = renderer.render_texture(&node, None);
+            texture.save_to_png(dir.join(name)).unwrap();
+        };
+        shot("chart-view.png");
+        let built = chart.rebuilds();
+        assert!(built >= 1);
+
+        // A live change of the forming candle reuses the cached node of the others.
+        let last = chart.last().unwrap();
+        let change = chart.apply_quote(Some(last.close + d("0.05")), None, last.ts);
+        assert_eq!(change, LiveChange::Updated);
+        shot("chart-view.png");
+        assert_eq!(
+            chart.rebuilds(),
+            built,
+            "only the forming candle is redrawn"
+        );
+
+        // The crosshair: drawn per frame, names the bar under the pointer.
+        chart.pointer_moved(Some((300.0, 150.0)));
+        let hovered = chart.hovered().unwrap();
+        assert!(hovered.pointed);
+        assert!(hovered.candle.ts < last.ts);
+        assert_eq!(hovered.overlays.len(), 3);
+        shot("chart-view-crosshair.png");
+        assert_eq!(chart.rebuilds(), built);
+
+        // A new candle completes the previous one: one rebuild.
+        let change = chart.apply_quote(Some(d("101")), None, t(300 * 300));
+        assert_eq!(change, LiveChange::Rolled);
+        assert_eq!(chart.len(), 301);
+        shot("chart-view.png");
+        assert_eq!(chart.rebuilds(), built + 1);
+
+        // Zoom and pan move the window without touching the data.
+        let before = chart.view();
+        chart.zoom(0.5, 1.0);
+        assert!(chart.view().count < before.count);
+        chart.pan(-40.0);
+        assert!(!chart.view().follows(chart.len()));
+        chart.fit_all();
+        assert_eq!(chart.view(), Viewport::fit_all(301));
+        assert_eq!(chart.len(), 301);
+        window.close();
     }
 }
