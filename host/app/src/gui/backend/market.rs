@@ -196,6 +196,59 @@ mod load_history_tests {
         assert_eq!(download_days(&stored, from, to, 30), 30);
     }
 
+    #[sqlx::test(migrations = "../../migrations")]
+    async fn without_a_session_the_stored_bars_are_the_complete_answer(pool: sqlx::PgPool) {
+        let id = instruments::upsert(&pool, &tickwork_core::domain::InstrumentSpec::stock("AAPL"))
+            .await
+            .unwrap()
+            .id;
+        let now = Utc::now();
+        let start = now - Days::hours(3);
+        let stored: Vec<Bar> = (0..3)
+            .map(|i| Bar {
+                instrument_id: id,
+                ts: start + Days::hours(i),
+                ..bar(0, 100 + i)
+            })
+            .collect();
+        market_data::upsert_bars(&pool, &stored).await.unwrap();
+        let told = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = told.clone();
+        let services = Services {
+            pool,
+            notify: std::sync::Arc::new(move |n| sink.lock().unwrap().push(n)),
+            board: Default::default(),
+            live: None,
+        };
+        load_history(&services, id, 3600, 2).await;
+        // Another size, nothing stored: an empty, complete answer.
+        load_history(&services, id, 300, 2).await;
+        let told = told.lock().unwrap();
+        assert_eq!(told.len(), 2, "{told:?}");
+        match &told[0] {
+            crate::gui::boundary::Notification::Market(MarketEvent::History {
+                instrument_id,
+                bar_seconds: 3600,
+                bars,
+                complete: true,
+            }) => {
+                assert_eq!(*instrument_id, id);
+                assert_eq!(bars.len(), 3);
+                assert_eq!(bars[2].close, Decimal::from(102));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            &told[1],
+            crate::gui::boundary::Notification::Market(MarketEvent::History {
+                bar_seconds: 300,
+                bars,
+                complete: true,
+                ..
+            }) if bars.is_empty()
+        ));
+    }
+
     #[test]
     fn merged_bars_are_unique_and_ordered_and_the_download_wins() {
         let merged = merge_bars(
