@@ -27,30 +27,33 @@ pub struct BarSize {
     pub adjective: &'static str,
 }
 
-/// The dropdown's sizes, in order. The days keep each download to a few thousand bars (and
-/// within what TWS accepts for the size) while covering a weekend for the intraday sizes.
+/// The dropdown's sizes, in order. The days follow IB's table of valid duration and bar size
+/// pairs (a duration of up to 1 day for 1-minute bars, up to a week for bars under 30 minutes,
+/// up to a month for bars under a day, a year of daily bars), which keeps every download to a
+/// few thousand bars. TWS counts the days as trading days; the simulator as calendar days
+/// (without weekend bars).
 pub const BAR_SIZES: [BarSize; 5] = [
     BarSize {
         seconds: 60,
-        days: 4,
+        days: 1,
         label: "1 min",
         adjective: "1-minute",
     },
     BarSize {
         seconds: 300,
-        days: 10,
+        days: 7,
         label: "5 min",
         adjective: "5-minute",
     },
     BarSize {
         seconds: 900,
-        days: 30,
+        days: 7,
         label: "15 min",
         adjective: "15-minute",
     },
     BarSize {
         seconds: 3600,
-        days: 90,
+        days: 30,
         label: "1 hour",
         adjective: "hourly",
     },

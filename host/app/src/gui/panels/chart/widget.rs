@@ -450,12 +450,27 @@ fn connect_input(widget: &ChartView) {
     });
     widget.add_controller(keys);
 
+    // The keyboard focus is drawn as a ring around the plot.
+    let focus = gtk::EventControllerFocus::new();
+    let w = widget.downgrade();
+    focus.connect_enter(move |_| {
+        if let Some(w) = w.upgrade() {
+            w.queue_draw();
+        }
+    });
+    let w = widget.downgrade();
+    focus.connect_leave(move |_| {
+        if let Some(w) = w.upgrade() {
+            w.queue_draw();
+        }
+    });
+    widget.add_controller(focus);
+
     // The tooltip is the accessible summary; it pops up for keyboard users, not under the
     // crosshair (the label above the chart says what is under the pointer).
     widget.connect_query_tooltip(|_, _, _, keyboard, _| keyboard);
 }
 
-#[allow(deprecated)]
 fn palette(widget: &ChartView) -> Palette {
     let style = widget.style_context();
     let text = style.color();
@@ -690,6 +705,18 @@ fn draw_chart(imp: &imp::ChartView, snapshot: &gtk::Snapshot) {
             &color,
             &palette.label_background,
         );
+    }
+
+    if widget.has_visible_focus() {
+        let accent = widget
+            .style_context()
+            .lookup_color("accent_color")
+            .unwrap_or(palette.up);
+        let ring = gtk::gsk::RoundedRect::from_rect(
+            rect(0.5, 0.5, frame.plot_width - 1.0, frame.volume_bottom - 1.0),
+            0.0,
+        );
+        snapshot.append_border(&ring, &[2.0; 4], &[accent; 4]);
     }
 
     // The crosshair.
