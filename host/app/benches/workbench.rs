@@ -256,6 +256,7 @@ fn flood(coalesced: bool) {
             instrument_id: 1,
             bar_seconds: 60,
             bars: bars(1, 2000),
+            complete: true,
         })),
         &panels,
     );

@@ -7,6 +7,7 @@
 //! changed. Panels talk back through their [`PanelContext`]: commands to the core, requests to
 //! the window.
 
+pub mod chart;
 pub mod orders;
 pub mod placeholder;
 pub mod positions;
@@ -173,6 +174,7 @@ fn builtin_providers() -> Vec<PanelProvider> {
         positions::provider(),
         ticket::provider(),
         orders::provider(),
+        chart::provider(),
     ]
 }
 
