@@ -14,7 +14,10 @@ fn dec(d: Decimal) -> Value {
 fn underlying(u: &Underlying) -> Value {
     let mut o = Map::new();
     o.insert("price".into(), dec(u.price));
-    o.insert("class".into(), serde_json::to_value(u.class).unwrap_or(Value::Null));
+    o.insert(
+        "class".into(),
+        serde_json::to_value(u.class).unwrap_or(Value::Null),
+    );
     if u.leverage != Decimal::ONE {
         o.insert("leverage".into(), dec(u.leverage));
     }
@@ -88,7 +91,11 @@ fn risk_array(r: &RiskArray) -> Value {
 
 /// One `"key": value` line per entry of an object, or one value per line of an array.
 fn block(out: &mut String, key: &str, entries: Vec<(Option<String>, Value)>, array: bool) {
-    out.push_str(&format!(",\n  {}: {}", json!(key), if array { "[" } else { "{" }));
+    out.push_str(&format!(
+        ",\n  {}: {}",
+        json!(key),
+        if array { "[" } else { "{" }
+    ));
     for (i, (k, v)) in entries.iter().enumerate() {
         out.push_str(if i == 0 { "\n    " } else { ",\n    " });
         if let Some(k) = k {
@@ -132,7 +139,11 @@ pub fn write_portfolio(p: &Portfolio) -> String {
         block(&mut out, "futures_margins", m, false);
     }
     if !p.risk_arrays.is_empty() {
-        let a = p.risk_arrays.iter().map(|r| (None, risk_array(r))).collect();
+        let a = p
+            .risk_arrays
+            .iter()
+            .map(|r| (None, risk_array(r)))
+            .collect();
         block(&mut out, "risk_arrays", a, true);
     }
     if !p.span_params.is_empty() {

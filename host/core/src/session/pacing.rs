@@ -291,12 +291,19 @@ mod tests {
     fn status_counts_open_and_recent_paced_requests() {
         let mut pacer = HistoricalPacer::default();
         let t0 = Instant::now();
-        pacer.admit(&key(1, "20261124 16:00:00 1800 S 5 secs"), t0).unwrap();
-        pacer.admit(&key(2, "20261124 16:00:00 1 D 1 hour"), t0).unwrap();
+        pacer
+            .admit(&key(1, "20261124 16:00:00 1800 S 5 secs"), t0)
+            .unwrap();
+        pacer
+            .admit(&key(2, "20261124 16:00:00 1 D 1 hour"), t0)
+            .unwrap();
         let status = pacer.status(t0);
         assert_eq!(status.open, 2);
         assert_eq!(status.sent_last_10_min, 1, "hourly bars are not paced");
-        assert_eq!((status.max_open, status.max_per_10_min), (MAX_OPEN, LONG_MAX));
+        assert_eq!(
+            (status.max_open, status.max_per_10_min),
+            (MAX_OPEN, LONG_MAX)
+        );
         pacer.finished();
         let later = pacer.status(t0 + LONG_WINDOW);
         assert_eq!((later.open, later.sent_last_10_min), (1, 0));

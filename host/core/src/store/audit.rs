@@ -260,24 +260,38 @@ mod tests {
         let rows = filtered(&pool, &all()).await.unwrap();
         assert_eq!(rows.len(), 5);
         assert_eq!(rows[0].id, ids[4]);
-        let limited = filtered(&pool, &AuditFilter { limit: 2, ..all() }).await.unwrap();
+        let limited = filtered(&pool, &AuditFilter { limit: 2, ..all() })
+            .await
+            .unwrap();
         assert_eq!(actors(&limited), ["system", "plugin:ladder/1"]);
     }
 
     #[sqlx::test(migrations = "../../migrations")]
     async fn origin_exact_or_by_kind(pool: PgPool) {
         seed(&pool).await;
-        let ui = AuditFilter { origin: Some("ui".into()), ..all() };
+        let ui = AuditFilter {
+            origin: Some("ui".into()),
+            ..all()
+        };
         assert_eq!(actors(&filtered(&pool, &ui).await.unwrap()), ["ui"]);
-        let scripts = AuditFilter { origin: Some("script:*".into()), ..all() };
+        let scripts = AuditFilter {
+            origin: Some("script:*".into()),
+            ..all()
+        };
         assert_eq!(
             actors(&filtered(&pool, &scripts).await.unwrap()),
             ["script:breakout", "script:sma"]
         );
         // A LIKE wildcard in the value is matched literally, not as a pattern.
-        let wild = AuditFilter { origin: Some("script%".into()), ..all() };
+        let wild = AuditFilter {
+            origin: Some("script%".into()),
+            ..all()
+        };
         assert!(filtered(&pool, &wild).await.unwrap().is_empty());
-        let none = AuditFilter { origin: Some("'; DROP TABLE audit_log; --".into()), ..all() };
+        let none = AuditFilter {
+            origin: Some("'; DROP TABLE audit_log; --".into()),
+            ..all()
+        };
         assert!(filtered(&pool, &none).await.unwrap().is_empty());
         assert_eq!(filtered(&pool, &all()).await.unwrap().len(), 5);
     }
@@ -285,7 +299,10 @@ mod tests {
     #[sqlx::test(migrations = "../../migrations")]
     async fn by_account(pool: PgPool) {
         seed(&pool).await;
-        let du2 = AuditFilter { account: Some("DU2".into()), ..all() };
+        let du2 = AuditFilter {
+            account: Some("DU2".into()),
+            ..all()
+        };
         assert_eq!(
             actors(&filtered(&pool, &du2).await.unwrap()),
             ["plugin:ladder/1", "script:breakout"]
@@ -295,16 +312,25 @@ mod tests {
     #[sqlx::test(migrations = "../../migrations")]
     async fn by_action_exact_or_prefix(pool: PgPool) {
         seed(&pool).await;
-        let intents = AuditFilter { action: Some("order.intent".into()), ..all() };
+        let intents = AuditFilter {
+            action: Some("order.intent".into()),
+            ..all()
+        };
         assert_eq!(filtered(&pool, &intents).await.unwrap().len(), 2);
-        let orders = AuditFilter { action: Some("order.*".into()), ..all() };
+        let orders = AuditFilter {
+            action: Some("order.*".into()),
+            ..all()
+        };
         assert_eq!(filtered(&pool, &orders).await.unwrap().len(), 3);
         let both = AuditFilter {
             action: Some("order.*".into()),
             account: Some("DU1".into()),
             ..all()
         };
-        assert_eq!(actors(&filtered(&pool, &both).await.unwrap()), ["script:sma"]);
+        assert_eq!(
+            actors(&filtered(&pool, &both).await.unwrap()),
+            ["script:sma"]
+        );
     }
 
     #[sqlx::test(migrations = "../../migrations")]
@@ -325,17 +351,30 @@ mod tests {
     #[sqlx::test(migrations = "../../migrations")]
     async fn pages_back_and_follows_forward(pool: PgPool) {
         let ids = seed(&pool).await;
-        let first = filtered(&pool, &AuditFilter { limit: 2, ..all() }).await.unwrap();
+        let first = filtered(&pool, &AuditFilter { limit: 2, ..all() })
+            .await
+            .unwrap();
         let next = AuditFilter {
             before_id: Some(first[1].id),
             limit: 2,
             ..all()
         };
         let second = filtered(&pool, &next).await.unwrap();
-        assert_eq!(second.iter().map(|r| r.id).collect::<Vec<_>>(), [ids[2], ids[1]]);
-        let newer = AuditFilter { after_id: Some(ids[3]), ..all() };
         assert_eq!(
-            filtered(&pool, &newer).await.unwrap().iter().map(|r| r.id).collect::<Vec<_>>(),
+            second.iter().map(|r| r.id).collect::<Vec<_>>(),
+            [ids[2], ids[1]]
+        );
+        let newer = AuditFilter {
+            after_id: Some(ids[3]),
+            ..all()
+        };
+        assert_eq!(
+            filtered(&pool, &newer)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.id)
+                .collect::<Vec<_>>(),
             [ids[4]]
         );
     }
