@@ -7,6 +7,9 @@
 //! changed. Panels talk back through their [`PanelContext`]: commands to the core, requests to
 //! the window.
 
+pub mod audit;
+pub mod connection;
+pub mod margin;
 pub mod placeholder;
 
 use std::cell::RefCell;
@@ -162,7 +165,11 @@ impl PanelRegistry {
 }
 
 fn builtin_providers() -> Vec<PanelProvider> {
-    vec![]
+    vec![
+        margin::provider(),
+        connection::provider(),
+        audit::provider(),
+    ]
 }
 
 #[cfg(test)]
