@@ -254,13 +254,15 @@ impl Scan<'_> {
                 }
             }
             _ => {
+                let start = self.i;
                 while self
                     .peek()
                     .is_some_and(|c| !matches!(c, b',' | b'}' | b']') && !c.is_ascii_whitespace())
                 {
                     self.bump();
                 }
-                Some(())
+                // Not a value (a stray `}` in an array): give up rather than loop.
+                (self.i > start).then_some(())
             }
         }
     }
@@ -355,6 +357,9 @@ mod tests {
         assert_eq!(locate(SAMPLE, "futures_margins.ES"), Some(15));
         assert_eq!(locate(SAMPLE, "nothing"), None);
         assert_eq!(locate("{", "positions[0]"), None);
+        // Malformed JSON never hangs the search.
+        assert_eq!(locate("{\n  \"positions\": [,\n}", "x"), None);
+        assert_eq!(locate("{\"a\": [}], \"b\": 1}", "b"), None);
         let dotted = r#"{"underlyings": {"BRK.B": {"price": "1"}},
 "positions": []}"#;
         assert_eq!(locate(dotted, "underlyings.BRK.B.price"), Some(1));

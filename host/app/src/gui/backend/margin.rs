@@ -82,7 +82,8 @@ pub async fn import(path: &Path) -> Result<Portfolio, String> {
         .map_err(|e| format!("{shown}: cannot read: {e}"))?;
     parse_portfolio(&text).map_err(|e| {
         // Invalid JSON already names its line and column.
-        match locate(&text, &e.path).filter(|_| !e.path.starts_with("line ")) {
+        let line = (!e.path.starts_with("line ")).then(|| locate(&text, &e.path));
+        match line.flatten() {
             Some(line) => format!("{shown}: line {line}: {e}"),
             None => format!("{shown}: {e}"),
         }
@@ -219,13 +220,16 @@ pub fn follow(_services: &Services, _live: &Live) -> Vec<JoinHandle<()>> {
 #[cfg(test)]
 mod tests {
     use chrono::NaiveDate;
-    use rust_decimal_macros::dec;
     use sqlx::PgPool;
     use tickwork_core::domain::{Bar, OptionRight, Position};
     use tickwork_core::store::accounts;
     use tickwork_margin::{OptionSpec, Right, Underlying, UnderlyingClass};
 
     use super::*;
+
+    fn d(text: &str) -> Decimal {
+        text.parse().unwrap()
+    }
     use crate::gui::backend::records::tests::services;
     use crate::gui::boundary::Notification;
 
@@ -236,23 +240,23 @@ mod tests {
         };
         p.underlyings.insert(
             "AAPL".into(),
-            Underlying::new("AAPL", dec!(187.20), UnderlyingClass::Equity),
+            Underlying::new("AAPL", d("187.20"), UnderlyingClass::Equity),
         );
         p.positions.push(tickwork_margin::Position::stock(
             "AAPL",
-            dec!(100),
-            dec!(187.20),
+            d("100"),
+            d("187.20"),
         ));
         p.positions.push(tickwork_margin::Position::option(
             "AAPL",
             OptionSpec {
                 expiry: "2026-12-18".parse().unwrap(),
                 right: Right::Call,
-                strike: dec!(190),
-                multiplier: dec!(100),
+                strike: d("190"),
+                multiplier: d("100"),
             },
-            dec!(-1),
-            dec!(4.15),
+            d("-1"),
+            d("4.15"),
         ));
         p
     }
@@ -278,7 +282,7 @@ mod tests {
         assert_eq!(*request, 7);
         let result = result.as_ref().unwrap();
         assert_eq!(**result, expected);
-        assert_eq!(result.initial, dec!(4680.00));
+        assert_eq!(result.initial, d("4680.00"));
     }
 
     #[sqlx::test(migrations = "../../migrations")]
@@ -345,9 +349,9 @@ mod tests {
             &InstrumentSpec {
                 sec_type: SecType::Option,
                 expiry: NaiveDate::from_ymd_opt(2026, 12, 18),
-                strike: Some(dec!(190)),
+                strike: Some(d("190")),
                 right: Some(OptionRight::Call),
-                multiplier: dec!(100),
+                multiplier: d("100"),
                 ..InstrumentSpec::stock("AAPL")
             },
         )
@@ -359,16 +363,16 @@ mod tests {
         let held = |id, quantity| Position {
             instrument_id: id,
             quantity,
-            average_cost: dec!(1),
+            average_cost: d("1"),
         };
         positions::record_snapshot(
             &pool,
             "DU1",
             "sync",
             &[
-                held(stock.id, dec!(100)),
-                held(call.id, dec!(-1)),
-                held(msft.id, dec!(10)),
+                held(stock.id, d("100")),
+                held(call.id, d("-1")),
+                held(msft.id, d("10")),
             ],
         )
         .await
@@ -381,11 +385,11 @@ mod tests {
             high: close,
             low: close,
             close,
-            volume: dec!(1),
+            volume: d("1"),
         };
         market_data::upsert_bars(
             &pool,
-            &[bar(stock.id, dec!(187.20)), bar(call.id, dec!(4.15))],
+            &[bar(stock.id, d("187.20")), bar(call.id, d("4.15"))],
         )
         .await
         .unwrap();
@@ -419,6 +423,6 @@ mod tests {
             (*initial, *maintenance),
             (expected.initial, expected.maintenance)
         );
-        assert_eq!(*initial, dec!(4680.00));
+        assert_eq!(*initial, d("4680.00"));
     }
 }

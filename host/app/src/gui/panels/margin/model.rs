@@ -241,16 +241,19 @@ pub fn leg_terms(p: &Position) -> [String; 5] {
 
 #[cfg(test)]
 mod tests {
-    use rust_decimal_macros::dec;
 
     use super::*;
 
+    fn d(text: &str) -> Decimal {
+        text.parse().unwrap()
+    }
+
     #[test]
     fn amounts_group_thousands_to_the_cent() {
-        assert_eq!(amount(dec!(4680)), "4,680.00");
-        assert_eq!(amount(dec!(1234567.005)), "1,234,567.01");
-        assert_eq!(amount(dec!(-999.5)), "-999.50");
-        assert_eq!(amount(dec!(0)), "0.00");
+        assert_eq!(amount(d("4680")), "4,680.00");
+        assert_eq!(amount(d("1234567.005")), "1,234,567.01");
+        assert_eq!(amount(d("-999.5")), "-999.50");
+        assert_eq!(amount(d("0")), "0.00");
     }
 
     fn covered_call_form() -> [LegForm; 2] {
@@ -282,10 +285,10 @@ mod tests {
         for leg in covered_call_form() {
             add_leg(&mut p, &leg).unwrap();
         }
-        assert_eq!(p.underlyings["AAPL"].price, dec!(187.20));
-        assert_eq!(p.positions[1].option_spec().unwrap().multiplier, dec!(100));
+        assert_eq!(p.underlyings["AAPL"].price, d("187.20"));
+        assert_eq!(p.positions[1].option_spec().unwrap().multiplier, d("100"));
         let result = tickwork_margin::compute(&p, Method::RegT).unwrap();
-        assert_eq!(result.initial, dec!(4680.00));
+        assert_eq!(result.initial, d("4680.00"));
         remove_leg(&mut p, 0);
         assert!(
             p.underlyings.contains_key("AAPL"),
@@ -318,7 +321,7 @@ mod tests {
     #[test]
     fn the_tree_shows_rules_formulas_then_sub_nodes() {
         let leg = Node::leg("-1 AAPL call");
-        let node = Node::new("covered call", "Reg T covered call", dec!(4680), dec!(2500))
+        let node = Node::new("covered call", "Reg T covered call", d("4680"), d("2500"))
             .with_detail("25% × 18720")
             .with_children(vec![leg.clone()]);
         let row = TreeRow::Node(node);
