@@ -15,7 +15,7 @@ use adw::prelude::*;
 use gtk::{gio, glib};
 use tickwork_core::store::audit::{AuditFacets, AuditFilter, AuditRecord};
 
-use super::margin::columns::{labelled, text_column};
+use super::margin::columns::{labelled, text_column, toolbar};
 use super::{Panel, PanelContext, PanelEvent, PanelProvider};
 use crate::gui::boundary::{Notification, RecordsCommand, RecordsEvent, SessionEvent};
 use model::{Choices, PAGE};
@@ -85,15 +85,12 @@ impl AuditPanel {
             "Period of the entries",
         );
         range.set_selected(1);
-        let bar = gtk::Box::new(gtk::Orientation::Horizontal, 12);
-        bar.set_margin_top(6);
-        bar.set_margin_bottom(6);
-        bar.set_margin_start(6);
-        bar.set_margin_end(6);
-        bar.append(&labelled("_Origin", &origin));
-        bar.append(&labelled("A_ccount", &account));
-        bar.append(&labelled("Act_ion", &action));
-        bar.append(&labelled("_Period", &range));
+        let bar = toolbar(&[
+            labelled("_Origin", &origin).upcast(),
+            labelled("A_ccount", &account).upcast(),
+            labelled("Act_ion", &action).upcast(),
+            labelled("_Period", &range).upcast(),
+        ]);
 
         let store = gio::ListStore::new::<glib::BoxedAnyObject>();
         let view = gtk::ColumnView::new(Some(gtk::NoSelection::new(Some(store.clone()))));

@@ -49,3 +49,25 @@ pub fn labelled(text: &str, control: &impl IsA<gtk::Widget>) -> gtk::Box {
     row.append(control);
     row
 }
+
+/// A toolbar that wraps onto a second line when the panel is narrow (nothing is cut off).
+pub fn toolbar(items: &[gtk::Widget]) -> gtk::FlowBox {
+    let bar = gtk::FlowBox::builder()
+        .selection_mode(gtk::SelectionMode::None)
+        .homogeneous(false)
+        .column_spacing(12)
+        .row_spacing(6)
+        .max_children_per_line(12)
+        .margin_top(6)
+        .margin_bottom(6)
+        .margin_start(6)
+        .margin_end(6)
+        .build();
+    for item in items {
+        let child = gtk::FlowBoxChild::new();
+        child.set_child(Some(item));
+        child.set_focusable(false);
+        bar.append(&child);
+    }
+    bar
+}

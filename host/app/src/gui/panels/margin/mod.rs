@@ -78,6 +78,7 @@ struct Inner {
     /// Shown portfolio for the tables (a copy of the live or hypothetical one).
     shown: RefCell<Portfolio>,
     chooser: RefCell<Option<gtk::FileChooserNative>>,
+    tree_model: RefCell<Option<gtk::TreeListModel>>,
     /// A dropdown is set by the panel itself: not the trader's choice.
     setting: Cell<bool>,
 }
@@ -101,14 +102,14 @@ impl MarginPanel {
         let method = gtk::DropDown::from_strings(&names);
         method.set_widget_name("margin-method");
         method.set_tooltip_text(Some("How the requirement is computed"));
-        let import = gtk::Button::with_mnemonic("_Import…");
+        let import = gtk::Button::from_icon_name("document-open-symbolic");
         import.set_widget_name("margin-import");
         import.set_tooltip_text(Some(
             "Read a portfolio file (the format of tickwork margin)",
         ));
-        let export = gtk::Button::with_mnemonic("E_xport…");
+        let export = gtk::Button::from_icon_name("document-save-as-symbolic");
         export.set_widget_name("margin-export");
-        export.set_tooltip_text(Some("Write the portfolio shown as a portfolio file"));
+        export.set_tooltip_text(Some("Export the portfolio shown as a portfolio file"));
         let add_leg = gtk::MenuButton::builder()
             .label("_Add leg")
             .use_underline(true)
@@ -118,19 +119,14 @@ impl MarginPanel {
         let clear = gtk::Button::with_mnemonic("C_lear");
         clear.set_widget_name("margin-clear");
         clear.set_tooltip_text(Some("Start an empty hypothetical portfolio"));
-        let bar = gtk::Box::new(gtk::Orientation::Horizontal, 12);
-        bar.set_margin_top(6);
-        bar.set_margin_start(6);
-        bar.set_margin_end(6);
-        bar.append(&labelled("_Source", &source));
-        bar.append(&labelled("_Method", &method));
-        let spacer = gtk::Box::new(gtk::Orientation::Horizontal, 0);
-        spacer.set_hexpand(true);
-        bar.append(&spacer);
-        bar.append(&add_leg);
-        bar.append(&clear);
-        bar.append(&import);
-        bar.append(&export);
+        let bar = columns::toolbar(&[
+            labelled("_Source", &source).upcast(),
+            labelled("_Method", &method).upcast(),
+            add_leg.clone().upcast(),
+            clear.clone().upcast(),
+            import.clone().upcast(),
+            export.clone().upcast(),
+        ]);
 
         let initial = value_label("margin-initial");
         let maintenance = value_label("margin-maintenance");
@@ -187,6 +183,7 @@ impl MarginPanel {
             state: RefCell::new(State::default()),
             shown: RefCell::new(Portfolio::default()),
             chooser: RefCell::new(None),
+            tree_model: RefCell::new(None),
             setting: Cell::new(false),
         });
         let scrolled = |child: &gtk::Widget| {
@@ -198,12 +195,15 @@ impl MarginPanel {
         };
         let legs_view = tables::legs(&inner, &inner.legs);
         let unds_view = tables::underlyings(&inner, &inner.underlyings);
-        let tree_view = tables::tree(&inner.tree);
-        let books = gtk::Paned::new(gtk::Orientation::Horizontal);
-        books.set_start_child(Some(&scrolled(legs_view.upcast_ref())));
-        books.set_end_child(Some(&scrolled(unds_view.upcast_ref())));
-        books.set_resize_end_child(false);
-        books.set_shrink_end_child(false);
+        let (tree_view, tree_model) = tables::tree(&inner.tree);
+        inner.tree_model.replace(Some(tree_model));
+        let books = gtk::Box::new(gtk::Orientation::Horizontal, 0);
+        books.append(&scrolled(legs_view.upcast_ref()));
+        books.append(&gtk::Separator::new(gtk::Orientation::Vertical));
+        let unds = scrolled(unds_view.upcast_ref());
+        unds.set_hexpand(false);
+        unds.set_propagate_natural_width(true);
+        books.append(&unds);
         let split = gtk::Paned::new(gtk::Orientation::Vertical);
         split.set_start_child(Some(&books));
         split.set_end_child(Some(&scrolled(tree_view.upcast_ref())));
@@ -424,6 +424,9 @@ impl Inner {
                     .map(|e| amount(e - r.initial));
                 self.excess.set_text(excess.as_deref().unwrap_or("—"));
                 tables::fill_tree(&self.tree, &r.groups);
+                if let Some(model) = self.tree_model.borrow().as_ref() {
+                    tables::expand_groups(model);
+                }
             }
             None => {
                 for l in [

@@ -90,6 +90,7 @@ fn price_column<S: Source>(source: &Rc<S>, name: &str) -> gtk::ColumnViewColumn 
         entry.set_text(&price.map(|d| d.to_string()).unwrap_or_default());
         entry.set_editable(source.editable());
         entry.set_can_focus(source.editable());
+        entry.set_has_frame(source.editable());
     });
     let column = gtk::ColumnViewColumn::new(Some(name), Some(factory));
     column.set_resizable(true);
@@ -230,13 +231,13 @@ fn rows_store(rows: Vec<TreeRow>) -> gio::ListStore {
 }
 
 /// The explanation: groups → strategies → legs, each with its rule and formula lines.
-pub fn tree(root: &gio::ListStore) -> gtk::ColumnView {
+pub fn tree(root: &gio::ListStore) -> (gtk::ColumnView, gtk::TreeListModel) {
     let model = gtk::TreeListModel::new(root.clone(), false, false, |item| {
         let boxed = item.downcast_ref::<glib::BoxedAnyObject>()?;
         let children = boxed.borrow::<TreeRow>().children();
         (!children.is_empty()).then(|| rows_store(children).upcast::<gio::ListModel>())
     });
-    let view = gtk::ColumnView::new(Some(gtk::NoSelection::new(Some(model))));
+    let view = gtk::ColumnView::new(Some(gtk::NoSelection::new(Some(model.clone()))));
     view.set_widget_name("margin-tree");
     view.add_css_class("data-table");
     let factory = gtk::SignalListItemFactory::new();
@@ -299,7 +300,19 @@ pub fn tree(root: &gio::ListStore) -> gtk::ColumnView {
             None,
         )
     }));
-    view
+    (view, model)
+}
+
+/// Opens the groups (one level: strategies show, their legs stay folded).
+pub fn expand_groups(model: &gtk::TreeListModel) {
+    // From the end, so that rows opened below do not shift the ones still to open.
+    for i in (0..model.n_items()).rev() {
+        if let Some(row) = model.row(i)
+            && row.depth() == 0
+        {
+            row.set_expanded(true);
+        }
+    }
 }
 
 /// Replaces the tree's top level with the result's groups.
