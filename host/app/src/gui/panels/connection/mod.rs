@@ -55,8 +55,7 @@ struct Inner {
 }
 
 fn row(title: &str) -> adw::ActionRow {
-    let row = adw::ActionRow::builder().title(title).build();
-    row
+    adw::ActionRow::builder().title(title).build()
 }
 
 impl ConnectionPanel {

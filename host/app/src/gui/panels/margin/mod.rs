@@ -575,25 +575,15 @@ impl Panel for MarginPanel {
     fn event(&self, event: &PanelEvent) {
         let inner = &self.inner;
         match event {
-            PanelEvent::AccountSelected(_) => {
-                if !inner.editable() {
-                    inner.load_live(true);
-                    inner.changed();
-                }
+            PanelEvent::AccountSelected(_) if !inner.editable() => {
+                inner.load_live(true);
+                inner.changed();
             }
             PanelEvent::Backend(Notification::Margin(event)) => inner.margin_event(event),
-            PanelEvent::Backend(Notification::Session(
-                SessionEvent::Synchronised(_) | SessionEvent::Trading(_),
-            )) => {
-                if !inner.editable() {
-                    inner.load_live(false);
-                }
-            }
-            PanelEvent::Backend(Notification::Orders(_)) => {
-                if !inner.editable() {
-                    inner.load_live(false);
-                }
-            }
+            PanelEvent::Backend(
+                Notification::Session(SessionEvent::Synchronised(_) | SessionEvent::Trading(_))
+                | Notification::Orders(_),
+            ) if !inner.editable() => inner.load_live(false),
             _ => {}
         }
     }
