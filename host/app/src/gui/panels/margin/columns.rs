@@ -67,6 +67,7 @@ pub fn toolbar(items: &[gtk::Widget]) -> gtk::FlowBox {
         let child = gtk::FlowBoxChild::new();
         child.set_child(Some(item));
         child.set_focusable(false);
+        child.set_halign(gtk::Align::Start);
         bar.append(&child);
     }
     bar

@@ -101,7 +101,10 @@ impl MarginPanel {
         let names: Vec<&str> = model::METHODS.iter().map(|(_, n)| *n).collect();
         let method = gtk::DropDown::from_strings(&names);
         method.set_widget_name("margin-method");
-        method.set_tooltip_text(Some("How the requirement is computed"));
+        method.set_tooltip_text(Some(
+            "Reg T: strategy-based with optimal grouping; Portfolio: risk-based scenarios; \
+             Futures: exchange rates or SPAN arrays",
+        ));
         let import = gtk::Button::from_icon_name("document-open-symbolic");
         import.set_widget_name("margin-import");
         import.set_tooltip_text(Some(
@@ -119,22 +122,25 @@ impl MarginPanel {
         let clear = gtk::Button::with_mnemonic("C_lear");
         clear.set_widget_name("margin-clear");
         clear.set_tooltip_text(Some("Start an empty hypothetical portfolio"));
-        let bar = columns::toolbar(&[
-            labelled("_Source", &source).upcast(),
-            labelled("_Method", &method).upcast(),
-            add_leg.clone().upcast(),
-            clear.clone().upcast(),
-            import.clone().upcast(),
-            export.clone().upcast(),
-        ]);
+        let choose = gtk::Box::new(gtk::Orientation::Horizontal, 12);
+        choose.append(&labelled("_Source", &source));
+        choose.append(&labelled("_Method", &method));
+        let actions = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+        for button in [
+            add_leg.upcast_ref::<gtk::Widget>(),
+            clear.upcast_ref(),
+            import.upcast_ref(),
+            export.upcast_ref(),
+        ] {
+            actions.append(button);
+        }
+        let bar = columns::toolbar(&[choose.upcast(), actions.upcast()]);
 
         let initial = value_label("margin-initial");
         let maintenance = value_label("margin-maintenance");
         let end_of_day = value_label("margin-end-of-day");
         let excess = value_label("margin-excess");
-        let figures = gtk::Box::new(gtk::Orientation::Horizontal, 24);
-        figures.set_margin_start(12);
-        figures.set_margin_end(12);
+        let mut cells: Vec<gtk::Widget> = Vec::new();
         for (title, value) in [
             ("Initial", &initial),
             ("Maintenance", &maintenance),
@@ -146,10 +152,12 @@ impl MarginPanel {
             caption.add_css_class("dim-label");
             caption.set_xalign(1.0);
             let cell = gtk::Box::new(gtk::Orientation::Vertical, 2);
+            cell.set_size_request(120, -1);
             cell.append(&caption);
             cell.append(value);
-            figures.append(&cell);
+            cells.push(cell.upcast());
         }
+        let figures = columns::toolbar(&cells);
         let note = gtk::Label::new(None);
         note.set_wrap(true);
         note.set_xalign(0.0);

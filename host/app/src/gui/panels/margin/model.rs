@@ -12,9 +12,9 @@ use tickwork_margin::{
 
 /// The methods in dropdown order.
 pub const METHODS: [(Method, &str); 3] = [
-    (Method::RegT, "Reg T (strategy-based)"),
-    (Method::Portfolio, "Portfolio margin"),
-    (Method::Futures, "Futures (SPAN-like)"),
+    (Method::RegT, "Reg T"),
+    (Method::Portfolio, "Portfolio"),
+    (Method::Futures, "Futures"),
 ];
 
 /// Leg kinds in dropdown order (the file's spelling).
