@@ -244,7 +244,20 @@ impl Inner {
                 let (used, queue) = model::lines(s);
                 self.lines.set_text(&used);
                 self.lines_bar.set_value(model::line_fraction(s));
-                self.queue_row.set_subtitle(&queue);
+                let shared = self.ctx.shared.borrow();
+                let waiting: Vec<String> = s
+                    .queue
+                    .iter()
+                    .map(|id| match shared.instruments.get(id) {
+                        Some(i) => i.spec.symbol.clone(),
+                        None => format!("#{id}"),
+                    })
+                    .collect();
+                self.queue_row.set_subtitle(&if waiting.is_empty() {
+                    queue
+                } else {
+                    format!("{queue}: {}", waiting.join(", "))
+                });
                 self.pacing_row.set_subtitle(&model::pacing(s));
             }
             None => {
