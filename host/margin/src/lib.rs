@@ -54,6 +54,7 @@ mod group;
 pub mod model;
 pub mod portfolio_file;
 pub mod portfolio_margin;
+pub mod portfolio_write;
 mod regt;
 pub mod render;
 pub mod result;
@@ -69,6 +70,7 @@ pub use model::{
     Underlying, UnderlyingClass,
 };
 pub use portfolio_file::parse_portfolio;
+pub use portfolio_write::{locate, write_portfolio};
 pub use regt::Grouping;
 pub use render::{render_json, render_json_text, render_table};
 pub use result::{MarginResult, Method, UnknownMethod};

@@ -99,22 +99,12 @@ fn engine_position(
     })
 }
 
-/// The account's initial requirement (Reg T) after `intent` fills at `price`.
-pub fn initial_after(
-    inputs: &MarginInputs,
-    intent: &OrderIntent,
-    price: Decimal,
-) -> Result<Decimal, MarginCheckError> {
-    what_if(inputs, intent, price).map(|w| w.initial_after)
-}
-
-/// The account's requirements (Reg T) before and after `intent` fills at `price`, with the
-/// explanation of the order's underlying after it (what the order ticket shows).
-pub fn what_if(
-    inputs: &MarginInputs,
-    intent: &OrderIntent,
-    price: Decimal,
-) -> Result<margin::WhatIf, MarginCheckError> {
+/// The engine's snapshot of `inputs`: every holding, and an underlying (with its class and
+/// price) for each symbol. `extra` adds an underlying without a position (an order's).
+fn snapshot<'a>(
+    inputs: &'a MarginInputs,
+    extra: Option<(&'a InstrumentSpec, Decimal)>,
+) -> Result<margin::Portfolio, MarginCheckError> {
     let mut portfolio = margin::Portfolio {
         as_of: inputs
             .as_of
@@ -125,7 +115,7 @@ pub fn what_if(
         .holdings
         .iter()
         .map(|h| (&h.spec, h.quantity, h.mark))
-        .chain(std::iter::once((&intent.instrument, Decimal::ZERO, price)));
+        .chain(extra.map(|(spec, price)| (spec, Decimal::ZERO, price)));
     for (spec, quantity, mark) in all {
         let underlying_price = match spec.sec_type {
             SecType::Stock | SecType::Etf | SecType::Index | SecType::Future => Some(mark),
@@ -149,6 +139,32 @@ pub fn what_if(
                 .push(engine_position(spec, quantity, mark)?);
         }
     }
+    Ok(portfolio)
+}
+
+/// The account's holdings as the margin engine's portfolio (the margin calculator's "live
+/// portfolio"): options need their underlying's price in `underlying_prices`.
+pub fn portfolio(inputs: &MarginInputs) -> Result<margin::Portfolio, MarginCheckError> {
+    snapshot(inputs, None)
+}
+
+/// The account's initial requirement (Reg T) after `intent` fills at `price`.
+pub fn initial_after(
+    inputs: &MarginInputs,
+    intent: &OrderIntent,
+    price: Decimal,
+) -> Result<Decimal, MarginCheckError> {
+    what_if(inputs, intent, price).map(|w| w.initial_after)
+}
+
+/// The account's requirements (Reg T) before and after `intent` fills at `price`, with the
+/// explanation of the order's underlying after it (what the order ticket shows).
+pub fn what_if(
+    inputs: &MarginInputs,
+    intent: &OrderIntent,
+    price: Decimal,
+) -> Result<margin::WhatIf, MarginCheckError> {
+    let portfolio = snapshot(inputs, Some((&intent.instrument, price)))?;
     let book = margin::MarginBook::new(portfolio, margin::Method::RegT)
         .map_err(|e| MarginCheckError::Engine(e.to_string()))?;
     let order = engine_position(&intent.instrument, intent.signed_quantity(), price)?;
@@ -256,5 +272,38 @@ mod tests {
         let err =
             initial_after(&MarginInputs::default(), &buy(call, dec!(1)), dec!(4)).unwrap_err();
         assert_eq!(err, MarginCheckError::NoPrice("AAPL".into()));
+    }
+
+    #[test]
+    fn the_holdings_become_the_engines_portfolio() {
+        let call = InstrumentSpec {
+            sec_type: SecType::Option,
+            expiry: NaiveDate::from_ymd_opt(2026, 12, 18),
+            strike: Some(dec!(190)),
+            right: Some(OptionRight::Call),
+            multiplier: dec!(100),
+            ..InstrumentSpec::stock("AAPL")
+        };
+        let inputs = MarginInputs {
+            holdings: vec![
+                Holding {
+                    spec: InstrumentSpec::stock("AAPL"),
+                    quantity: dec!(100),
+                    mark: dec!(187.20),
+                },
+                Holding {
+                    spec: call,
+                    quantity: dec!(-1),
+                    mark: dec!(4.15),
+                },
+            ],
+            underlying_prices: [("AAPL".to_owned(), dec!(187.20))].into(),
+            as_of: NaiveDate::from_ymd_opt(2026, 11, 24),
+        };
+        let p = portfolio(&inputs).unwrap();
+        assert_eq!(p.positions.len(), 2);
+        assert_eq!(p.underlyings["AAPL"].price, dec!(187.20));
+        let result = margin::compute(&p, margin::Method::RegT).unwrap();
+        assert_eq!(result.initial, dec!(4680.00));
     }
 }

@@ -127,6 +127,30 @@ impl RiskView {
         Self { state }
     }
 
+    /// The latest quote of an instrument, if it streams.
+    pub fn quote(&self, instrument_id: i64) -> Option<Quote> {
+        self.snapshot(|s| s.quotes.get(&instrument_id).cloned())
+    }
+
+    /// The account's equity with loan value, as TWS last reported it.
+    pub fn equity(&self, account: &str) -> Option<Decimal> {
+        self.snapshot(|s| s.equity.get(account).copied())
+    }
+
+    /// The account's non-zero positions: (instrument id, signed quantity).
+    pub fn positions(&self, account: &str) -> Vec<(i64, Decimal)> {
+        self.snapshot(|s| {
+            let mut held: Vec<(i64, Decimal)> = s
+                .positions
+                .iter()
+                .filter(|((a, _), q)| a == account && !q.is_zero())
+                .map(|((_, id), q)| (*id, *q))
+                .collect();
+            held.sort_by_key(|(id, _)| *id);
+            held
+        })
+    }
+
     fn snapshot<T>(&self, read: impl FnOnce(&State) -> T) -> T {
         read(&self.state.lock().unwrap_or_else(|p| p.into_inner()))
     }

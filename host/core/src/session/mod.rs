@@ -34,7 +34,7 @@ pub use crate::domain::TwsWhatIf;
 pub use convert::{WireError, tws_time};
 pub use history::HistoryRequest;
 pub use lines::{DEFAULT_LINE_LIMIT, LineAction, LineManager};
-pub use pacing::{HistoricalKey, HistoricalPacer};
+pub use pacing::{HistoricalKey, HistoricalPacer, PacingStatus};
 pub use state::{ConnectionState, Reaction, SessionEvent, transition};
 pub use sync::{OrderAmended, OrderChange, PositionChange, SyncReport};
 
@@ -112,7 +112,22 @@ pub enum SessionCommand {
     LineQueue {
         reply: oneshot::Sender<Vec<i64>>,
     },
+    /// Market data lines in use, the limit, the queue and the historical pacing budget.
+    LineStatus {
+        reply: oneshot::Sender<LineStatus>,
+    },
     Stop,
+}
+
+/// What the connection panel shows about the session's capacity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineStatus {
+    /// Instruments streaming (each holds one market data line).
+    pub active: usize,
+    pub limit: usize,
+    /// Instruments waiting for a line, first come first served.
+    pub queue: Vec<i64>,
+    pub historical: PacingStatus,
 }
 
 /// Talks to a running session; cheap to clone.
@@ -191,6 +206,16 @@ impl SessionHandle {
         let (reply, answer) = oneshot::channel();
         self.commands
             .send(SessionCommand::LineQueue { reply })
+            .await
+            .map_err(|_| SessionError::Stopped)?;
+        answer.await.map_err(|_| SessionError::Stopped)
+    }
+
+    /// Lines in use, the limit, the queue and the historical pacing budget.
+    pub async fn line_status(&self) -> Result<LineStatus, SessionError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(SessionCommand::LineStatus { reply })
             .await
             .map_err(|_| SessionError::Stopped)?;
         answer.await.map_err(|_| SessionError::Stopped)

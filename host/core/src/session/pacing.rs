@@ -58,6 +58,17 @@ impl HistoricalKey {
     }
 }
 
+/// The historical-data budget in use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PacingStatus {
+    /// Requests sent and not yet answered.
+    pub open: usize,
+    pub max_open: usize,
+    /// Paced requests (bars of 30 s or less) sent in the last 10 minutes.
+    pub sent_last_10_min: usize,
+    pub max_per_10_min: usize,
+}
+
 #[derive(Debug, Default)]
 pub struct HistoricalPacer {
     sent: VecDeque<(Instant, HistoricalKey)>,
@@ -118,6 +129,20 @@ impl HistoricalPacer {
         self.last_identical.insert(key.clone(), now);
         self.open += 1;
         Ok(())
+    }
+
+    /// How much of the budget is used at `now`: what the connection panel shows.
+    pub fn status(&self, now: Instant) -> PacingStatus {
+        PacingStatus {
+            open: self.open,
+            max_open: MAX_OPEN,
+            sent_last_10_min: self
+                .sent
+                .iter()
+                .filter(|(t, _)| now.duration_since(*t) < LONG_WINDOW)
+                .count(),
+            max_per_10_min: LONG_MAX,
+        }
     }
 
     /// The answer (or an error) for an admitted request arrived.
@@ -260,5 +285,27 @@ mod tests {
             pacer.finished();
             assert!(pacer.admit(&key(500, window), t).is_ok(), "{window}");
         }
+    }
+
+    #[test]
+    fn status_counts_open_and_recent_paced_requests() {
+        let mut pacer = HistoricalPacer::default();
+        let t0 = Instant::now();
+        pacer
+            .admit(&key(1, "20261124 16:00:00 1800 S 5 secs"), t0)
+            .unwrap();
+        pacer
+            .admit(&key(2, "20261124 16:00:00 1 D 1 hour"), t0)
+            .unwrap();
+        let status = pacer.status(t0);
+        assert_eq!(status.open, 2);
+        assert_eq!(status.sent_last_10_min, 1, "hourly bars are not paced");
+        assert_eq!(
+            (status.max_open, status.max_per_10_min),
+            (MAX_OPEN, LONG_MAX)
+        );
+        pacer.finished();
+        let later = pacer.status(t0 + LONG_WINDOW);
+        assert_eq!((later.open, later.sent_last_10_min), (1, 0));
     }
 }

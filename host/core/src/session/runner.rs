@@ -196,6 +196,7 @@ impl Runner {
             SessionCommand::LineQueue { reply } => {
                 let _ = reply.send(self.lines.queue());
             }
+            SessionCommand::LineStatus { reply } => self.line_status(reply),
             SessionCommand::WhatIf { reply, .. } => {
                 let _ = reply.send(Err("not connected to TWS".into()));
             }
@@ -312,6 +313,7 @@ impl Runner {
                         });
                     }
                     Some(SessionCommand::LineQueue { reply }) => { let _ = reply.send(self.lines.queue()); }
+                    Some(SessionCommand::LineStatus { reply }) => self.line_status(reply),
                 },
                 _ = check.tick() => {
                     if !client.is_connected() {
@@ -629,6 +631,22 @@ impl Runner {
                 self.start_lines(client, tx, start);
             }
         }
+    }
+
+    /// Answers [`SessionCommand::LineStatus`]: the lines now, the pacer from a task (a download
+    /// may hold its lock for a moment; the loop must not wait for it).
+    fn line_status(&self, reply: tokio::sync::oneshot::Sender<super::LineStatus>) {
+        let mut status = super::LineStatus {
+            active: self.lines.active().len(),
+            limit: self.lines.limit(),
+            queue: self.lines.queue(),
+            historical: Default::default(),
+        };
+        let pacer = self.pacer.clone();
+        tokio::spawn(async move {
+            status.historical = pacer.lock().await.status(std::time::Instant::now());
+            let _ = reply.send(status);
+        });
     }
 
     fn start_lines(&mut self, client: &Arc<Client>, tx: &mpsc::Sender<LineEvent>, ids: Vec<i64>) {

@@ -114,6 +114,21 @@ pub async fn upsert_bars(pool: &PgPool, bars: &[Bar]) -> Result<u64, StoreError>
     Ok(done.rows_affected())
 }
 
+/// The close of the newest stored bar of an instrument (any bar size) and when that bar
+/// started: the stored price when no quote streams.
+pub async fn last_close(
+    pool: &PgPool,
+    instrument_id: i64,
+) -> Result<Option<(DateTime<Utc>, Decimal)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT ts, close FROM bars WHERE instrument_id = $1 \
+         ORDER BY ts + make_interval(secs => bar_seconds) DESC, bar_seconds LIMIT 1",
+    )
+    .bind(instrument_id)
+    .fetch_optional(pool)
+    .await?)
+}
+
 /// Bars of one instrument and size with start in `[from, to)`, oldest first.
 pub async fn bars_between(
     pool: &PgPool,
@@ -246,5 +261,32 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[sqlx::test(migrations = "../../migrations")]
+    async fn last_close_is_the_bar_that_ended_last(pool: PgPool) {
+        let bar = |bar_seconds: i32, minute: i64, close: Decimal| Bar {
+            instrument_id: 7,
+            bar_seconds,
+            ts: t0() + Duration::minutes(minute),
+            open: close,
+            high: close,
+            low: close,
+            close,
+            volume: dec!(1),
+        };
+        assert_eq!(last_close(&pool, 7).await.unwrap(), None);
+        // A daily bar that started earlier but ends later than the minute bars.
+        upsert_bars(&pool, &[bar(60, 0, dec!(100)), bar(60, 5, dec!(101))])
+            .await
+            .unwrap();
+        assert_eq!(
+            last_close(&pool, 7).await.unwrap(),
+            Some((t0() + Duration::minutes(5), dec!(101)))
+        );
+        upsert_bars(&pool, &[bar(86_400, 0, dec!(99))])
+            .await
+            .unwrap();
+        assert_eq!(last_close(&pool, 7).await.unwrap(), Some((t0(), dec!(99))));
     }
 }

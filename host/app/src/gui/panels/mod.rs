@@ -7,7 +7,10 @@
 //! changed. Panels talk back through their [`PanelContext`]: commands to the core, requests to
 //! the window.
 
+pub mod audit;
 pub mod chart;
+pub mod connection;
+pub mod margin;
 pub mod orders;
 pub mod placeholder;
 pub mod positions;
@@ -175,6 +178,9 @@ fn builtin_providers() -> Vec<PanelProvider> {
         ticket::provider(),
         orders::provider(),
         chart::provider(),
+        margin::provider(),
+        connection::provider(),
+        audit::provider(),
     ]
 }
 

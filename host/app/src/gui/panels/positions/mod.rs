@@ -53,14 +53,16 @@ const VALUES: [(&str, &str); 7] = [
     ("MaintMarginReq", "Maintenance margin"),
 ];
 
-/// Our margin figures for an account from a margin event: (account, initial, maintenance).
-///
-/// The adapter the lead wires to the margin helper's summary event once merged (e.g.
-/// `MarginEvent::LiveSummary { account, initial, maintenance }`); until then nothing matches
-/// and the "Ours" column shows "—".
+/// Our margin figures for an account from a margin event: (account, initial, maintenance),
+/// from the margin service's summary of the live portfolio (Reg T).
 fn our_margin(event: &MarginEvent) -> Option<(String, Decimal, Decimal)> {
     match event {
-        MarginEvent::Calculated { .. } => None,
+        MarginEvent::LiveSummary {
+            account,
+            initial,
+            maintenance,
+        } => Some((account.clone(), *initial, *maintenance)),
+        _ => None,
     }
 }
 
