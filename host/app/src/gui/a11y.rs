@@ -111,36 +111,54 @@ pub fn name_tab_close_buttons(bar: &impl IsA<gtk::Widget>) {
     }
 }
 
-/// Gives every nameless control under `root` a name a screen reader can read: from its
-/// tooltip for buttons, drop-downs and entries (including the buttons composites draw inside
-/// themselves), and `table` for tables and lists. Panels call nothing themselves; the
-/// workspace runs this when a panel is shown.
+/// Gives every nameless control under `root` a name a screen reader can read, the one a sighted
+/// user would use: its tooltip, else an entry's placeholder, else the label just before it;
+/// the buttons a composite (drop-down, menu button) draws inside itself take the composite's
+/// name; list rows take their first line of text; tables and lists are named after `table`
+/// (the panel). Panels call nothing themselves: the workspace runs this when a panel is built
+/// and whenever it is shown.
 pub fn name_controls(root: &impl IsA<gtk::Widget>, table: &str) {
     let mut stack = vec![(root.as_ref().clone(), None::<String>)];
     while let Some((w, inherited)) = stack.pop() {
-        let tooltip = w.tooltip_text().map(|t| t.to_string()).or(inherited);
+        let own = w
+            .downcast_ref::<gtk::MenuButton>()
+            .and_then(|b| b.label())
+            .map(|l| l.replace('_', ""))
+            .filter(|l| !l.is_empty())
+            .or_else(|| w.tooltip_text().map(|t| t.to_string()))
+            .or_else(|| placeholder(&w))
+            .or_else(|| label_before(&w));
+        let name = inherited.clone().or(own);
         let control = w.is::<gtk::Button>()
             || w.is::<gtk::MenuButton>()
             || w.is::<gtk::DropDown>()
-            || w.is::<gtk::SearchEntry>()
             || w.is::<gtk::Entry>()
+            || w.is::<gtk::SearchEntry>()
+            || w.is::<gtk::Text>()
             || w.is::<gtk::SpinButton>()
             || w.is::<gtk::Switch>();
         if control
             && !has_text_label(&w)
-            && let Some(tooltip) = &tooltip
+            && let Some(name) = &name
         {
-            set_label(&w, tooltip);
+            set_label(&w, name);
         }
         if w.is::<gtk::ColumnView>() || w.is::<gtk::ListView>() {
             set_label(&w, table);
+        } else if w.is::<gtk::FlowBox>() {
+            set_label(&w, &format!("{table} controls"));
+        } else if w.is::<gtk::ListBoxRow>()
+            && let Some(text) = first_text(&w)
+        {
+            set_label(&w, &text);
         }
-        // A composite's inner button (a drop-down's, a menu button's) takes the composite's name.
-        let pass_down = if w.is::<gtk::DropDown>() || w.is::<gtk::MenuButton>() {
-            tooltip.clone()
-        } else {
-            None
-        };
+        // Everything a composite draws inside itself takes the composite's name.
+        let composite = w.is::<gtk::DropDown>()
+            || w.is::<gtk::MenuButton>()
+            || w.is::<gtk::SearchEntry>()
+            || w.is::<gtk::SpinButton>()
+            || w.is::<gtk::Entry>();
+        let pass_down = if composite { name.clone() } else { inherited };
         let mut child = w.first_child();
         while let Some(c) = child {
             child = c.next_sibling();
@@ -149,13 +167,46 @@ pub fn name_controls(root: &impl IsA<gtk::Widget>, table: &str) {
     }
 }
 
+fn placeholder(widget: &gtk::Widget) -> Option<String> {
+    widget
+        .downcast_ref::<gtk::Entry>()
+        .and_then(|e| e.placeholder_text())
+        .map(|t| t.to_string())
+        .filter(|t| !t.is_empty())
+}
+
+/// The text of a label directly before the widget (a form's "Symbol" before its entry).
+fn label_before(widget: &gtk::Widget) -> Option<String> {
+    widget
+        .prev_sibling()
+        .and_then(|s| s.downcast::<gtk::Label>().ok())
+        .map(|l| l.text().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+/// The first non-empty label text under `widget`.
+fn first_text(widget: &gtk::Widget) -> Option<String> {
+    let mut stack = vec![widget.clone()];
+    while let Some(w) = stack.pop() {
+        if let Some(label) = w.downcast_ref::<gtk::Label>()
+            && !label.text().is_empty()
+        {
+            return Some(label.text().to_string());
+        }
+        let mut child = w.last_child();
+        while let Some(c) = child {
+            child = c.prev_sibling();
+            stack.push(c);
+        }
+    }
+    None
+}
+
 /// Whether a button already shows text (its accessible name then comes from it).
 fn has_text_label(widget: &gtk::Widget) -> bool {
     if let Some(button) = widget.downcast_ref::<gtk::Button>() {
         return button.label().is_some_and(|l| !l.is_empty());
     }
-    if let Some(button) = widget.downcast_ref::<gtk::MenuButton>() {
-        return button.label().is_some_and(|l| !l.is_empty());
-    }
+    // A menu button's outer node is not named after its label in GTK 4.8: name it anyway.
     false
 }

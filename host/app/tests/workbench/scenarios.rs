@@ -215,12 +215,13 @@ async fn fill_ticket(symbol: &str, quantity: &str, limit: Option<&str>) -> Step 
     driver::open_panel("ticket").await?;
     driver::enter_text("ticket-symbol", symbol, true).await?;
     driver::enter_text("ticket-quantity", quantity, false).await?;
+    let dropdown = driver::widget("ticket-type").await?;
+    let dropdown = dropdown
+        .downcast::<gtk::DropDown>()
+        .map_err(|_| "ticket-type is not a drop-down")?;
+    // The ticket's types in order: Market, Limit, Stop, Stop limit.
+    dropdown.set_selected(if limit.is_some() { 1 } else { 0 });
     if let Some(limit) = limit {
-        let dropdown = driver::widget("ticket-type").await?;
-        let dropdown = dropdown
-            .downcast::<gtk::DropDown>()
-            .map_err(|_| "ticket-type is not a drop-down")?;
-        dropdown.set_selected(1); // Limit
         driver::enter_text("ticket-limit", limit, false).await?;
     }
     Ok(())
@@ -295,7 +296,9 @@ async fn wait_for_status(
         }
         if std::time::Instant::now() > deadline {
             return Err(format!(
-                "the {symbol} order is {status:?}, expected one of {statuses:?}"
+                "the {symbol} order is {status:?}, expected one of {statuses:?}; the window \
+                 says: {}",
+                driver::window_text()
             ));
         }
         driver::sleep(200).await;
@@ -356,6 +359,11 @@ fn the_kill_switch_cancels_a_working_order(world: &mut World, _: usize) -> Step 
         let price: f64 = last[3].replace(',', "").parse().map_err(|_| "MSFT last")?;
         let limit = format!("{:.2}", price * 0.97);
         fill_ticket("MSFT", "5", Some(&limit)).await?;
+        // As a trader would: place once the preview shows our margin (the gate needs it too).
+        driver::wait("our margin in the ticket's preview", 30, || {
+            figure("ticket-ours")
+        })
+        .await?;
         place_from_ticket().await?;
         wait_for_status(&pool, &handle, "MSFT", &["Submitted", "PreSubmitted"]).await?;
         driver::open_panel("orders").await?;

@@ -16,6 +16,7 @@ use crate::scenarios;
 
 /// One scenario's surroundings, shared by its runs of the window.
 pub struct World {
+    pub name: String,
     pub runtime: tokio::runtime::Runtime,
     pub database_url: String,
     pub pool: sqlx::PgPool,
@@ -57,6 +58,7 @@ impl World {
             pool
         });
         Self {
+            name: name.to_owned(),
             runtime,
             database_url,
             pool,
@@ -94,8 +96,13 @@ impl World {
     {
         let result: Rc<RefCell<Option<Step>>> = Rc::default();
         let slot = result.clone();
+        let name = self.name.clone();
         glib::MainContext::default().spawn_local(async move {
             let outcome = script.await;
+            if outcome.is_err() {
+                // What the window showed when it failed, for the report.
+                let _ = driver::screenshot(&format!("failed-{name}")).await;
+            }
             *slot.borrow_mut() = Some(outcome);
             // Give the window a moment to save what closing saves, then close it.
             driver::sleep(200).await;
@@ -149,6 +156,14 @@ pub fn run_scenario(name: &str, phase: usize) -> ExitCode {
             std::env::var("GSK_RENDERER").unwrap_or("cairo".into()),
         );
     }
+    // The workbench's own log on stderr, shown for a failed scenario.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
     let mut world = World::new(name, phase);
     let result = scenario(&mut world, phase);
     if let Some(sim) = world.sim.take() {

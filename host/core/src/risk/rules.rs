@@ -333,7 +333,9 @@ pub fn check_margin(
     let Some(m) = &ctx.margin else {
         return deny(
             RiskRule::Margin,
-            "margin impact unknown: account values are not synchronised yet".into(),
+            "margin impact unknown: the account's values or the price of one of its holdings \
+             are not known yet"
+                .into(),
         );
     };
     if m.initial_after > m.equity_with_loan {

@@ -80,7 +80,7 @@ impl Layout {
     pub fn default_workbench() -> Self {
         Layout::split(
             Orientation::Horizontal,
-            0.42,
+            0.44,
             Layout::split(
                 Orientation::Vertical,
                 0.55,
@@ -89,7 +89,7 @@ impl Layout {
             ),
             Layout::split(
                 Orientation::Vertical,
-                0.6,
+                0.66,
                 Layout::split(
                     Orientation::Horizontal,
                     0.62,

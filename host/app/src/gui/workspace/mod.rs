@@ -145,15 +145,12 @@ impl Workspace {
                 .iter()
                 .find(|p| p.provider == provider_id)
                 .map(|p| p.widget.clone());
-            if let Some(widget) = existing {
-                for view in self.views.borrow().iter() {
-                    let page = view.page(&widget);
-                    if page.child() == widget {
-                        view.set_selected_page(&page);
-                        widget.child_focus(gtk::DirectionType::TabForward);
-                        return;
-                    }
-                }
+            if let Some(widget) = existing
+                && let Some((view, page)) = self.page_of(&widget)
+            {
+                view.set_selected_page(&page);
+                widget.child_focus(gtk::DirectionType::TabForward);
+                return;
             }
         }
         let view = self
@@ -360,7 +357,8 @@ impl Workspace {
             .registry
             .get(&panel.provider)
             .map_or_else(|| panel.provider.clone(), |p| p.title.clone());
-        // Named when shown: some panels build parts of themselves lazily.
+        // Named now and whenever shown again: some panels build parts of themselves lazily.
+        super::a11y::name_controls(&widget, &title);
         widget.connect_map(move |widget| super::a11y::name_controls(widget, &title));
         self.panels.borrow_mut().push(OpenPanel {
             provider: panel.provider.clone(),
@@ -537,13 +535,20 @@ impl Workspace {
         let Some(widget) = widgets.get(index) else {
             return;
         };
-        for view in self.views.borrow().clone() {
-            let page = view.page(widget);
-            if page.child() == *widget {
-                view.close_page(&page);
-                return;
-            }
+        if let Some((view, page)) = self.page_of(widget) {
+            view.close_page(&page);
         }
+    }
+
+    /// The group and page holding a panel's widget (`TabView::page` asserts when the widget
+    /// is in another group, so the pages are searched).
+    fn page_of(&self, widget: &gtk::Widget) -> Option<(adw::TabView, adw::TabPage)> {
+        self.views.borrow().iter().find_map(|view| {
+            (0..view.n_pages())
+                .map(|i| view.nth_page(i))
+                .find(|page| page.child() == *widget)
+                .map(|page| (view.clone(), page))
+        })
     }
 
     /// Closes the selected tab of the focused group (Ctrl+W).

@@ -111,6 +111,7 @@ impl ConnectionPanel {
         let database = adw::PreferencesGroup::builder().title("Database").build();
         let database_row = row("Location");
         let migrations = adw::ExpanderRow::builder().title("Migrations").build();
+        crate::gui::a11y::set_label(&migrations, "Migrations");
         database.add(&database_row);
         database.add(&migrations);
 
@@ -284,10 +285,12 @@ impl Inner {
                 .at
                 .with_timezone(&chrono::Local)
                 .format("%Y-%m-%d %H:%M:%S");
+            let title = format!("{at} · {} · {}", report.profile, report.reason);
             let expander = adw::ExpanderRow::builder()
-                .title(format!("{at} · {} · {}", report.profile, report.reason))
+                .title(&title)
                 .subtitle(model::summary(&report.report))
                 .build();
+            crate::gui::a11y::set_label(&expander, &title);
             for line in model::details(&report.report) {
                 let detail = adw::ActionRow::builder().title(line).build();
                 detail.set_title_selectable(true);

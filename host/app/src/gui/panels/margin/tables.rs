@@ -48,6 +48,7 @@ fn text_of<S: Source>(
 fn price_column<S: Source>(source: &Rc<S>, name: &str) -> gtk::ColumnViewColumn {
     let factory = gtk::SignalListItemFactory::new();
     let weak = Rc::downgrade(source);
+    let title = name.to_owned();
     factory.connect_setup(move |_, list_item| {
         let Some(list_item) = list_item.downcast_ref::<gtk::ListItem>() else {
             return;
@@ -57,6 +58,7 @@ fn price_column<S: Source>(source: &Rc<S>, name: &str) -> gtk::ColumnViewColumn 
             .xalign(1.0)
             .tooltip_text("Type a price and press Enter")
             .build();
+        crate::gui::a11y::set_label(&entry, &title);
         entry.add_css_class("numeric");
         let row = list_item.downgrade();
         let source = weak.clone();

@@ -99,6 +99,9 @@ impl PositionRow {
     }
 }
 
+/// How often our margin of the live portfolio is recomputed while the panel is shown.
+const OUR_MARGIN_EVERY_S: u32 = 5;
+
 struct State {
     ctx: PanelContext,
     account: Option<String>,
@@ -277,6 +280,23 @@ impl PositionsPanel {
                 .request(WindowRequest::Select(row.holding.instrument.clone()));
         });
         panel.refresh();
+        // Our margin follows prices: asked again every few seconds while the panel is shown
+        // (TWS's figures arrive by themselves).
+        let weak = Rc::downgrade(&panel.state);
+        let root = panel.root.downgrade();
+        gtk::glib::timeout_add_seconds_local(OUR_MARGIN_EVERY_S, move || {
+            let (Some(state), Some(root)) = (weak.upgrade(), root.upgrade()) else {
+                return gtk::glib::ControlFlow::Break;
+            };
+            let st = state.borrow();
+            if root.is_mapped()
+                && st.ctx.shared.borrow().profile.is_some()
+                && let Some(account) = st.account.clone()
+            {
+                st.ctx.commands.send(MarginCommand::Live { account });
+            }
+            gtk::glib::ControlFlow::Continue
+        });
         panel
     }
 
