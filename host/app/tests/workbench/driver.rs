@@ -154,7 +154,16 @@ pub async fn screenshot(name: &str) -> Step {
     sleep(300).await;
     let window = main_window().ok_or("no main window")?;
     let path = screenshot_dir().join(format!("{name}.png"));
-    tickwork::gui::screenshot::save_png(&window, &path).map_err(|e| format!("{e:#}"))
+    // A window in the middle of a relayout can paint nothing for a frame: try a few frames.
+    let mut last = String::new();
+    for _ in 0..10 {
+        match tickwork::gui::screenshot::save_png(&window, &path) {
+            Ok(()) => return Ok(()),
+            Err(err) => last = format!("{name}: {err:#}"),
+        }
+        sleep(100).await;
+    }
+    Err(last)
 }
 
 /// Shows a panel by provider id (through the sidebar's row, as a trader would).
@@ -164,5 +173,35 @@ pub async fn open_panel(id: &str) -> Step {
         .downcast::<gtk::ListBoxRow>()
         .map_err(|_| format!("open-{id} is not a sidebar row"))?;
     row.emit_by_name::<()>("activate", &[]);
+    Ok(())
+}
+
+/// Clicks the button (or view-switcher tab) whose visible text is `text`.
+pub async fn click_labelled(text: &str) -> Step {
+    let button = wait(&format!("a button labelled `{text}`"), 20, || {
+        all_widgets().into_iter().find_map(|w| {
+            let button = w
+                .clone()
+                .downcast::<gtk::Button>()
+                .ok()
+                .map(|b| b.upcast::<gtk::Widget>())
+                .or_else(|| {
+                    w.clone()
+                        .downcast::<gtk::ToggleButton>()
+                        .ok()
+                        .map(|b| b.upcast())
+                })?;
+            label_texts(&button)
+                .iter()
+                .any(|t| t == text)
+                .then_some(button)
+        })
+    })
+    .await?;
+    if let Some(toggle) = button.downcast_ref::<gtk::ToggleButton>() {
+        toggle.set_active(true);
+    } else if let Some(plain) = button.downcast_ref::<gtk::Button>() {
+        plain.emit_clicked();
+    }
     Ok(())
 }

@@ -85,6 +85,12 @@ fn demo_opens_with_live_prices(world: &mut World, _: usize) -> Step {
         .await?;
         println!("watchlist AAPL row: {row:?}");
         driver::screenshot("workbench-demo").await?;
+        // Each of the other main views, as the user guide shows them.
+        for panel in ["margin", "connection", "audit"] {
+            driver::open_panel(panel).await?;
+            driver::sleep(1500).await;
+            driver::screenshot(&format!("workbench-{panel}")).await?;
+        }
         Ok(())
     })
 }
@@ -254,6 +260,7 @@ fn an_order_from_the_ticket_fills_and_shows_everywhere(world: &mut World, _: usi
         let status = wait_for_status(&pool, &handle, "MSFT", &["Filled"]).await?;
         println!("order status in PostgreSQL: {status}");
         driver::open_panel("orders").await?;
+        driver::click_labelled("Executions").await?;
         driver::wait("the fill in the executions", 30, || {
             (!rows_with("executions-view", "MSFT").is_empty()).then_some(())
         })
