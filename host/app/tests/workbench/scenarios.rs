@@ -84,11 +84,13 @@ fn demo_opens_with_live_prices(world: &mut World, _: usize) -> Step {
         })
         .await?;
         println!("watchlist AAPL row: {row:?}");
+        // The picture of the whole workbench once the chart's history and our margin are in.
+        driver::sleep(5000).await;
         driver::screenshot("workbench-demo").await?;
         // Each of the other main views, as the user guide shows them.
         for panel in ["margin", "connection", "audit"] {
             driver::open_panel(panel).await?;
-            driver::sleep(1500).await;
+            driver::sleep(3500).await;
             driver::screenshot(&format!("workbench-{panel}")).await?;
         }
         Ok(())
