@@ -37,6 +37,11 @@ pub const ALL: &[(&str, usize, Scenario)] = &[
         1,
         the_kill_switch_cancels_a_working_order,
     ),
+    (
+        "preferences_and_profiles_are_saved_from_the_window",
+        1,
+        preferences_and_profiles_are_saved_from_the_window,
+    ),
 ];
 
 /// Scenarios that run in a session bus of their own (see `main.rs`).
@@ -390,5 +395,87 @@ fn the_kill_switch_cancels_a_working_order(world: &mut World, _: usize) -> Step 
             return Err("the header does not show the kill switch".into());
         }
         driver::screenshot("workbench-kill-switch").await
+    })
+}
+
+fn app_action(name: &str) -> Step {
+    let app = gtk::gio::Application::default().ok_or("no application")?;
+    app.activate_action(name, None);
+    Ok(())
+}
+
+fn text_of(name: &str) -> Option<String> {
+    driver::find(name)
+        .and_then(|w| w.downcast::<gtk::Editable>().ok())
+        .map(|e| e.text().to_string())
+}
+
+fn preferences_and_profiles_are_saved_from_the_window(world: &mut World, _: usize) -> Step {
+    let pool = world.pool.clone();
+    let handle = world.runtime.handle().clone();
+    let query = move |sql: &'static str| {
+        let pool = pool.clone();
+        let handle = handle.clone();
+        async move {
+            handle
+                .spawn(async move {
+                    sqlx::query_scalar::<_, String>(sql)
+                        .fetch_optional(&pool)
+                        .await
+                })
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())
+        }
+    };
+    world.run_window(true, None, async move {
+        live_demo().await?;
+        driver::wait("the account's limits", 20, || {
+            driver::window_text().contains("DU1000001").then_some(())
+        })
+        .await?;
+        // Preferences: the ticket's defaults and a risk limit.
+        app_action("preferences")?;
+        driver::enter_text("pref-ticket-quantity", "25", false).await?;
+        let kind = driver::widget("pref-ticket-type").await?;
+        kind.downcast::<adw::ComboRow>()
+            .map_err(|_| "pref-ticket-type is not a combo row")?
+            .set_selected(0); // Market
+        driver::click("pref-ticket-save").await?;
+        driver::enter_text("limit-DU1000001-max_quantity", "200", false).await?;
+        driver::click("save-limits-DU1000001").await?;
+        driver::sleep(500).await;
+        let saved =
+            query("SELECT value::text FROM settings WHERE key = 'workbench.ticket_defaults'")
+                .await?
+                .ok_or("the ticket defaults were not stored")?;
+        if !saved.contains("\"25\"") || !saved.contains("MKT") {
+            return Err(format!("stored ticket defaults: {saved}"));
+        }
+        let limit =
+            query("SELECT max_quantity::text FROM risk_limits WHERE account = 'DU1000001'").await?;
+        if limit
+            .as_deref()
+            .and_then(|l| l.parse::<rust_decimal::Decimal>().ok())
+            != Some(rust_decimal::Decimal::from(200))
+        {
+            return Err(format!("stored max_quantity: {limit:?}"));
+        }
+        // The ticket starts from the new defaults.
+        driver::open_panel("ticket").await?;
+        driver::wait("the default quantity in the ticket", 10, || {
+            (text_of("ticket-quantity").as_deref() == Some("25")).then_some(())
+        })
+        .await?;
+        // A connection profile created in the profile editor.
+        app_action("profiles")?;
+        driver::enter_text("profile-name", "paper-gw", false).await?;
+        driver::click("profile-save").await?;
+        driver::sleep(500).await;
+        let profile = query("SELECT name FROM connection_profiles WHERE name = 'paper-gw'").await?;
+        if profile.is_none() {
+            return Err("the new profile was not stored".into());
+        }
+        Ok(())
     })
 }

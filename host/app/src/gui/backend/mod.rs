@@ -152,6 +152,7 @@ async fn serve(
     };
     let mut backend = session::Backend::new(opened.store.pool().clone(), board, notify);
     backend.announce_profiles().await;
+    backend.announce_ticket_defaults().await;
     if options.demo {
         backend.connect_demo().await;
     } else if let Some(profile) = options.profile {

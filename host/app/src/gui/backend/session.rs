@@ -14,7 +14,10 @@ use tickwork_sim::{SimConfig, SimHandle, Simulator};
 use tokio::task::JoinHandle;
 
 use super::{Live, Notify, Services};
-use crate::gui::boundary::{Notification, QuoteBoard, SessionCommand, SessionEvent, TradingState};
+use crate::gui::boundary::{
+    Notification, QuoteBoard, SessionCommand, SessionEvent, TICKET_DEFAULTS_KEY, TicketDefaults,
+    TradingState,
+};
 
 /// The settings key under which a profile's layout is stored.
 pub fn layout_key(profile: &str) -> String {
@@ -105,6 +108,15 @@ impl Backend {
             SessionCommand::SaveLimits { account, limits } => {
                 self.save_limits(account, limits).await
             }
+            SessionCommand::SaveTicketDefaults(defaults) => {
+                if let Err(reason) = defaults.validate() {
+                    return self.refuse(reason);
+                }
+                match settings::put(&self.pool, TICKET_DEFAULTS_KEY, &defaults).await {
+                    Ok(()) => self.tell(SessionEvent::TicketDefaults(defaults)),
+                    Err(err) => self.refuse(format!("ticket defaults: {err}")),
+                }
+            }
             SessionCommand::SaveLayout { profile, layout } => {
                 let value: serde_json::Value = match serde_json::from_str(&layout) {
                     Ok(value) => value,
@@ -141,6 +153,22 @@ impl Backend {
             self.refuse(err.to_string());
         }
         self.announce_trading().await;
+    }
+
+    /// What the order ticket starts with; a stored value of the wrong shape is reported and
+    /// the defaults are used (nothing is overwritten until the trader saves).
+    pub async fn announce_ticket_defaults(&self) {
+        let defaults = match settings::get::<TicketDefaults>(&self.pool, TICKET_DEFAULTS_KEY).await
+        {
+            Ok(stored) => stored.unwrap_or_default(),
+            Err(err) => {
+                self.tell(Notification::Problem(format!(
+                    "stored ticket defaults unreadable ({err}); the built-in ones are used"
+                )));
+                TicketDefaults::default()
+            }
+        };
+        self.tell(SessionEvent::TicketDefaults(defaults));
     }
 
     pub async fn announce_profiles(&self) {

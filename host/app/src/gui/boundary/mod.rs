@@ -24,7 +24,9 @@ pub use market::{
 pub use orders::{OrderCommand, OrderEvent, OurMargin};
 pub use quotes::QuoteBoard;
 pub use records::{RecordsCommand, RecordsEvent};
-pub use session::{SessionCommand, SessionEvent, TradingState};
+pub use session::{
+    SessionCommand, SessionEvent, TICKET_DEFAULTS_KEY, TicketDefaults, TradingState,
+};
 
 /// From the window to the backend.
 #[derive(Debug, Clone)]

@@ -26,7 +26,7 @@ use tickwork_core::risk::RiskLimits;
 use tickwork_core::session::ConnectionState;
 use tickwork_core::store::profiles::ConnectionProfile;
 
-use super::boundary::{Commands, Notification, TradingState};
+use super::boundary::{Commands, Notification, TicketDefaults, TradingState};
 
 /// One open panel.
 pub trait Panel {
@@ -82,6 +82,8 @@ pub struct Shared {
     /// Latest quote per instrument (updated once per frame).
     pub quotes: HashMap<i64, Quote>,
     pub limits: Vec<(String, RiskLimits)>,
+    /// What a new order ticket starts with (Preferences).
+    pub ticket_defaults: TicketDefaults,
 }
 
 /// Handed to a provider when it builds a panel.

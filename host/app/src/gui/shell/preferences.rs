@@ -5,7 +5,9 @@
 use adw::prelude::*;
 use tickwork_core::risk::RiskLimits;
 
-use crate::gui::boundary::{Commands, SessionCommand};
+use tickwork_core::domain::{OrderType, TimeInForce};
+
+use crate::gui::boundary::{Commands, SessionCommand, TicketDefaults};
 
 /// What each limit means, shown under its name.
 fn describe(key: &str) -> &'static str {
@@ -22,14 +24,21 @@ fn describe(key: &str) -> &'static str {
     }
 }
 
-pub fn show(parent: &adw::ApplicationWindow, limits: &[(String, RiskLimits)], commands: Commands) {
+pub fn show(
+    parent: &adw::ApplicationWindow,
+    limits: &[(String, RiskLimits)],
+    ticket: &TicketDefaults,
+    commands: Commands,
+) {
     let window = adw::PreferencesWindow::builder()
         .transient_for(parent)
         .modal(true)
         .title("Preferences")
         .search_enabled(false)
         .build();
-    window.add(&appearance_page());
+    let general = appearance_page();
+    general.add(&ticket_group(&window, ticket, commands.clone()));
+    window.add(&general);
     window.add(&limits_page(&window, limits, commands));
     window.present();
 }
@@ -127,4 +136,106 @@ fn limits_page(
         page.add(&group);
     }
     page
+}
+
+const ORDER_TYPES: [(OrderType, &str); 4] = [
+    (OrderType::Market, "Market"),
+    (OrderType::Limit, "Limit"),
+    (OrderType::Stop, "Stop"),
+    (OrderType::StopLimit, "Stop limit"),
+];
+const TIMES_IN_FORCE: [(TimeInForce, &str); 3] = [
+    (TimeInForce::Day, "Day"),
+    (TimeInForce::Gtc, "Good till cancelled"),
+    (TimeInForce::Ioc, "Immediate or cancel"),
+];
+
+/// What a new order ticket starts with.
+fn ticket_group(
+    window: &adw::PreferencesWindow,
+    current: &TicketDefaults,
+    commands: Commands,
+) -> adw::PreferencesGroup {
+    let group = adw::PreferencesGroup::builder()
+        .title("Order Ticket")
+        .description("What a new ticket starts with; every order is still confirmed.")
+        .build();
+    let quantity = adw::EntryRow::builder()
+        .title("Default quantity (empty: none)")
+        .text(
+            current
+                .quantity
+                .map(|q| q.normalize().to_string())
+                .unwrap_or_default(),
+        )
+        .build();
+    quantity.set_widget_name("pref-ticket-quantity");
+    let types = gtk::StringList::new(&ORDER_TYPES.map(|(_, l)| l));
+    let order_type = adw::ComboRow::builder()
+        .title("Default order type")
+        .model(&types)
+        .build();
+    order_type.set_widget_name("pref-ticket-type");
+    order_type.set_selected(
+        ORDER_TYPES
+            .iter()
+            .position(|(t, _)| *t == current.order_type)
+            .unwrap_or(1) as u32,
+    );
+    let tifs = gtk::StringList::new(&TIMES_IN_FORCE.map(|(_, l)| l));
+    let tif = adw::ComboRow::builder()
+        .title("Default time in force")
+        .model(&tifs)
+        .build();
+    tif.set_selected(
+        TIMES_IN_FORCE
+            .iter()
+            .position(|(t, _)| *t == current.time_in_force)
+            .unwrap_or(0) as u32,
+    );
+    group.add(&quantity);
+    group.add(&order_type);
+    group.add(&tif);
+    let save = gtk::Button::builder()
+        .label("Save Defaults")
+        .valign(gtk::Align::Center)
+        .build();
+    save.add_css_class("suggested-action");
+    save.set_widget_name("pref-ticket-save");
+    group.set_header_suffix(Some(&save));
+    let window = window.clone();
+    save.connect_clicked(move |_| {
+        let text = quantity.text().trim().to_owned();
+        let parsed = if text.is_empty() {
+            Ok(None)
+        } else {
+            text.parse::<rust_decimal::Decimal>()
+                .map(Some)
+                .map_err(|_| format!("default quantity “{text}”: not a number"))
+        };
+        let defaults = parsed.and_then(|quantity| {
+            let defaults = TicketDefaults {
+                quantity,
+                order_type: ORDER_TYPES
+                    .get(order_type.selected() as usize)
+                    .map_or(OrderType::Limit, |(t, _)| *t),
+                time_in_force: TIMES_IN_FORCE
+                    .get(tif.selected() as usize)
+                    .map_or(TimeInForce::Day, |(t, _)| *t),
+            };
+            defaults.validate().map(|()| defaults)
+        });
+        match defaults {
+            Ok(defaults) => {
+                quantity.remove_css_class("error");
+                commands.send(SessionCommand::SaveTicketDefaults(defaults));
+                window.add_toast(adw::Toast::new("Ticket defaults saved"));
+            }
+            Err(err) => {
+                quantity.add_css_class("error");
+                window.add_toast(adw::Toast::new(&err));
+            }
+        }
+    });
+    group
 }

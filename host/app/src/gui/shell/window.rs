@@ -238,7 +238,12 @@ impl SimpleComponent for MainWindow {
             }
             MainMsg::ShowPreferences => {
                 let shared = self.shared.borrow();
-                preferences::show(&self.root, &shared.limits, self.commands.clone());
+                preferences::show(
+                    &self.root,
+                    &shared.limits,
+                    &shared.ticket_defaults,
+                    self.commands.clone(),
+                );
             }
             MainMsg::Connect(profile) => {
                 // Leaving a profile saves its layout first.
@@ -343,6 +348,9 @@ impl MainWindow {
             SessionEvent::Refused(reason) => self.toast(reason),
             SessionEvent::Synchronised(_) => {}
             SessionEvent::Limits(limits) => self.shared.borrow_mut().limits = limits.clone(),
+            SessionEvent::TicketDefaults(defaults) => {
+                self.shared.borrow_mut().ticket_defaults = defaults.clone()
+            }
             SessionEvent::Layout { layout, .. } => {
                 let restored = match layout.as_deref().map(Layout::from_json) {
                     Some(Ok(layout)) => layout,

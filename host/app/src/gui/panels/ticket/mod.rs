@@ -23,6 +23,7 @@ use self::view::Widgets;
 use super::{Panel, PanelContext, PanelEvent, PanelProvider, WindowRequest};
 use crate::gui::boundary::{
     MarketCommand, MarketEvent, Notification, OrderCommand, OrderEvent, OurMargin, SessionEvent,
+    TicketDefaults,
 };
 
 /// How long the form must stay unchanged before it is previewed.
@@ -82,6 +83,8 @@ impl Ticket {
         if let Some(symbol) = saved {
             inner.symbol_entered(&symbol);
         }
+        let defaults = inner.ctx.shared.borrow().ticket_defaults.clone();
+        inner.apply_defaults(&defaults);
         inner.connection_changed();
         inner.changed();
         Self { inner }
@@ -133,6 +136,27 @@ fn connect(inner: &Rc<Inner>) {
 }
 
 impl Inner {
+    /// Starts the form from the trader's defaults (Preferences), unless an order is being
+    /// typed (a quantity is there): defaults never overwrite what was typed.
+    fn apply_defaults(&self, defaults: &TicketDefaults) {
+        let w = &self.w;
+        if !w.quantity.text().trim().is_empty() {
+            return;
+        }
+        if let Some(quantity) = defaults.quantity {
+            w.quantity.set_text(&quantity.normalize().to_string());
+        }
+        if let Some(i) = ORDER_TYPES.iter().position(|t| *t == defaults.order_type) {
+            w.order_type.set_selected(i as u32);
+        }
+        if let Some(i) = TIMES_IN_FORCE
+            .iter()
+            .position(|t| *t == defaults.time_in_force)
+        {
+            w.tif.set_selected(i as u32);
+        }
+    }
+
     fn form(&self) -> Form {
         let w = &self.w;
         let state = self.state.borrow();
@@ -502,6 +526,10 @@ impl Panel for Ticket {
                 }
                 // Arming or new limits change the gate's verdict: preview again.
                 inner.state.borrow_mut().previewed = None;
+                inner.changed();
+            }
+            PanelEvent::Backend(Notification::Session(SessionEvent::TicketDefaults(defaults))) => {
+                inner.apply_defaults(defaults);
                 inner.changed();
             }
             PanelEvent::InstrumentSelected(instrument) => inner.instrument_selected(instrument),
