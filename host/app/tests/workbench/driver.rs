@@ -205,3 +205,13 @@ pub async fn click_labelled(text: &str) -> Step {
     }
     Ok(())
 }
+
+/// Toggles a toggle button by widget name.
+pub async fn click_labelled_toggle(name: &str) -> Step {
+    let toggle = widget(name)
+        .await?
+        .downcast::<gtk::ToggleButton>()
+        .map_err(|_| format!("`{name}` is not a toggle button"))?;
+    toggle.set_active(!toggle.is_active());
+    Ok(())
+}

@@ -42,6 +42,11 @@ pub const ALL: &[(&str, usize, Scenario)] = &[
         1,
         preferences_and_profiles_are_saved_from_the_window,
     ),
+    (
+        "a_narrow_window_folds_the_sidebar",
+        1,
+        a_narrow_window_folds_the_sidebar,
+    ),
 ];
 
 /// Scenarios that run in a session bus of their own (see `main.rs`).
@@ -477,5 +482,31 @@ fn preferences_and_profiles_are_saved_from_the_window(world: &mut World, _: usiz
             return Err("the new profile was not stored".into());
         }
         Ok(())
+    })
+}
+
+/// Adaptive: when the window is too narrow for the sidebar beside the panels, the sidebar folds
+/// away and slides in over the workspace when asked for. (The panels' minimum widths keep the
+/// window itself from getting narrower than about 1,270 px; the test asks for 560.)
+fn a_narrow_window_folds_the_sidebar(world: &mut World, _: usize) -> Step {
+    world.run_window(true, None, async {
+        live_demo().await?;
+        let window = driver::main_window().ok_or("no main window")?;
+        // A window is resized by its size request only when shown again.
+        window.set_visible(false);
+        window.set_default_size(560, 720);
+        window.set_visible(true);
+        let flap = driver::widget("sidebar-flap")
+            .await?
+            .downcast::<adw::Flap>()
+            .map_err(|_| "sidebar-flap is not a flap")?;
+        driver::wait("the sidebar to fold", 10, || flap.is_folded().then_some(())).await?;
+        driver::click_labelled_toggle("sidebar-toggle").await?;
+        driver::wait("the folded sidebar to slide in", 10, || {
+            flap.reveals_flap().then_some(())
+        })
+        .await?;
+        driver::sleep(800).await;
+        driver::screenshot("workbench-narrow").await
     })
 }
