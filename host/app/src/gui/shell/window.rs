@@ -10,6 +10,7 @@ use std::time::Duration;
 use adw::prelude::*;
 use gtk::{gio, glib};
 use relm4::{ComponentParts, ComponentSender, SimpleComponent};
+use tickwork_core::session::ConnectionState;
 use tickwork_core::store::profiles::ConnectionProfile;
 
 use super::header::Header;
@@ -314,10 +315,7 @@ impl MainWindow {
                 } else {
                     self.progress.push(task.clone());
                 }
-                self.header.progress.set_spinning(!self.progress.is_empty());
-                self.header
-                    .progress
-                    .set_tooltip_text(self.progress.last().map(String::as_str));
+                self.draw_progress();
             }
             SessionEvent::Profiles(list) => {
                 self.profiles = list.clone();
@@ -398,6 +396,25 @@ impl MainWindow {
         let shared = self.shared.borrow();
         self.header
             .set_connection(shared.profile.as_ref(), shared.demo, &shared.connection);
+        drop(shared);
+        self.draw_progress();
+    }
+
+    /// The header's spinner turns while long work runs: named tasks (the database, the demo
+    /// simulator, history downloads) and connecting or the synchronisation with TWS.
+    fn draw_progress(&self) {
+        let connecting = matches!(
+            self.shared.borrow().connection,
+            ConnectionState::Connecting | ConnectionState::Synchronising
+        );
+        let busy = connecting || !self.progress.is_empty();
+        self.header.progress.set_spinning(busy);
+        let what = if connecting {
+            Some("Connecting and synchronising with TWS".to_owned())
+        } else {
+            self.progress.last().cloned()
+        };
+        self.header.progress.set_tooltip_text(what.as_deref());
     }
 
     fn window_request(&mut self, request: WindowRequest) {
