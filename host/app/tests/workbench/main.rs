@@ -86,6 +86,7 @@ fn main() -> ExitCode {
             }
         }
         let output = output.expect("at least one phase");
+        drop_database(&database);
         let ok = output.status.success();
         println!(
             "test {name} ... {} ({:.1} s)",
@@ -116,4 +117,28 @@ fn main() -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// Removes a scenario's database from the test server once all its phases ran.
+fn drop_database(database: &str) {
+    let Ok(server) = std::env::var("DATABASE_URL") else {
+        return;
+    };
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    runtime.block_on(async {
+        if let Ok(admin) = sqlx::PgPool::connect(&server).await {
+            let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+                .execute(&admin)
+                .await;
+            if let Err(err) = dropped {
+                eprintln!("could not drop {database}: {err}");
+            }
+            admin.close().await;
+        }
+    });
 }
