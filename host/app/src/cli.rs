@@ -52,6 +52,18 @@ pub enum Command {
     /// Per-account risk limits: show them, change them (every change is audited).
     #[command(subcommand)]
     Risk(RiskCommand),
+    /// Rhai scripts: check one before running it.
+    #[command(subcommand)]
+    Script(ScriptCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScriptCommand {
+    /// Compile a script with the limits it runs under; exit 1 with `FILE:LINE:COL: message`.
+    Check {
+        /// The script (`.rhai`).
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

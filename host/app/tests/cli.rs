@@ -275,3 +275,36 @@ fn connection_profiles_are_added_listed_refused_and_removed() {
         "{missing}"
     );
 }
+
+#[test]
+fn script_check_names_file_line_and_column_and_exits_1() {
+    let sandbox = Sandbox::new();
+    let bad = sandbox.path().join("bad.rhai");
+    std::fs::write(
+        &bad,
+        "let fast = ta::sma(20);\nlet x = undefined_name + 1;\n",
+    )
+    .unwrap();
+    let output = sandbox.run(&["script", "check", bad.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", common::stderr(&output));
+    let stderr = common::stderr(&output);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("{}:2:9: ", bad.display()))
+            && stderr.contains("undefined_name"),
+        "{stderr}"
+    );
+
+    let good = sandbox.path().join("good.rhai");
+    std::fs::write(
+        &good,
+        "state.fast = ta::sma(20);\nfn on_bar(ctx, bar) { state.fast.update(bar); }\n",
+    )
+    .unwrap();
+    let output = sandbox.run(&["script", "check", good.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", common::stderr(&output));
+
+    let missing = sandbox.run(&["script", "check", "/nonexistent/x.rhai"]);
+    assert!(!missing.status.success());
+    assert!(common::stderr(&missing).contains("cannot read /nonexistent/x.rhai"));
+}

@@ -12,6 +12,7 @@ pub mod logging;
 pub mod paths;
 pub mod recorder;
 pub mod risk;
+pub mod scripting;
 pub mod secrets;
 pub mod session;
 pub mod store;

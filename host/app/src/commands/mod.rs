@@ -5,4 +5,5 @@ pub mod headless;
 pub mod margin;
 pub mod profile;
 pub mod risk;
+pub mod script;
 pub mod secret;

@@ -1,0 +1,16 @@
+//! User scripts in Rhai: one engine factory with every limit set, exact decimals (`no_float`:
+//! a literal with a decimal point is a `Decimal`), a wall-clock deadline per call, errors at
+//! line and column, and the `ta` module of incremental indicators written in Rust.
+//!
+//! Strategies and margin rules are built on this (the strategy host and the margin-rule engine
+//! come with them); `tickwork script check` uses [`check`].
+
+mod engine;
+mod error;
+pub mod ta;
+
+pub use engine::{
+    DEADLINE, MARGIN_OPERATIONS, STRATEGY_OPERATIONS, base_engine, check, strategy_engine,
+    with_deadline,
+};
+pub use error::ScriptError;
