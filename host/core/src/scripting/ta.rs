@@ -93,9 +93,7 @@ impl Rsi {
     }
 
     pub fn update(&mut self, value: Decimal) -> Option<Decimal> {
-        let Some(previous) = self.previous.replace(value) else {
-            return None;
-        };
+        let previous = self.previous.replace(value)?;
         let change = value - previous;
         let (up, down) = if change > Decimal::ZERO {
             (change, Decimal::ZERO)
