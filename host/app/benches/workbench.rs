@@ -107,24 +107,16 @@ fn child_in(args: &[&str], home: &std::path::Path) -> String {
 
 fn report_of(out: &std::process::Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout);
-    stdout
+    let mut report: Vec<String> = stdout
         .lines()
-        .filter(|l| l.starts_with("RESULT "))
-        .map(|l| l.trim_start_matches("RESULT ").to_owned())
-        .collect::<Vec<_>>()
-        .join("\n")
-        .to_owned()
-        + &if out.status.success() {
-            String::new()
-        } else {
-            format!(
-                "(failed: {})",
-                String::from_utf8_lossy(&out.stderr)
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-            )
-        }
+        .filter_map(|l| l.strip_prefix("RESULT "))
+        .map(str::to_owned)
+        .collect();
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        report.push(format!("(failed: {})", stderr.lines().last().unwrap_or("")));
+    }
+    report.join("\n")
 }
 
 /// CPU time (user + system) of the calling thread, from /proc.
