@@ -180,6 +180,18 @@ mod tests {
     use crate::domain::{OrderSide, OrderType, TimeInForce};
     use crate::risk::Origin;
 
+    /// AAPL 2026-12-18 190 call.
+    fn aapl_call() -> InstrumentSpec {
+        InstrumentSpec {
+            sec_type: SecType::Option,
+            expiry: NaiveDate::from_ymd_opt(2026, 12, 18),
+            strike: Some(dec!(190)),
+            right: Some(OptionRight::Call),
+            multiplier: dec!(100),
+            ..InstrumentSpec::stock("AAPL")
+        }
+    }
+
     fn buy(spec: InstrumentSpec, quantity: Decimal) -> OrderIntent {
         OrderIntent {
             origin: Origin::Ui,
@@ -233,14 +245,7 @@ mod tests {
 
     #[test]
     fn existing_positions_count_and_a_covered_call_is_recognised() {
-        let call = InstrumentSpec {
-            sec_type: SecType::Option,
-            expiry: NaiveDate::from_ymd_opt(2026, 12, 18),
-            strike: Some(dec!(190)),
-            right: Some(OptionRight::Call),
-            multiplier: dec!(100),
-            ..InstrumentSpec::stock("AAPL")
-        };
+        let call = aapl_call();
         let inputs = MarginInputs {
             holdings: vec![Holding {
                 spec: InstrumentSpec::stock("AAPL"),
@@ -261,14 +266,7 @@ mod tests {
 
     #[test]
     fn an_option_without_an_underlying_price_is_unknown() {
-        let call = InstrumentSpec {
-            sec_type: SecType::Option,
-            expiry: NaiveDate::from_ymd_opt(2026, 12, 18),
-            strike: Some(dec!(190)),
-            right: Some(OptionRight::Call),
-            multiplier: dec!(100),
-            ..InstrumentSpec::stock("AAPL")
-        };
+        let call = aapl_call();
         let err =
             initial_after(&MarginInputs::default(), &buy(call, dec!(1)), dec!(4)).unwrap_err();
         assert_eq!(err, MarginCheckError::NoPrice("AAPL".into()));
@@ -276,14 +274,7 @@ mod tests {
 
     #[test]
     fn the_holdings_become_the_engines_portfolio() {
-        let call = InstrumentSpec {
-            sec_type: SecType::Option,
-            expiry: NaiveDate::from_ymd_opt(2026, 12, 18),
-            strike: Some(dec!(190)),
-            right: Some(OptionRight::Call),
-            multiplier: dec!(100),
-            ..InstrumentSpec::stock("AAPL")
-        };
+        let call = aapl_call();
         let inputs = MarginInputs {
             holdings: vec![
                 Holding {

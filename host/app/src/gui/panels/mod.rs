@@ -9,10 +9,12 @@
 
 pub mod audit;
 pub mod chart;
+mod columns;
 pub mod connection;
 pub mod margin;
 pub mod orders;
 pub mod placeholder;
+mod poll;
 pub mod positions;
 pub mod ticket;
 pub mod watchlist;

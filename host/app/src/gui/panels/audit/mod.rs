@@ -8,14 +8,14 @@
 mod model;
 
 use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::time::Duration;
 
 use adw::prelude::*;
 use gtk::{gio, glib};
 use tickwork_core::store::audit::{AuditFacets, AuditFilter, AuditRecord};
 
-use super::margin::columns::{labelled, text_column, toolbar};
+use super::columns::{labelled, text_column, toolbar};
 use super::{Panel, PanelContext, PanelEvent, PanelProvider};
 use crate::gui::boundary::{Notification, RecordsCommand, RecordsEvent, SessionEvent};
 use model::{Choices, PAGE};
@@ -53,7 +53,6 @@ struct Inner {
     count: gtk::Label,
     /// Dropdowns are being refilled: their selection changes are not the trader's.
     refilling: Cell<bool>,
-    poll: RefCell<Option<glib::SourceId>>,
 }
 
 fn record(item: &glib::Object) -> Option<std::cell::Ref<'_, AuditRecord>> {
@@ -191,7 +190,6 @@ impl AuditPanel {
             more,
             count,
             refilling: Cell::new(false),
-            poll: RefCell::new(None),
         });
         inner.filter.replace(inner.selection());
         for d in [&inner.origin, &inner.account, &inner.action, &inner.range] {
@@ -210,38 +208,16 @@ impl AuditPanel {
                 inner.load_more();
             }
         });
-        connect_polling(&inner);
+        // While shown: the filters' choices once, the newest entries now and every [`POLL`].
+        let weak = Rc::downgrade(&inner);
+        inner.root.connect_map(move |_| {
+            if let Some(inner) = weak.upgrade() {
+                inner.ctx.commands.send(RecordsCommand::AuditFacets);
+            }
+        });
+        super::poll::while_shown(&inner.root, &inner, POLL, Inner::load_newer);
         Self { inner }
     }
-}
-
-/// While shown: facets and the newest entries now, then newer entries every [`POLL`].
-fn connect_polling(inner: &Rc<Inner>) {
-    let weak: Weak<Inner> = Rc::downgrade(inner);
-    inner.root.connect_map(move |_| {
-        let Some(inner) = weak.upgrade() else { return };
-        inner.ctx.commands.send(RecordsCommand::AuditFacets);
-        inner.load_newer();
-        let again = Rc::downgrade(&inner);
-        let id = glib::timeout_add_local(POLL, move || match again.upgrade() {
-            Some(inner) => {
-                inner.load_newer();
-                glib::ControlFlow::Continue
-            }
-            None => glib::ControlFlow::Break,
-        });
-        if let Some(old) = inner.poll.replace(Some(id)) {
-            old.remove();
-        }
-    });
-    let weak = Rc::downgrade(inner);
-    inner.root.connect_unmap(move |_| {
-        if let Some(inner) = weak.upgrade()
-            && let Some(id) = inner.poll.take()
-        {
-            id.remove();
-        }
-    });
 }
 
 impl Inner {

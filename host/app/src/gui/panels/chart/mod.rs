@@ -93,6 +93,16 @@ struct State {
     quiet: bool,
 }
 
+impl State {
+    /// The symbol shown: the resolved instrument's, else the one waiting for TWS.
+    fn symbol(&self) -> Option<String> {
+        self.instrument
+            .as_ref()
+            .map(|i| i.spec.symbol.clone())
+            .or_else(|| self.pending.clone())
+    }
+}
+
 impl ChartPanel {
     pub fn new(ctx: PanelContext) -> Self {
         let saved: SavedChart = ctx
@@ -395,11 +405,7 @@ impl Inner {
 
     fn saved(&self) -> SavedChart {
         let state = self.state.borrow();
-        let symbol = state
-            .instrument
-            .as_ref()
-            .map(|i| i.spec.symbol.clone())
-            .or_else(|| state.pending.clone());
+        let symbol = state.symbol();
         SavedChart {
             symbol,
             bar_seconds: Some(self.bar().seconds),
@@ -589,11 +595,7 @@ impl Inner {
     /// Which page shows, and what the empty page says.
     fn refresh(&self) {
         let state = self.state.borrow();
-        let symbol = state
-            .instrument
-            .as_ref()
-            .map(|i| i.spec.symbol.clone())
-            .or_else(|| state.pending.clone());
+        let symbol = state.symbol();
         let connected = self.connected();
         let bar = state.bar.unwrap_or(BAR_SIZES[1]);
         let (title, description) = match (&symbol, &state.failure) {
@@ -650,11 +652,7 @@ impl Inner {
     /// The chart's tooltip and accessible name: "AAPL, 5-minute candles, last 187.20".
     fn summarise(&self) {
         let state = self.state.borrow();
-        let symbol = state
-            .instrument
-            .as_ref()
-            .map(|i| i.spec.symbol.clone())
-            .or_else(|| state.pending.clone());
+        let symbol = state.symbol();
         let bar = state.bar.unwrap_or(BAR_SIZES[1]);
         drop(state);
         let summary = match (symbol, self.chart.last()) {

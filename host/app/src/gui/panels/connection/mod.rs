@@ -5,11 +5,10 @@
 mod model;
 
 use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::time::Duration;
 
 use adw::prelude::*;
-use gtk::glib;
 use tickwork_core::session::{ConnectionState, LineStatus};
 use tickwork_core::store::DbStatus;
 use tickwork_core::store::sync_reports::SyncReportRow;
@@ -51,7 +50,6 @@ struct Inner {
     database_row: adw::ActionRow,
     migrations: adw::ExpanderRow,
     migration_rows: RefCell<Vec<adw::ActionRow>>,
-    poll: RefCell<Option<glib::SourceId>>,
 }
 
 fn row(title: &str) -> adw::ActionRow {
@@ -139,7 +137,6 @@ impl ConnectionPanel {
             database_row,
             migrations,
             migration_rows: RefCell::new(Vec::new()),
-            poll: RefCell::new(None),
         });
         inner.draw_connection();
         inner.draw_status(None);
@@ -149,37 +146,12 @@ impl ConnectionPanel {
             .ctx
             .commands
             .send(RecordsCommand::Reports { limit: REPORTS });
-        connect_polling(&inner);
+        // The status every [`REFRESH`] while shown.
+        super::poll::while_shown(&inner.root, &inner, REFRESH, |inner| {
+            inner.ctx.commands.send(RecordsCommand::Status);
+        });
         Self { inner }
     }
-}
-
-/// The status every [`REFRESH`] while shown; the timer stops when the panel is hidden.
-fn connect_polling(inner: &Rc<Inner>) {
-    let weak: Weak<Inner> = Rc::downgrade(inner);
-    inner.root.connect_map(move |_| {
-        let Some(inner) = weak.upgrade() else { return };
-        inner.ctx.commands.send(RecordsCommand::Status);
-        let again = Rc::downgrade(&inner);
-        let id = glib::timeout_add_local(REFRESH, move || match again.upgrade() {
-            Some(inner) => {
-                inner.ctx.commands.send(RecordsCommand::Status);
-                glib::ControlFlow::Continue
-            }
-            None => glib::ControlFlow::Break,
-        });
-        if let Some(old) = inner.poll.replace(Some(id)) {
-            old.remove();
-        }
-    });
-    let weak = Rc::downgrade(inner);
-    inner.root.connect_unmap(move |_| {
-        if let Some(inner) = weak.upgrade()
-            && let Some(id) = inner.poll.take()
-        {
-            id.remove();
-        }
-    });
 }
 
 impl Inner {

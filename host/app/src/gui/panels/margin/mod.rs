@@ -3,7 +3,6 @@
 //! by the chosen method, with the result's explanation as a tree. Portfolio files are the ones
 //! `tickwork margin` reads; reading, writing and computing happen in the backend.
 
-pub mod columns;
 mod form;
 mod model;
 mod tables;
@@ -20,9 +19,9 @@ use rust_decimal::Decimal;
 use tickwork_core::domain::Quote;
 use tickwork_margin::{MarginResult, Method, Portfolio, parse_portfolio, write_portfolio};
 
+use super::columns::{self, labelled};
 use super::{Panel, PanelContext, PanelEvent, PanelProvider, WindowRequest};
 use crate::gui::boundary::{MarginCommand, MarginEvent, Notification, SessionEvent};
-use columns::labelled;
 use tables::{Item, Source};
 
 pub fn provider() -> PanelProvider {

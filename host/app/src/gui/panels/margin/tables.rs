@@ -7,8 +7,8 @@ use gtk::prelude::*;
 use gtk::{gio, glib};
 use tickwork_margin::Portfolio;
 
-use super::columns::text_column;
 use super::model::{self, TreeRow};
+use crate::gui::panels::columns::text_column;
 
 /// A row of the legs or underlyings table: its index / symbol in the portfolio shown.
 #[derive(Debug, Clone)]

@@ -169,37 +169,15 @@ pub fn text_column<T: 'static>(
     text: impl Fn(&T) -> String + 'static,
     tooltip: impl Fn(&T) -> Option<String> + 'static,
 ) -> gtk::ColumnViewColumn {
-    let factory = gtk::SignalListItemFactory::new();
-    factory.connect_setup(move |_, item| {
-        let Some(item) = item.downcast_ref::<gtk::ListItem>() else {
-            return;
-        };
-        // Never cut off: the table scrolls sideways when the panel is narrow.
-        let label = gtk::Label::builder()
-            .xalign(if numeric { 1.0 } else { 0.0 })
-            .build();
-        if numeric {
-            label.add_css_class("numeric");
+    crate::gui::panels::columns::text_column(title, numeric, move |item| match item
+        .downcast_ref::<glib::BoxedAnyObject>(
+    ) {
+        Some(row) => {
+            let row = row.borrow::<T>();
+            (text(&row), tooltip(&row))
         }
-        item.set_child(Some(&label));
-    });
-    factory.connect_bind(move |_, item| {
-        let Some(item) = item.downcast_ref::<gtk::ListItem>() else {
-            return;
-        };
-        let (Some(label), Some(row)) = (
-            item.child().and_downcast::<gtk::Label>(),
-            item.item().and_downcast::<glib::BoxedAnyObject>(),
-        ) else {
-            return;
-        };
-        let row = row.borrow::<T>();
-        label.set_text(&text(&row));
-        label.set_tooltip_text(tooltip(&row).as_deref());
-    });
-    let column = gtk::ColumnViewColumn::new(Some(title), Some(factory));
-    column.set_resizable(true);
-    column
+        None => (String::new(), None),
+    })
 }
 
 /// Replaces every row of a store at once (one change signal).

@@ -100,7 +100,7 @@ impl PositionRow {
 }
 
 /// How often our margin of the live portfolio is recomputed while the panel is shown.
-const OUR_MARGIN_EVERY_S: u32 = 5;
+const OUR_MARGIN_EVERY_S: u64 = 5;
 
 struct State {
     ctx: PanelContext,
@@ -282,21 +282,19 @@ impl PositionsPanel {
         panel.refresh();
         // Our margin follows prices: asked again every few seconds while the panel is shown
         // (TWS's figures arrive by themselves).
-        let weak = Rc::downgrade(&panel.state);
-        let root = panel.root.downgrade();
-        gtk::glib::timeout_add_seconds_local(OUR_MARGIN_EVERY_S, move || {
-            let (Some(state), Some(root)) = (weak.upgrade(), root.upgrade()) else {
-                return gtk::glib::ControlFlow::Break;
-            };
-            let st = state.borrow();
-            if root.is_mapped()
-                && st.ctx.shared.borrow().profile.is_some()
-                && let Some(account) = st.account.clone()
-            {
-                st.ctx.commands.send(MarginCommand::Live { account });
-            }
-            gtk::glib::ControlFlow::Continue
-        });
+        super::poll::while_shown(
+            &panel.root,
+            &panel.state,
+            std::time::Duration::from_secs(OUR_MARGIN_EVERY_S),
+            |state| {
+                let st = state.borrow();
+                if st.ctx.shared.borrow().profile.is_some()
+                    && let Some(account) = st.account.clone()
+                {
+                    st.ctx.commands.send(MarginCommand::Live { account });
+                }
+            },
+        );
         panel
     }
 
