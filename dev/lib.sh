@@ -8,7 +8,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Debian 12 packages the build, the app and the tests need.
 SYSTEM_PACKAGES=(
     build-essential pkg-config            # C toolchain for -sys crates
-    libgtk-4-dev libadwaita-1-dev         # the desktop app
+    libgtk-4-dev libadwaita-1-dev libgtksourceview-5-dev  # the desktop app and its script editor
     libdbus-1-dev                         # keyring (Secret Service over D-Bus)
     postgresql                            # embedded default database + test server
     protobuf-compiler                     # the simulator's .proto schema
