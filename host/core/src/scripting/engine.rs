@@ -66,10 +66,11 @@ pub fn base_engine(max_operations: u64) -> Engine {
     engine
 }
 
-/// The strategy engine: the base limits and the `ta` module.
+/// The strategy engine: the base limits, the `ta` module, the event types and `ctx`.
 pub fn strategy_engine() -> Engine {
     let mut engine = base_engine(STRATEGY_OPERATIONS);
     super::ta::register(&mut engine);
+    super::strategy::register(&mut engine);
     engine
 }
 

@@ -7,6 +7,7 @@
 
 mod engine;
 mod error;
+pub mod strategy;
 pub mod ta;
 
 pub use engine::{
