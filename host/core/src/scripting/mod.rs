@@ -7,6 +7,7 @@
 
 mod engine;
 mod error;
+pub mod host;
 pub mod strategy;
 pub mod ta;
 
