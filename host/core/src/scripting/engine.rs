@@ -67,10 +67,11 @@ pub fn base_engine(max_operations: u64) -> Engine {
     engine
 }
 
-/// The strategy engine: the base limits and the `ta` module.
+/// The strategy engine: the base limits, the `ta` module, the event types and `ctx`.
 pub fn strategy_engine() -> Engine {
     let mut engine = base_engine(STRATEGY_OPERATIONS);
     super::ta::register(&mut engine);
+    super::strategy::register(&mut engine);
     engine
 }
 
@@ -98,7 +99,7 @@ mod tests {
         let mut scope = Scope::new();
         scope.push("state", rhai::Map::new());
         scope.push("params", rhai::Map::new());
-        with_deadline(Duration::from_secs(2), || {
+        with_deadline(Duration::from_secs(20), || {
             engine
                 .eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
                 .map_err(|err| ScriptError::runtime(&err))

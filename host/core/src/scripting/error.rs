@@ -29,8 +29,36 @@ impl ScriptError {
         }
     }
 
+    /// An error about the script as a whole, with no position.
+    pub fn message(message: impl Into<String>) -> Self {
+        Self {
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+
     pub fn parse(err: &ParseError) -> Self {
         Self::at(err.position(), err.err_type().to_string())
+    }
+
+    /// A run-time error inside hook `hook`: the innermost position (in the function the
+    /// trader wrote), the trail of calls, and the hook when the engine gives no position
+    /// (limits hit under `call_fn`).
+    pub fn in_hook(err: &EvalAltResult, hook: &str) -> Self {
+        let mut inner = err;
+        let mut trail = Vec::new();
+        while let EvalAltResult::ErrorInFunctionCall(name, _source, next, _) = inner {
+            trail.push(name.clone());
+            inner = next;
+        }
+        let mut error = Self::runtime(inner);
+        if error.line.is_none() {
+            error.message = format!("in `{hook}`: {}", error.message);
+        } else if !trail.is_empty() {
+            error.message = format!("{} (in `{}`)", error.message, trail.join("` ← `"));
+        }
+        error
     }
 
     /// A run-time error; a limit hit names the limit and how to fix it.

@@ -7,7 +7,9 @@
 
 mod engine;
 mod error;
+pub mod host;
 pub mod margin_rule;
+pub mod strategy;
 pub mod ta;
 
 pub use engine::{

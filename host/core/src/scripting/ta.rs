@@ -6,9 +6,10 @@ use std::collections::VecDeque;
 
 use rhai::{Dynamic, Engine, EvalAltResult, Module, Position};
 use rust_decimal::{Decimal, MathematicalOps};
+use serde::{Deserialize, Serialize};
 
 /// Simple moving average of the last `period` values.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Sma {
     period: usize,
     window: VecDeque<Decimal>,
@@ -42,7 +43,7 @@ impl Sma {
 
 /// Exponential moving average, seeded with the simple average of the first `period` values;
 /// α = 2 / (period + 1).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Ema {
     alpha: Decimal,
     seed: Sma,
@@ -69,7 +70,7 @@ impl Ema {
 }
 
 /// Relative strength index with Wilder's smoothing.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rsi {
     period: Decimal,
     seen: usize,
@@ -121,7 +122,7 @@ impl Rsi {
 }
 
 /// Average true range with Wilder's smoothing.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Atr {
     period: Decimal,
     needed: usize,
@@ -160,7 +161,7 @@ impl Atr {
 }
 
 /// Bollinger bands: the simple average ± `k` population standard deviations.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Bollinger {
     sma: Sma,
     k: Decimal,
@@ -193,7 +194,7 @@ impl Bollinger {
 }
 
 /// Volume-weighted average price since it was created (a new one each session).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Vwap {
     value_traded: Decimal,
     volume: Decimal,
@@ -208,7 +209,7 @@ impl Vwap {
 }
 
 /// The highest (or lowest) of the last `period` values.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rolling {
     period: usize,
     window: VecDeque<Decimal>,
@@ -243,7 +244,7 @@ impl Rolling {
 
 /// Whether a line crossed another: `1` when `a` went from below or at `b` to above it, `-1`
 /// for the other way, `0` otherwise (and on the first update).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Cross {
     previous: Option<Decimal>,
 }
