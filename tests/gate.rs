@@ -169,6 +169,7 @@ async fn tws_what_if_takes_part_in_the_margin_rule(pool: PgPool) {
         equity_with_loan: dec!(1000000000),
         tws_initial_after: Some(tws_initial),
         tws_equity_with_loan_after: tws.equity_with_loan_after,
+        custom_rules: None,
     });
     let sent_before = orders_at_tws(&sim, "MSFT");
     let (rule, reason) = denial(bench.router.submit(huge, &ctx).await.unwrap_err());

@@ -316,6 +316,7 @@ pub fn passing_context(last: Decimal) -> tickwork_core::risk::RiskContext {
             equity_with_loan: dec!(1000000),
             tws_initial_after: None,
             tws_equity_with_loan_after: None,
+            custom_rules: None,
         }),
         ..tickwork_core::risk::RiskContext::default()
     }

@@ -104,9 +104,32 @@ pub struct HeadlessArgs {
     /// Connect to a non-loopback host (the TWS API is unencrypted).
     #[arg(long)]
     pub allow_remote: bool,
-    /// Stock symbols to stream and record, comma-separated.
+    /// An ad hoc connection (`--port`) is read-only unless this is given (stored profiles
+    /// say it themselves).
+    #[arg(long, conflicts_with = "profile")]
+    pub allow_trading: bool,
+    /// Stock symbols to stream and record, comma-separated; strategies trade these.
     #[arg(long, value_delimiter = ',')]
     pub watch: Vec<String>,
+    /// A Rhai strategy to run beside the recorder (repeatable); see docs/scripting.md.
+    #[arg(long = "strategy", value_name = "FILE.rhai")]
+    pub strategies: Vec<PathBuf>,
+    /// A strategy parameter, NAME=VALUE (repeatable); applies to each strategy declaring NAME.
+    #[arg(long = "param", value_name = "NAME=VALUE", requires = "strategies")]
+    pub params: Vec<String>,
+    /// The account strategies trade (default: the profile's account).
+    #[arg(long, requires = "strategies")]
+    pub account: Option<String>,
+    /// paper (a paper account) or live (needs the grant for the script's text and account).
+    #[arg(long, default_value = "paper", requires = "strategies")]
+    pub mode: String,
+    /// Bar length in seconds for the strategies' `on_bar` (1 to 86400).
+    #[arg(long, default_value_t = 60, requires = "strategies")]
+    pub bar_seconds: i32,
+    /// Arm the strategies' account at start (refused on a read-only profile); without it every
+    /// order is denied until the account is armed.
+    #[arg(long, requires = "strategies")]
+    pub arm: bool,
 }
 
 #[derive(Debug, Args)]

@@ -126,3 +126,116 @@ async fn records_survives_a_restart_and_stops_cleanly_on_sigterm() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_strategy_trades_beside_the_recorder_and_survives_a_restart() {
+    let sim = Simulator::start(SimConfig {
+        port: 0,
+        tick_rate: 20.0,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let account = sim.accounts()[0].clone();
+    let port = sim.local_addr().port().to_string();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/sma_cross.rhai");
+    let sandbox = Sandbox::new();
+    let args = [
+        "headless",
+        "--port",
+        &port,
+        "--client-id",
+        "8",
+        "--watch",
+        "MSFT",
+        "--strategy",
+        script,
+        "--param",
+        "fast=2",
+        "--param",
+        "slow=3",
+        "--param",
+        "qty=1",
+        "--bar-seconds",
+        "1",
+        "--account",
+        &account,
+        "--arm",
+        "--allow-trading",
+    ];
+    // Bad input stops before anything connects, naming what is wrong.
+    let mut unknown = args.to_vec();
+    unknown.extend(["--param", "nope=1"]);
+    let output = sandbox.run(&unknown);
+    assert!(!output.status.success());
+    assert!(
+        common::stderr(&output).contains("--param nope=1: no strategy declares this parameter"),
+        "{}",
+        common::stderr(&output)
+    );
+    let log = sandbox.path().join("headless.log");
+    let headless = sandbox
+        .command()
+        .args(args)
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut headless = common::KillOnDrop(headless);
+    let sandbox_ref = &sandbox;
+    tokio::task::block_in_place(|| {
+        let started = Instant::now();
+        wait_for("the strategy's first order", || {
+            let rows = table_rows(sandbox_ref, "orders");
+            if rows == 0 && started.elapsed() > Duration::from_secs(50) {
+                panic!(
+                    "no order; headless said:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            rows > 0
+        });
+    });
+    sim.inject(Fault::Restart {
+        down_for: Duration::from_millis(1000),
+    });
+    tokio::task::block_in_place(|| {
+        wait_for("reconnected after the restart", || {
+            table_rows(sandbox_ref, "sync_reports") >= 2
+        });
+        let before = table_rows(sandbox_ref, "orders");
+        wait_for("the strategy trades after the reconnect", || {
+            table_rows(sandbox_ref, "orders") > before
+        });
+    });
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(headless.0.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let stderr = tokio::task::block_in_place(|| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = headless.0.try_wait().unwrap() {
+                let stderr = std::fs::read_to_string(&log).unwrap();
+                assert!(status.success(), "{stderr}");
+                return stderr;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "headless did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    let prefix = format!("tickwork: sma_cross@{account}/paper: ");
+    assert!(
+        stderr.contains(&format!("{prefix}sma_cross: fast 2, slow 3, qty 1")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{prefix}stopped: 0 working order(s) cancelled")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("faulted"), "{stderr}");
+    sim.shutdown().await;
+}

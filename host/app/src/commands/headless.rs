@@ -57,13 +57,21 @@ async fn record(
             port: i32::from(port),
             client_id: args.client_id,
             account: None,
-            read_only: true,
+            read_only: !args.allow_trading,
             allow_remote: args.allow_remote,
             auto_client_id: true,
         },
         (None, None) => bail!("give --profile NAME, or --port P (with --host and --client-id)"),
     };
     profile.validate()?;
+    // Strategies are checked before anything connects: a bad script stops here.
+    let planned = super::headless_strategies::plan(&args, profile.account.as_deref())?;
+    if planned.is_some() && args.arm && profile.read_only {
+        bail!(
+            "--arm: profile {} is read-only; strategies cannot trade through it (an ad hoc --port connection needs --allow-trading)",
+            profile.name
+        );
+    }
     // Headless mode trades only through strategies (none yet): the gate stays disarmed, but it
     // carries every account's stored limits from the start.
     // A read-only profile's gate can never be armed.
@@ -77,7 +85,8 @@ async fn record(
     let received = count_ticks(&hub);
     let (router, inbox) = order_path(gate, pool.clone());
     // Resends after a reconnect decide on the live view of quotes, positions and account.
-    router.set_context_source(RiskView::follow(&hub).context_source(pool.clone()));
+    let view = RiskView::follow(&hub);
+    router.set_context_source(view.context_source(pool.clone()));
     let (session, task) = session::spawn(
         SessionConfig::new(profile.clone()),
         hub.clone(),
@@ -99,10 +108,37 @@ async fn record(
         profile.port,
         profile.client_id
     );
+    let strategies = match planned {
+        Some(planned) => {
+            if args.arm {
+                router
+                    .arm(planned.account(), "headless")
+                    .await
+                    .context("--arm")?;
+            }
+            Some(
+                super::headless_strategies::start(
+                    planned,
+                    hub.clone(),
+                    router.clone(),
+                    session.clone(),
+                    pool.clone(),
+                    view.clone(),
+                )
+                .await?,
+            )
+        }
+        None => None,
+    };
     let mut sigterm = signal(SignalKind::terminate())?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = sigterm.recv() => {}
+    }
+    if let Some(strategies) = strategies {
+        // Strategies stop first: `on_stop`, and their working orders cancelled while the
+        // session can still send the cancels.
+        strategies.stop_all().await;
     }
     tracing::info!("stopping: disconnecting and flushing the recorder");
     session.stop().await;

@@ -2,6 +2,7 @@
 
 pub mod db;
 pub mod headless;
+mod headless_strategies;
 pub mod margin;
 pub mod profile;
 pub mod risk;

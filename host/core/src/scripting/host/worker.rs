@@ -589,11 +589,11 @@ impl Worker {
         self.save().await;
         let cancelled = self.cancel_working().await;
         let text = fault.to_string();
-        self.console(format!("{text}; {cancelled} working order(s) cancelled"));
         self.record_status(InstanceStatus::Faulted, Some(&text))
             .await;
         self.unwatch().await;
-        self.status(InstanceStatus::Faulted, Some(text));
+        let detail = format!("{text}; {cancelled} working order(s) cancelled");
+        self.status(InstanceStatus::Faulted, Some(detail));
     }
 
     /// The stop policy: `on_stop` (its intents are carried out), then the instance's working
@@ -608,8 +608,7 @@ impl Worker {
         }
         self.save().await;
         let cancelled = self.cancel_working().await;
-        let detail = format!("stopped; {cancelled} working order(s) cancelled");
-        self.console(detail.clone());
+        let detail = format!("{cancelled} working order(s) cancelled");
         self.record_status(InstanceStatus::Stopped, None).await;
         self.unwatch().await;
         self.status(InstanceStatus::Stopped, Some(detail));
