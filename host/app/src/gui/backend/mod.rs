@@ -4,14 +4,16 @@
 //! here runs on the GTK main thread.
 //!
 //! Commands that change the session or send orders are carried out one at a time, in the order
-//! the trader gave them; lookups (search, history, margin, records) run concurrently so that a
-//! slow download never holds up a cancel.
+//! the trader gave them; lookups (search, history, margin, records, scripts) run concurrently so
+//! that a slow download never holds up a cancel.
 
 mod account;
+mod backtest;
 mod margin;
 mod market;
 mod orders;
 mod records;
+pub mod scripts;
 mod session;
 
 use std::sync::Arc;
@@ -183,6 +185,9 @@ async fn serve(
             }
             Command::Account(command) => {
                 tokio::spawn(account::handle(services, command));
+            }
+            Command::Scripts(command) => {
+                tokio::spawn(scripts::handle(services, command));
             }
         }
     }
