@@ -98,7 +98,7 @@ mod tests {
         let mut scope = Scope::new();
         scope.push("state", rhai::Map::new());
         scope.push("params", rhai::Map::new());
-        with_deadline(Duration::from_secs(2), || {
+        with_deadline(Duration::from_secs(20), || {
             engine
                 .eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
                 .map_err(|err| ScriptError::runtime(&err))

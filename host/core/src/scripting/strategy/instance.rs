@@ -59,6 +59,8 @@ pub struct StrategyInstance {
     ctx: StrategyCtx,
     params: ParamValues,
     fault: Option<Fault>,
+    /// Wall-clock budget of one hook call.
+    deadline: std::time::Duration,
 }
 
 impl std::fmt::Debug for StrategyInstance {
@@ -115,6 +117,7 @@ impl StrategyInstance {
             ctx,
             params,
             fault: None,
+            deadline: DEADLINE,
         };
         let mut output = Output {
             console: notes,
@@ -135,6 +138,12 @@ impl StrategyInstance {
             output.append(instance.call("on_start", |ctx| vec![ctx])?);
         }
         Ok((instance, output))
+    }
+
+    /// Changes the wall-clock budget per hook (tests on slow unoptimised builds, where the
+    /// operation limits must be the ones that stop a script).
+    pub fn set_deadline(&mut self, deadline: std::time::Duration) {
+        self.deadline = deadline;
     }
 
     pub fn script(&self) -> &Arc<StrategyScript> {
@@ -309,7 +318,7 @@ impl StrategyInstance {
         }
         let (engine, scope, ast) = (&self.engine, &mut self.scope, &self.script.ast);
         take_console();
-        let result = with_deadline(DEADLINE, || {
+        let result = with_deadline(self.deadline, || {
             catch_unwind(AssertUnwindSafe(|| run(engine, scope, ast)))
         });
         let console = take_console();

@@ -12,6 +12,9 @@ mod script;
 pub mod symbols;
 mod types;
 
+#[cfg(test)]
+mod tests;
+
 pub use book::Book;
 pub use ctx::{CONSOLE_LINES_PER_CALL, Intent, OrderRequest, StrategyCtx, TimerRequest, register};
 pub use instance::{Fault, Output, SavedInstance, StrategyInstance};
