@@ -7,7 +7,7 @@ use std::rc::Rc;
 use adw::prelude::*;
 use gtk::{gio, glib};
 
-use super::{Inner, TEMPLATE, example};
+use super::{Inner, TEMPLATE};
 use crate::gui::boundary::{RunMode, ScriptsCommand};
 
 pub fn install(inner: &Rc<Inner>) {

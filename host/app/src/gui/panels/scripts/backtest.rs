@@ -97,7 +97,7 @@ impl BacktestTab {
         let to = entry("scripts-bt-to", "YYYY-MM-DD", "Last day (empty: to the last bar)", 10);
         let cash = entry("scripts-bt-cash", "100000", "Starting cash", 9);
         cash.set_text("100000");
-        cash.set_alignment(1.0);
+        EditableExt::set_alignment(&cash, 1.0);
         let run = gtk::Button::with_mnemonic("Run _backtest");
         run.set_widget_name("scripts-bt-run");
         run.add_css_class("suggested-action");

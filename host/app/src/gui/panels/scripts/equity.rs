@@ -106,7 +106,7 @@ mod imp {
 glib::wrapper! {
     pub struct EquityView(ObjectSubclass<imp::EquityView>)
         @extends gtk::Widget,
-        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+        @implements gtk::Buildable, gtk::ConstraintTarget;
 }
 
 impl Default for EquityView {
@@ -168,7 +168,10 @@ fn set_source(cr: &gtk::cairo::Context, color: &gdk::RGBA, alpha: f64) {
 }
 
 fn draw(widget: &EquityView, curve: &Curve, snapshot: &gtk::Snapshot) {
-    let (width, height) = (f64::from(widget.width()), f64::from(widget.height()));
+    let (width, height) = (
+        f64::from(WidgetExt::width(widget)),
+        f64::from(WidgetExt::height(widget)),
+    );
     let style = widget.style_context();
     let text = style.color();
     let dim = gdk::RGBA::new(text.red(), text.green(), text.blue(), 0.55);

@@ -37,7 +37,6 @@ pub fn example(name: &str) -> Option<&'static str> {
 pub struct Library {
     pub widget: gtk::Box,
     pub list: gtk::ListBox,
-    pub delete: gtk::Button,
     names: std::cell::RefCell<Vec<String>>,
 }
 
@@ -120,7 +119,6 @@ impl Library {
         Self {
             widget,
             list,
-            delete,
             names: Default::default(),
         }
     }
@@ -171,9 +169,5 @@ impl Library {
         usize::try_from(index)
             .ok()
             .and_then(|i| self.names.borrow().get(i).cloned())
-    }
-
-    pub fn contains(&self, name: &str) -> bool {
-        self.names.borrow().iter().any(|n| n == name)
     }
 }

@@ -148,7 +148,7 @@ impl ParamsForm {
                     entry.set_placeholder_text(Some(&default.to_string()));
                     entry.set_width_chars(8);
                     if matches!(default, ParamValue::Int(_) | ParamValue::Decimal(_)) {
-                        entry.set_alignment(1.0);
+                        EditableExt::set_alignment(&entry, 1.0);
                         entry.add_css_class("numeric");
                     }
                     let (rows, problem) = (Rc::downgrade(&self.rows), self.problem.clone());

@@ -20,10 +20,6 @@ pub struct RunTab {
     pub symbols: gtk::Entry,
     pub bars: gtk::DropDown,
     pub keep_state: gtk::CheckButton,
-    pub paper: gtk::Button,
-    pub live: gtk::Button,
-    pub stop: gtk::Button,
-    pub reload: gtk::Button,
     pub status: gtk::Label,
     pub console: Console,
 }
@@ -84,10 +80,10 @@ impl RunTab {
         let bar = toolbar(&[
             labelled("S_ymbols", &symbols).upcast(),
             labelled("Ba_rs", &bars).upcast(),
-            paper.clone().upcast(),
-            live.clone().upcast(),
-            stop.clone().upcast(),
-            reload.clone().upcast(),
+            paper.upcast(),
+            live.upcast(),
+            stop.upcast(),
+            reload.upcast(),
             keep_state.clone().upcast(),
         ]);
         let status = gtk::Label::new(Some("Not running."));
@@ -108,10 +104,6 @@ impl RunTab {
             symbols,
             bars,
             keep_state,
-            paper,
-            live,
-            stop,
-            reload,
             status,
             console,
         }
