@@ -119,6 +119,10 @@ pub struct MarginArgs {
     /// Print JSON: {"method", "initial", "maintenance", "reg_t_end_of_day", "groups": [...]}.
     #[arg(long)]
     pub json: bool,
+    /// A margin-rule script (`fn margin(input)`, docs/scripting.md) applied after the built-in
+    /// figure, as an add-on that cannot lower it; repeat for several, applied in order.
+    #[arg(long = "rule", value_name = "FILE.rhai")]
+    pub rules: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -308,3 +308,103 @@ fn script_check_names_file_line_and_column_and_exits_1() {
     assert!(!missing.status.success());
     assert!(common::stderr(&missing).contains("cannot read /nonexistent/x.rhai"));
 }
+
+const CONCENTRATED: &str = r#"{
+  "underlyings": {
+    "AAPL": {"price": "187.20", "class": "equity"},
+    "MSFT": {"price": "400", "class": "equity"}
+  },
+  "positions": [
+    {"kind": "stock", "symbol": "AAPL", "qty": 100, "price": "187.20"},
+    {"kind": "stock", "symbol": "MSFT", "qty": 10, "price": "400"}
+  ]
+}"#;
+
+#[test]
+fn margin_rules_add_to_the_figure_and_a_bad_rule_names_file_line_and_column() {
+    let sandbox = Sandbox::new();
+    let book = sandbox.path().join("book.json");
+    std::fs::write(&book, CONCENTRATED).unwrap();
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scripts/margin/concentration.rhai"
+    );
+    let failing = sandbox.path().join("failing.rhai");
+    std::fs::write(&failing, "fn margin(input) { loop { } }").unwrap();
+    let output = sandbox
+        .command()
+        .arg("margin")
+        .arg(&book)
+        .args(["--json", "--rule", example, "--rule"])
+        .arg(&failing)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // Reg T 25% of 18,720 + 4,000, then 10% of AAPL's exposure above 30% of 22,720.
+    assert_eq!(result["initial"], "6870.40");
+    let groups = result["groups"].as_array().unwrap();
+    let rules: Vec<(&str, &str, &str)> = groups[groups.len() - 2..]
+        .iter()
+        .map(|g| {
+            (
+                g["label"].as_str().unwrap(),
+                g["rule"].as_str().unwrap(),
+                g["initial"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            (
+                "custom rule script:concentration",
+                "custom rule: add-on",
+                "1190.40"
+            ),
+            (
+                "custom rule script:failing",
+                "custom rule failed: ignored",
+                "0.00"
+            ),
+        ]
+    );
+    assert!(
+        groups[groups.len() - 1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("too many operations")
+    );
+    // The table says what each rule did.
+    let table = sandbox
+        .command()
+        .arg("margin")
+        .arg(&book)
+        .args(["--rule", example])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    assert!(table.contains("6870.40"), "{table}");
+    assert!(
+        table.contains("script:concentration: custom rule: add-on: AAPL above"),
+        "{table}"
+    );
+
+    let bad = sandbox.path().join("bad.rhai");
+    std::fs::write(&bad, "fn margin(input) {\n  input.initial * rate\n}\n").unwrap();
+    let output = sandbox
+        .command()
+        .arg("margin")
+        .arg(&book)
+        .arg("--rule")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", common::stderr(&output));
+    assert!(output.stdout.is_empty());
+    let stderr = common::stderr(&output);
+    assert_eq!(
+        stderr.trim_end(),
+        format!("{}:2:19: Undefined variable: rate", bad.display())
+    );
+}

@@ -1,7 +1,10 @@
 //! The margin check's own figure: the account's initial requirement after an order, from
-//! `tickwork-margin` (Reg T with optimal grouping), computed on our positions and marks.
+//! `tickwork-margin` (Reg T with optimal grouping), computed on our positions and marks, with
+//! the user's custom margin rules (scripts) applied on top.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
@@ -27,6 +30,113 @@ pub struct MarginInputs {
     /// Price of each underlying by symbol (needed for options).
     pub underlying_prices: BTreeMap<String, Decimal>,
     pub as_of: Option<NaiveDate>,
+    /// The account's equity with loan value, when known: custom rules may read it.
+    pub equity: Option<Decimal>,
+}
+
+/// A custom rule that can be shared with the gate's tasks.
+pub type SharedRule = Arc<dyn margin::CustomRule + Send + Sync>;
+
+/// The custom rules applied after the built-in figure, in order, and whether they may lower
+/// it (only when the user configured it). Cheap to clone.
+#[derive(Clone, Default)]
+pub struct MarginRules {
+    rules: Vec<SharedRule>,
+    policy: margin::OverridePolicy,
+}
+
+impl fmt::Debug for MarginRules {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MarginRules")
+            .field(
+                "rules",
+                &self.rules.iter().map(|r| r.name()).collect::<Vec<_>>(),
+            )
+            .field("policy", &self.policy)
+            .finish()
+    }
+}
+
+impl MarginRules {
+    /// `rules` in the order they apply (each sees the result of the ones before).
+    pub fn new(rules: Vec<SharedRule>, policy: margin::OverridePolicy) -> Self {
+        Self { rules, policy }
+    }
+
+    /// The same rules under another policy.
+    pub fn with_policy(self, policy: margin::OverridePolicy) -> Self {
+        Self { policy, ..self }
+    }
+
+    /// No rule: the built-in figure is the answer (and the what-if stays incremental).
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Whether these rules may lower the built-in figure (the user's setting).
+    pub fn policy(&self) -> margin::OverridePolicy {
+        self.policy
+    }
+
+    /// `result` with every rule applied: each adds a node to its groups (the explanation),
+    /// failed ones included. `equity` is what the rules see as `input.equity`.
+    pub fn apply(
+        &self,
+        portfolio: &margin::Portfolio,
+        result: margin::MarginResult,
+        equity: Option<Decimal>,
+    ) -> margin::MarginResult {
+        if self.rules.is_empty() {
+            return result;
+        }
+        let rules: Vec<&dyn margin::CustomRule> = self
+            .rules
+            .iter()
+            .map(|r| r.as_ref() as &dyn margin::CustomRule)
+            .collect();
+        crate::scripting::margin_rule::with_equity(equity, || {
+            margin::apply_custom_rules(portfolio, result, &rules, self.policy)
+        })
+    }
+}
+
+/// One line of what the custom rules did, for the gate's denial and the audit log
+/// (`script:concentration +1200 initial; script:floor failed: ignored`); `None` without rules.
+pub fn rules_summary(rule_nodes: &[margin::Node]) -> Option<String> {
+    if rule_nodes.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = rule_nodes
+        .iter()
+        .map(|node| {
+            let name = node
+                .label
+                .strip_prefix("custom rule ")
+                .unwrap_or(&node.label);
+            if node.rule.contains("failed") {
+                format!("{name} failed: ignored")
+            } else if node.rule.contains("no change") {
+                format!("{name} no change")
+            } else {
+                let sign = if node.initial.is_sign_negative() {
+                    ""
+                } else {
+                    "+"
+                };
+                format!("{name} {sign}{} initial", node.initial.normalize())
+            }
+        })
+        .collect();
+    Some(parts.join("; "))
+}
+
+/// The account's initial requirement after an order, custom rules included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarginAfter {
+    /// Compared with equity with loan by the gate.
+    pub initial: Decimal,
+    /// What the custom rules did ([`rules_summary`]); `None` when none apply.
+    pub custom_rules: Option<String>,
 }
 
 /// Why the margin figure could not be computed; the gate then denies (margin unknown).
@@ -148,28 +258,98 @@ pub fn portfolio(inputs: &MarginInputs) -> Result<margin::Portfolio, MarginCheck
     snapshot(inputs, None)
 }
 
-/// The account's initial requirement (Reg T) after `intent` fills at `price`.
+fn engine_error(e: margin::MarginError) -> MarginCheckError {
+    MarginCheckError::Engine(e.to_string())
+}
+
+/// The book before the order (the order's underlying known, at `price`) and the order.
+fn book_and_order(
+    inputs: &MarginInputs,
+    intent: &OrderIntent,
+    price: Decimal,
+) -> Result<(margin::MarginBook, margin::Position), MarginCheckError> {
+    let portfolio = snapshot(inputs, Some((&intent.instrument, price)))?;
+    let book = margin::MarginBook::new(portfolio, margin::Method::RegT).map_err(engine_error)?;
+    let order = engine_position(&intent.instrument, intent.signed_quantity(), price)?;
+    Ok((book, order))
+}
+
+/// The account's result after the order with `rules` applied, and the rules' nodes.
+fn ruled_after(
+    book: &margin::MarginBook,
+    order: margin::Position,
+    rules: &MarginRules,
+    equity: Option<Decimal>,
+) -> Result<(margin::MarginResult, Vec<margin::Node>), MarginCheckError> {
+    let mut after = book.clone();
+    after.apply(order).map_err(engine_error)?;
+    let builtin = after.result();
+    let first_rule = builtin.groups.len();
+    let result = rules.apply(after.portfolio(), builtin, equity);
+    let nodes = result.groups[first_rule..].to_vec();
+    Ok((result, nodes))
+}
+
+/// The account's initial requirement (Reg T) after `intent` fills at `price`, with the custom
+/// `rules` applied: the figure the gate's margin check compares with equity.
 pub fn initial_after(
     inputs: &MarginInputs,
     intent: &OrderIntent,
     price: Decimal,
-) -> Result<Decimal, MarginCheckError> {
-    what_if(inputs, intent, price).map(|w| w.initial_after)
+    rules: &MarginRules,
+) -> Result<MarginAfter, MarginCheckError> {
+    let (book, order) = book_and_order(inputs, intent, price)?;
+    if rules.is_empty() {
+        let w = book.what_if(&order).map_err(engine_error)?;
+        return Ok(MarginAfter {
+            initial: w.initial_after,
+            custom_rules: None,
+        });
+    }
+    let (after, nodes) = ruled_after(&book, order, rules, inputs.equity)?;
+    Ok(MarginAfter {
+        initial: after.initial,
+        custom_rules: rules_summary(&nodes),
+    })
 }
 
 /// The account's requirements (Reg T) before and after `intent` fills at `price`, with the
-/// explanation of the order's underlying after it (what the order ticket shows).
+/// explanation of the order's underlying after it (what the order ticket shows). With custom
+/// `rules`, the figures include them and the explanation is the account after the order: the
+/// underlying's node, then one node per rule.
 pub fn what_if(
     inputs: &MarginInputs,
     intent: &OrderIntent,
     price: Decimal,
+    rules: &MarginRules,
 ) -> Result<margin::WhatIf, MarginCheckError> {
-    let portfolio = snapshot(inputs, Some((&intent.instrument, price)))?;
-    let book = margin::MarginBook::new(portfolio, margin::Method::RegT)
-        .map_err(|e| MarginCheckError::Engine(e.to_string()))?;
-    let order = engine_position(&intent.instrument, intent.signed_quantity(), price)?;
-    book.what_if(&order)
-        .map_err(|e| MarginCheckError::Engine(e.to_string()))
+    let (book, order) = book_and_order(inputs, intent, price)?;
+    let builtin = book.what_if(&order).map_err(engine_error)?;
+    if rules.is_empty() {
+        return Ok(builtin);
+    }
+    let before = rules.apply(book.portfolio(), book.result(), inputs.equity);
+    let (after, nodes) = ruled_after(&book, order, rules, inputs.equity)?;
+    let explanation = margin::Node::new(
+        "account after the order",
+        "built-in requirement, then the custom margin rules",
+        after.initial,
+        after.maintenance,
+    )
+    .with_detail(format!(
+        "built-in {} / {}; {}",
+        builtin.initial_after,
+        builtin.maintenance_after,
+        rules_summary(&nodes).unwrap_or_default()
+    ))
+    .with_children(builtin.group_after.into_iter().chain(nodes).collect());
+    Ok(margin::WhatIf {
+        initial_before: before.initial,
+        initial_after: after.initial,
+        maintenance_before: before.maintenance,
+        maintenance_after: after.maintenance,
+        group_after: Some(explanation),
+    })
 }
 
 #[cfg(test)]
@@ -215,9 +395,11 @@ mod tests {
             &inputs,
             &buy(InstrumentSpec::stock("AAPL"), dec!(100)),
             dec!(187.20),
+            &MarginRules::default(),
         )
         .unwrap();
-        assert_eq!(initial, dec!(4680.00));
+        assert_eq!(initial.initial, dec!(4680.00));
+        assert_eq!(initial.custom_rules, None);
     }
 
     #[test]
@@ -234,6 +416,7 @@ mod tests {
             &inputs,
             &buy(InstrumentSpec::stock("AAPL"), dec!(100)),
             dec!(187.20),
+            &MarginRules::default(),
         )
         .unwrap();
         assert_eq!(w.initial_before, dec!(4680.00));
@@ -241,6 +424,74 @@ mod tests {
         assert!(w.maintenance_after >= w.maintenance_before);
         let node = w.group_after.expect("the order's underlying is explained");
         assert!(node.label.contains("AAPL"), "{}", node.label);
+    }
+
+    /// A rule adding `amount` to both requirements.
+    fn surcharge(name: &str, amount: &str) -> SharedRule {
+        let source = format!(
+            "fn margin(input) {{ #{{initial: {amount}, maintenance: {amount}, reason: \"house\"}} }}"
+        );
+        Arc::new(crate::scripting::ScriptMarginRule::compile(name, &source).unwrap())
+    }
+
+    #[test]
+    fn custom_rules_add_to_the_figures_and_explain_themselves() {
+        let inputs = MarginInputs {
+            holdings: vec![Holding {
+                spec: InstrumentSpec::stock("AAPL"),
+                quantity: dec!(100),
+                mark: dec!(187.20),
+            }],
+            equity: Some(dec!(20000)),
+            ..MarginInputs::default()
+        };
+        let order = buy(InstrumentSpec::stock("AAPL"), dec!(100));
+        let rules = MarginRules::new(
+            vec![
+                surcharge("house", "250.5"),
+                Arc::new(
+                    crate::scripting::ScriptMarginRule::compile(
+                        "equity",
+                        "fn margin(input) { if input.equity > 10000 { () } else { 1 / 0 } }",
+                    )
+                    .unwrap(),
+                ),
+            ],
+            margin::OverridePolicy::OnlyRaise,
+        );
+        let after = initial_after(&inputs, &order, dec!(187.20), &rules).unwrap();
+        assert_eq!(after.initial, dec!(9610.50));
+        assert_eq!(
+            after.custom_rules.as_deref(),
+            Some("script:house +250.5 initial; script:equity no change")
+        );
+
+        let w = what_if(&inputs, &order, dec!(187.20), &rules).unwrap();
+        assert_eq!(
+            (w.initial_before, w.initial_after),
+            (dec!(4930.50), dec!(9610.50))
+        );
+        let node = w.group_after.expect("the account after the order");
+        assert_eq!(node.label, "account after the order");
+        let labels: Vec<&str> = node.children.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(labels.len(), 3);
+        assert!(labels[0].contains("AAPL"), "{labels:?}");
+        assert_eq!(
+            &labels[1..],
+            ["custom rule script:house", "custom rule script:equity"]
+        );
+
+        // Without the equity the second rule fails, and is named as ignored.
+        let inputs = MarginInputs {
+            equity: None,
+            ..inputs
+        };
+        let after = initial_after(&inputs, &order, dec!(187.20), &rules).unwrap();
+        assert_eq!(after.initial, dec!(9610.50));
+        assert_eq!(
+            after.custom_rules.as_deref(),
+            Some("script:house +250.5 initial; script:equity failed: ignored")
+        );
     }
 
     #[test]
@@ -254,12 +505,15 @@ mod tests {
             }],
             underlying_prices: [("AAPL".to_owned(), dec!(187.20))].into(),
             as_of: NaiveDate::from_ymd_opt(2026, 11, 24),
+            equity: None,
         };
         let mut sell_call = buy(call, dec!(1));
         sell_call.side = OrderSide::Sell;
         // Covered call: stock initial + ITM of the call (0: 190 > 187.20).
         assert_eq!(
-            initial_after(&inputs, &sell_call, dec!(4.15)).unwrap(),
+            initial_after(&inputs, &sell_call, dec!(4.15), &MarginRules::default())
+                .unwrap()
+                .initial,
             dec!(4680.00)
         );
     }
@@ -267,8 +521,13 @@ mod tests {
     #[test]
     fn an_option_without_an_underlying_price_is_unknown() {
         let call = aapl_call();
-        let err =
-            initial_after(&MarginInputs::default(), &buy(call, dec!(1)), dec!(4)).unwrap_err();
+        let err = initial_after(
+            &MarginInputs::default(),
+            &buy(call, dec!(1)),
+            dec!(4),
+            &MarginRules::default(),
+        )
+        .unwrap_err();
         assert_eq!(err, MarginCheckError::NoPrice("AAPL".into()));
     }
 
@@ -290,6 +549,7 @@ mod tests {
             ],
             underlying_prices: [("AAPL".to_owned(), dec!(187.20))].into(),
             as_of: NaiveDate::from_ymd_opt(2026, 11, 24),
+            equity: None,
         };
         let p = portfolio(&inputs).unwrap();
         assert_eq!(p.positions.len(), 2);

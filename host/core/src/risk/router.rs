@@ -139,6 +139,9 @@ impl OrderRouter {
             if let Some(tws) = margin.tws_initial_after {
                 map.insert("tws_initial_after".into(), tws.to_string().into());
             }
+            if let Some(rules) = &margin.custom_rules {
+                map.insert("margin_custom_rules".into(), rules.clone().into());
+            }
         }
         let order_ref = new_order_ref();
         if let (Ok(()), Some(map)) = (&decision, details.as_object_mut()) {

@@ -35,7 +35,11 @@ pub struct RiskContext {
 /// account's margin denies it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MarginImpact {
+    /// Ours, the user's custom margin rules included.
     pub initial_after: Decimal,
+    /// What the custom margin rules did to it, one line (named in a denial); `None` when no
+    /// rule applies.
+    pub custom_rules: Option<String>,
     pub equity_with_loan: Decimal,
     /// TWS's what-if: initial margin and equity with loan after the order, when it answered.
     pub tws_initial_after: Option<Decimal>,
@@ -342,8 +346,13 @@ pub fn check_margin(
         return deny(
             RiskRule::Margin,
             format!(
-                "initial margin after the order {} exceeds equity with loan {}",
-                m.initial_after, m.equity_with_loan
+                "initial margin after the order {} exceeds equity with loan {}{}",
+                m.initial_after,
+                m.equity_with_loan,
+                m.custom_rules
+                    .as_ref()
+                    .map(|r| format!(" (custom margin rules: {r})"))
+                    .unwrap_or_default()
             ),
         );
     }

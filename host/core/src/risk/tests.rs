@@ -39,6 +39,7 @@ fn passing() -> RiskContext {
             equity_with_loan: dec!(100000),
             tws_initial_after: Some(dec!(25010.5)),
             tws_equity_with_loan_after: None,
+            custom_rules: None,
         }),
     }
 }
@@ -450,6 +451,7 @@ async fn tws_what_if_saying_the_order_breaches_margin_denies_it(pool: PgPool) {
         equity_with_loan: dec!(100000),
         tws_initial_after: Some(dec!(120000)),
         tws_equity_with_loan_after: Some(dec!(99990)),
+        custom_rules: None,
     });
     let err = router
         .submit(buy_limit(dec!(10), dec!(187)), &ctx)
@@ -463,4 +465,89 @@ async fn tws_what_if_saying_the_order_breaches_margin_denies_it(pool: PgPool) {
     let row = last_audit(&pool).await;
     assert_eq!(row.details["tws_initial_after"], "120000");
     assert_eq!(row.details["margin_initial_after"], "25000");
+}
+
+/// The gate's margin check uses the figure with the enabled margin-rule scripts: a rule's
+/// add-on turns an order that fits the account's equity into a margin denial, named in the
+/// reason and the audit row; switching the rule off lets it pass again.
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_margin_rule_add_on_turns_an_allowed_order_into_a_margin_denial(pool: PgPool) {
+    use crate::domain::Quote;
+    use crate::hub::{AccountValue, Hub};
+    use crate::store::{instruments, scripts};
+
+    let hub = Hub::new();
+    let view = RiskView::follow(&hub);
+    let aapl = instruments::upsert(&pool, &InstrumentSpec::stock("AAPL"))
+        .await
+        .unwrap();
+    hub.publish_quote(Quote {
+        instrument_id: aapl.id,
+        last: Some(dec!(187.20)),
+        updated_at: Some(chrono::Utc::now()),
+        ..Quote::default()
+    });
+    // Equity 1,000; today's P&L flat.
+    for (key, value, currency) in [
+        ("EquityWithLoanValue", "1000", "USD"),
+        ("RealizedPnL", "0", "BASE"),
+        ("UnrealizedPnL", "0", "BASE"),
+    ] {
+        hub.publish_account(AccountValue {
+            account: ACCOUNT.into(),
+            key: key.into(),
+            value: value.into(),
+            currency: currency.into(),
+        });
+    }
+    // 20 AAPL at 187: Reg T 25% is 935, under the equity.
+    let intent = buy_limit(dec!(20), dec!(187));
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let ctx = loop {
+        let ctx = view.context_for(&pool, &intent, true, None).await.unwrap();
+        if (ctx.margin.is_some() && ctx.daily_pnl.is_some() && ctx.last_price.is_some())
+            || std::time::Instant::now() > give_up
+        {
+            break ctx;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    let margin = ctx.margin.clone().expect("the view knows the margin");
+    assert_eq!(
+        (margin.initial_after, margin.custom_rules),
+        (dec!(935), None)
+    );
+    let (router, _rx) = armed_router(&pool).await;
+    router.preview(&intent, &ctx).await.unwrap();
+
+    scripts::save(
+        &pool,
+        "house",
+        scripts::ScriptKind::MarginRule,
+        "fn margin(input) { #{initial: 100, maintenance: 100, reason: \"house surcharge\"} }",
+    )
+    .await
+    .unwrap();
+    let ctx = view.context_for(&pool, &intent, true, None).await.unwrap();
+    assert_eq!(ctx.margin.as_ref().unwrap().initial_after, dec!(1035));
+    let err = router.submit(intent.clone(), &ctx).await.unwrap_err();
+    let SubmitError::Denied(denial) = err else {
+        panic!("{err}")
+    };
+    assert_eq!(denial.rule, RiskRule::Margin);
+    assert_eq!(
+        denial.reason,
+        "initial margin after the order 1035.00 exceeds equity with loan 1000 (custom margin \
+         rules: script:house +100 initial)"
+    );
+    let row = last_audit(&pool).await;
+    assert_eq!(row.decision.as_deref(), Some("denied"));
+    assert_eq!(
+        row.details["margin_custom_rules"],
+        "script:house +100 initial"
+    );
+
+    scripts::set_enabled(&pool, "house", false).await.unwrap();
+    let ctx = view.context_for(&pool, &intent, true, None).await.unwrap();
+    router.preview(&intent, &ctx).await.unwrap();
 }

@@ -11,11 +11,12 @@ use rust_decimal::Decimal;
 use sqlx::PgPool;
 
 use super::daily_pnl::{PnlValues, daily_pnl};
-use super::margin::{self, Holding, MarginInputs};
+use super::margin::{self, Holding, MarginAfter, MarginInputs};
 use super::router::ContextSource;
 use super::rules::{MarginImpact, RiskContext};
 use crate::domain::{InstrumentSpec, OrderIntent, Origin, Quote, TwsWhatIf};
 use crate::hub::{AccountValue, Hub};
+use crate::scripting::margin_rule::MarginRuleLoader;
 use crate::store::{StoreError, instruments};
 
 #[derive(Debug, Default)]
@@ -81,10 +82,13 @@ pub struct MarginPreview {
     pub equity_with_loan: Option<Decimal>,
 }
 
-/// A live view of quotes, positions and account values; cheap to clone.
+/// A live view of quotes, positions and account values; cheap to clone. Its margin figures
+/// include the enabled custom margin rules, read from the store for each decision (compiled
+/// again only when one changed), so an edited or switched rule applies to the next order.
 #[derive(Debug, Clone)]
 pub struct RiskView {
     state: Arc<Mutex<State>>,
+    margin_rules: Arc<MarginRuleLoader>,
 }
 
 impl RiskView {
@@ -124,7 +128,10 @@ impl RiskView {
                 }
             }
         });
-        Self { state }
+        Self {
+            state,
+            margin_rules: Arc::default(),
+        }
     }
 
     /// The latest quote of an instrument, if it streams.
@@ -201,12 +208,13 @@ impl RiskView {
             None => None,
         };
         let ours = match (equity, intent.reference_price().or(last_price)) {
-            (Some(_), Some(price)) => self.local_margin(pool, intent, price, held).await?,
+            (Some(_), Some(price)) => self.local_margin(pool, intent, price, equity, held).await?,
             _ => None,
         };
         let margin = match (ours, equity) {
-            (Some(initial_after), Some(equity_with_loan)) => Some(MarginImpact {
-                initial_after,
+            (Some(ours), Some(equity_with_loan)) => Some(MarginImpact {
+                initial_after: ours.initial,
+                custom_rules: ours.custom_rules,
                 equity_with_loan,
                 tws_initial_after: tws.as_ref().and_then(|w| w.initial_margin_after),
                 tws_equity_with_loan_after: tws.as_ref().and_then(|w| w.equity_with_loan_after),
@@ -245,13 +253,15 @@ impl RiskView {
         pool: &PgPool,
         intent: &OrderIntent,
         price: Decimal,
+        equity: Option<Decimal>,
         held: Vec<(i64, Decimal, Option<Decimal>)>,
-    ) -> Result<Option<Decimal>, StoreError> {
-        let Ok(inputs) = self.margin_inputs(pool, intent, held).await? else {
+    ) -> Result<Option<MarginAfter>, StoreError> {
+        let Ok(inputs) = self.margin_inputs(pool, intent, equity, held).await? else {
             return Ok(None);
         };
-        match margin::initial_after(&inputs, intent, price) {
-            Ok(initial) => Ok(Some(initial)),
+        let rules = self.margin_rules.load(pool).await?;
+        match margin::initial_after(&inputs, intent, price, &rules) {
+            Ok(after) => Ok(Some(after)),
             Err(err) => {
                 tracing::warn!(error = %err, "margin what-if unavailable");
                 Ok(None)
@@ -265,11 +275,13 @@ impl RiskView {
         &self,
         pool: &PgPool,
         intent: &OrderIntent,
+        equity: Option<Decimal>,
         held: Vec<(i64, Decimal, Option<Decimal>)>,
     ) -> Result<Result<MarginInputs, Vec<String>>, StoreError> {
         let mut unquoted = Vec::new();
         let mut inputs = MarginInputs {
             as_of: Some(chrono::Utc::now().date_naive()),
+            equity,
             ..MarginInputs::default()
         };
         for (id, quantity, mark) in held {
@@ -317,7 +329,7 @@ impl RiskView {
 
     /// Our margin what-if for `intent` as the order ticket shows it: the account's initial and
     /// maintenance requirement before and after, with the explanation of the order's
-    /// underlying. `Ok(Err(why))` when it cannot be computed (no price, a holding without a
+    /// underlying (and of each custom margin rule, when some apply). `Ok(Err(why))` when it cannot be computed (no price, a holding without a
     /// quote, an instrument the engine does not margin).
     pub async fn margin_preview(
         &self,
@@ -350,7 +362,7 @@ impl RiskView {
                 intent.instrument.symbol
             )));
         };
-        let inputs = match self.margin_inputs(pool, intent, held).await? {
+        let inputs = match self.margin_inputs(pool, intent, equity, held).await? {
             Ok(inputs) => inputs,
             Err(unquoted) => {
                 return Ok(Err(format!(
@@ -362,7 +374,8 @@ impl RiskView {
                 )));
             }
         };
-        Ok(margin::what_if(&inputs, intent, price)
+        let rules = self.margin_rules.load(pool).await?;
+        Ok(margin::what_if(&inputs, intent, price, &rules)
             .map(|what_if| MarginPreview {
                 price,
                 what_if,
@@ -490,5 +503,27 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(market.price, d("190"));
+
+        // An enabled margin rule is in the figures and the ticket's explanation.
+        crate::store::scripts::save(
+            &pool,
+            "house",
+            crate::store::scripts::ScriptKind::MarginRule,
+            "fn margin(input) { #{initial: 10, maintenance: 10, reason: \"house\"} }",
+        )
+        .await
+        .unwrap();
+        let ruled = view
+            .margin_preview(&pool, &buy_aapl(Some("187.5")))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ruled.what_if.initial_before, d("1260.00"));
+        assert_eq!(ruled.what_if.initial_after, d("1728.75"));
+        let explanation = ruled.what_if.group_after.unwrap();
+        assert_eq!(
+            explanation.children.last().unwrap().label,
+            "custom rule script:house"
+        );
     }
 }

@@ -22,15 +22,16 @@ thread_local! {
 
 /// Runs `call` with a wall-clock budget: a script that does little per operation, or waits in
 /// slow native calls, is still stopped (`stopped: wall-clock budget exceeded`).
+/// Calls nest (a margin rule evaluated while another script's call runs): the outer deadline
+/// is restored afterwards.
 pub fn with_deadline<T>(budget: Duration, call: impl FnOnce() -> T) -> T {
-    struct Reset;
+    struct Reset(Option<Instant>);
     impl Drop for Reset {
         fn drop(&mut self) {
-            CALL_DEADLINE.with(|d| d.set(None));
+            CALL_DEADLINE.with(|d| d.set(self.0));
         }
     }
-    CALL_DEADLINE.with(|d| d.set(Some(Instant::now() + budget)));
-    let _reset = Reset;
+    let _reset = Reset(CALL_DEADLINE.with(|d| d.replace(Some(Instant::now() + budget))));
     call()
 }
 

@@ -2,11 +2,13 @@
 //! a literal with a decimal point is a `Decimal`), a wall-clock deadline per call, errors at
 //! line and column, and the `ta` module of incremental indicators written in Rust.
 //!
-//! Strategies and margin rules are built on this (the strategy host and the margin-rule engine
-//! come with them); `tickwork script check` uses [`check`].
+//! Strategies and margin rules are built on this (the strategy host comes with strategies;
+//! [`margin_rule`] is the margin-rule engine); `tickwork script check` uses [`check`].
 
 mod engine;
 mod error;
+pub mod host;
+pub mod margin_rule;
 pub mod strategy;
 pub mod ta;
 
@@ -15,3 +17,4 @@ pub use engine::{
     with_deadline,
 };
 pub use error::ScriptError;
+pub use margin_rule::{ScriptMarginRule, load_margin_rules, margin_engine};

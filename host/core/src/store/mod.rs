@@ -17,6 +17,7 @@ pub mod plugins;
 pub mod positions;
 pub mod profiles;
 pub mod risk_limits;
+pub mod script_runs;
 pub mod scripts;
 pub mod settings;
 mod status;

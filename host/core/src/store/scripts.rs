@@ -22,6 +22,9 @@ pub struct StoredScript {
     pub source: String,
     /// Scripts may place orders only when the user granted it.
     pub trading_granted: bool,
+    /// A margin rule applies only while enabled, so the user can switch one off without
+    /// deleting it (strategies ignore the flag).
+    pub enabled: bool,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -58,34 +61,56 @@ pub async fn set_trading_granted(
     Ok(done.rows_affected() == 1)
 }
 
-type Row = (String, String, String, bool, DateTime<Utc>);
+/// Switches a stored script on or off (for margin rules: whether it applies); `false` when
+/// there is no such script.
+pub async fn set_enabled(pool: &PgPool, name: &str, enabled: bool) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE scripts SET enabled = $2 WHERE name = $1")
+        .bind(name)
+        .bind(enabled)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+type Row = (String, String, String, bool, bool, DateTime<Utc>);
+
+const COLUMNS: &str = "name, kind, source, trading_granted, enabled, updated_at";
 
 fn from_row(
-    (name, kind, source, trading_granted, updated_at): Row,
+    (name, kind, source, trading_granted, enabled, updated_at): Row,
 ) -> Result<StoredScript, StoreError> {
     Ok(StoredScript {
         name,
         kind: super::parse_column(&kind)?,
         source,
         trading_granted,
+        enabled,
         updated_at,
     })
 }
 
 pub async fn get(pool: &PgPool, name: &str) -> Result<Option<StoredScript>, StoreError> {
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT name, kind, source, trading_granted, updated_at FROM scripts WHERE name = $1",
-    )
-    .bind(name)
-    .fetch_optional(pool)
-    .await?;
+    let row: Option<Row> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM scripts WHERE name = $1"))
+            .bind(name)
+            .fetch_optional(pool)
+            .await?;
     row.map(from_row).transpose()
 }
 
 pub async fn list(pool: &PgPool) -> Result<Vec<StoredScript>, StoreError> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT name, kind, source, trading_granted, updated_at FROM scripts ORDER BY name",
-    )
+    let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM scripts ORDER BY name"))
+        .fetch_all(pool)
+        .await?;
+    rows.into_iter().map(from_row).collect()
+}
+
+/// The margin rules that apply: enabled, of kind `margin_rule`, by name (the order they are
+/// applied in, each seeing the result of the ones before).
+pub async fn enabled_margin_rules(pool: &PgPool) -> Result<Vec<StoredScript>, StoreError> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM scripts WHERE kind = 'margin_rule' AND enabled ORDER BY name"
+    ))
     .fetch_all(pool)
     .await?;
     rows.into_iter().map(from_row).collect()
@@ -142,5 +167,29 @@ mod tests {
         assert!(delete(&pool, "sma").await.unwrap());
         assert!(get(&pool, "sma").await.unwrap().is_none());
         assert!(!set_trading_granted(&pool, "sma", true).await.unwrap());
+    }
+
+    #[sqlx::test(migrations = "../../migrations")]
+    async fn only_enabled_margin_rules_apply(pool: PgPool) {
+        for (name, kind) in [
+            ("floor", ScriptKind::MarginRule),
+            ("concentration", ScriptKind::MarginRule),
+            ("sma", ScriptKind::Strategy),
+        ] {
+            save(&pool, name, kind, "fn margin(input) { () }")
+                .await
+                .unwrap();
+        }
+        let names =
+            |rules: Vec<StoredScript>| rules.into_iter().map(|s| s.name).collect::<Vec<String>>();
+        assert!(get(&pool, "floor").await.unwrap().unwrap().enabled);
+        assert_eq!(
+            names(enabled_margin_rules(&pool).await.unwrap()),
+            ["concentration", "floor"]
+        );
+        assert!(set_enabled(&pool, "concentration", false).await.unwrap());
+        assert!(!get(&pool, "concentration").await.unwrap().unwrap().enabled);
+        assert_eq!(names(enabled_margin_rules(&pool).await.unwrap()), ["floor"]);
+        assert!(!set_enabled(&pool, "nope", true).await.unwrap());
     }
 }

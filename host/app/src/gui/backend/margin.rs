@@ -1,6 +1,7 @@
 //! Margin calculator commands: the live portfolio of an account as the engine's snapshot, the
-//! engine's result for any portfolio, and the portfolio file of `tickwork margin` (read and
-//! written here, never on the GTK thread).
+//! engine's result for any portfolio with the enabled margin-rule scripts applied (each one a
+//! node of the explanation), and the portfolio file of `tickwork margin` (read and written
+//! here, never on the GTK thread).
 
 use std::path::Path;
 
@@ -8,6 +9,7 @@ use chrono::{Duration as Days, Utc};
 use rust_decimal::Decimal;
 use tickwork_core::domain::{InstrumentSpec, Quote, SecType};
 use tickwork_core::risk::margin::{Holding, MarginInputs, portfolio};
+use tickwork_core::scripting::load_margin_rules;
 use tickwork_core::store::{StoreError, account_values, instruments, market_data, positions};
 use tickwork_margin::{Method, Portfolio, compute, locate, parse_portfolio, write_portfolio};
 use tokio::task::JoinHandle;
@@ -23,7 +25,7 @@ pub async fn handle(services: Services, command: MarginCommand) {
                 Ok(live) => live,
                 Err(err) => return services.problem(&what, err),
             };
-            match calculate(live.portfolio, Method::RegT).await {
+            match calculate(&services, live.portfolio, Method::RegT, live.equity).await {
                 Ok(result) => services.tell(MarginEvent::LiveSummary {
                     account,
                     initial: result.initial,
@@ -46,7 +48,10 @@ pub async fn handle(services: Services, command: MarginCommand) {
             portfolio,
             method,
         } => {
-            let result = calculate(*portfolio, method).await.map(Box::new);
+            // The calculator's portfolio may be edited or imported: no equity for the rules.
+            let result = calculate(&services, *portfolio, method, None)
+                .await
+                .map(Box::new);
             services.tell(MarginEvent::Calculated { request, result });
         }
         MarginCommand::Import { path } => {
@@ -62,15 +67,25 @@ pub async fn handle(services: Services, command: MarginCommand) {
     }
 }
 
-/// The engine's result; the optimal Reg T grouping is an exact search, so it runs off the
-/// runtime's worker threads.
+/// The engine's result with the enabled margin rules applied (read when asked, so an edited
+/// or switched rule shows at the next calculation); the optimal Reg T grouping is an exact
+/// search, so it runs off the runtime's worker threads.
 async fn calculate(
+    services: &Services,
     portfolio: Portfolio,
     method: Method,
+    equity: Option<Decimal>,
 ) -> Result<tickwork_margin::MarginResult, String> {
-    tokio::task::spawn_blocking(move || compute(&portfolio, method).map_err(|e| e.to_string()))
+    let rules = load_margin_rules(&services.pool)
         .await
-        .map_err(|e| format!("the margin engine stopped: {e}"))?
+        .map_err(|e| format!("the margin rules could not be read: {e}"))?;
+    tokio::task::spawn_blocking(move || {
+        compute(&portfolio, method)
+            .map(|builtin| rules.apply(&portfolio, builtin, equity))
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| format!("the margin engine stopped: {e}"))?
 }
 
 /// Reads a portfolio file; an error is one line naming the file, the line and the field, as
@@ -283,6 +298,63 @@ mod tests {
         let result = result.as_ref().unwrap();
         assert_eq!(**result, expected);
         assert_eq!(result.initial, d("4680.00"));
+    }
+
+    #[sqlx::test(migrations = "../../migrations")]
+    async fn calculate_applies_the_enabled_margin_rules_as_explained_nodes(pool: PgPool) {
+        use tickwork_core::store::scripts::{self, ScriptKind};
+        let rules = [
+            (
+                "house",
+                "fn margin(input) { #{initial: 100, maintenance: 50.5, reason: \"house\"} }",
+            ),
+            ("broken", "fn margin(input) { nope }"),
+            (
+                "off",
+                "fn margin(input) { #{initial: 9999, maintenance: 9999} }",
+            ),
+        ];
+        for (name, source) in rules {
+            scripts::save(&pool, name, ScriptKind::MarginRule, source)
+                .await
+                .unwrap();
+        }
+        scripts::set_enabled(&pool, "off", false).await.unwrap();
+        let (services, told) = services(pool);
+        let portfolio = covered_call();
+        let builtin = compute(&portfolio, Method::RegT).unwrap();
+        handle(
+            services,
+            MarginCommand::Calculate {
+                request: 1,
+                portfolio: Box::new(portfolio),
+                method: Method::RegT,
+            },
+        )
+        .await;
+        let told = told.lock().unwrap();
+        let Notification::Margin(MarginEvent::Calculated { result, .. }) = &told[0] else {
+            panic!("{told:?}")
+        };
+        let result = result.as_ref().unwrap();
+        assert_eq!(result.initial, builtin.initial + d("100"));
+        assert_eq!(result.maintenance, builtin.maintenance + d("50.5"));
+        let rules: Vec<(&str, &str)> = result.groups[builtin.groups.len()..]
+            .iter()
+            .map(|n| (n.label.as_str(), n.rule.as_str()))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                ("custom rule script:broken", "custom rule failed: ignored"),
+                ("custom rule script:house", "custom rule: add-on"),
+            ]
+        );
+        let broken = &result.groups[builtin.groups.len()].detail;
+        assert!(
+            broken.starts_with("does not compile: 1:20: Undefined variable: nope"),
+            "{broken}"
+        );
     }
 
     #[sqlx::test(migrations = "../../migrations")]

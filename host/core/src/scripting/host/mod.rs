@@ -1,0 +1,409 @@
+//! The strategy host: runs strategy instances on a live or paper connection, each on its own
+//! task with its hooks on blocking threads, beside the session (in the workbench and in
+//! `tickwork headless`). It checks the run may trade (paper: a paper account or the simulator;
+//! live: the user's grant for this account and exactly this script text), restores saved state,
+//! and reports console lines and status changes as [`HostEvent`]s.
+
+mod bars;
+mod worker;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use rhai::Engine;
+use sqlx::PgPool;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+pub use crate::store::script_runs::{InstanceStatus, RunMode};
+pub use bars::BarBuilder;
+
+use self::worker::{Worker, WorkerCommand};
+use crate::hub::Hub;
+use crate::risk::{OrderRouter, RiskView};
+use crate::scripting::strategy::{
+    ParamValues, SavedInstance, ScriptBar, StrategyInstance, StrategyScript, params, symbols,
+};
+use crate::session::SessionHandle;
+use crate::store::script_runs;
+
+/// What the host needs from the running session.
+#[derive(Clone)]
+pub struct HostDeps {
+    pub hub: Arc<Hub>,
+    pub router: OrderRouter,
+    /// To watch the instruments a strategy trades (`None` in tests without a session).
+    pub session: Option<SessionHandle>,
+    pub pool: PgPool,
+    pub view: RiskView,
+    /// The connection is the simulator, so any of its accounts is a paper account.
+    pub simulator: bool,
+}
+
+/// Where an instance's bars come from.
+#[derive(Debug, Clone)]
+pub enum Feed {
+    /// Bars of `bar_seconds` built from the session's ticks.
+    Live { bar_seconds: i32 },
+    /// Recorded bars, one after the other: each waits until the orders of the one before are
+    /// filled or finished, so a paper replay trades as the backtest of the same bars does.
+    Replay { bars: Vec<ScriptBar> },
+}
+
+/// A request to run a strategy.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub script: Arc<StrategyScript>,
+    pub params: ParamValues,
+    pub account: String,
+    pub mode: RunMode,
+    /// Instruments whose bars and ticks it receives (stocks by ticker).
+    pub symbols: Vec<String>,
+    pub feed: Feed,
+}
+
+/// What the host reports about its instances.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostEvent {
+    Console {
+        instance: String,
+        line: String,
+    },
+    Status {
+        instance: String,
+        status: InstanceStatus,
+        /// The fault at line and column, or what stopping did.
+        detail: Option<String>,
+    },
+}
+
+/// A running instance as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceInfo {
+    pub id: String,
+    pub script: String,
+    pub account: String,
+    pub mode: RunMode,
+    pub content_sha256: String,
+}
+
+struct Running {
+    info: InstanceInfo,
+    commands: mpsc::Sender<WorkerCommand>,
+    task: JoinHandle<()>,
+}
+
+/// Runs strategies; cheap to clone.
+#[derive(Clone)]
+pub struct StrategyHost {
+    engine: Arc<Engine>,
+    deps: HostDeps,
+    running: Arc<Mutex<HashMap<String, Running>>>,
+    events: broadcast::Sender<HostEvent>,
+}
+
+impl StrategyHost {
+    pub fn new(engine: Arc<Engine>, deps: HostDeps) -> Self {
+        Self {
+            engine,
+            deps,
+            running: Arc::default(),
+            events: broadcast::channel(4096).0,
+        }
+    }
+
+    pub fn events(&self) -> broadcast::Receiver<HostEvent> {
+        self.events.subscribe()
+    }
+
+    /// The instance id of a script on an account in a mode (one of each at a time).
+    pub fn instance_id(script: &str, account: &str, mode: RunMode) -> String {
+        format!("{script}@{account}/{}", mode.as_str())
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, Running>> {
+        self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn list(&self) -> Vec<InstanceInfo> {
+        let mut list: Vec<InstanceInfo> = self
+            .running()
+            .values()
+            .filter(|r| !r.task.is_finished())
+            .map(|r| r.info.clone())
+            .collect();
+        list.sort_by(|a, b| a.id.cmp(&b.id));
+        list
+    }
+
+    /// Whether the run may trade: the error says what is missing.
+    async fn may_run(&self, request: &RunRequest) -> Result<(), String> {
+        let script = &request.script;
+        match request.mode {
+            RunMode::Paper => {
+                let paper_account =
+                    request.account.starts_with("DU") || request.account.starts_with("DF");
+                if !(self.deps.simulator || paper_account) {
+                    return Err(format!(
+                        "{} is not a paper account (IB paper accounts start with DU); run it live, with a grant",
+                        request.account
+                    ));
+                }
+            }
+            RunMode::Live => {
+                let grant = script_runs::grant_for(&self.deps.pool, &script.name, &request.account)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                match grant {
+                    Some(g) if g.content_sha256 == script.content_sha256 => {}
+                    Some(_) => {
+                        return Err(format!(
+                            "`{}` changed since you allowed it to trade {} live: allow this version ({}) again",
+                            script.name,
+                            request.account,
+                            &script.content_sha256[..12]
+                        ));
+                    }
+                    None => {
+                        return Err(format!(
+                            "`{}` may not trade {} live until you allow it (version {})",
+                            script.name,
+                            request.account,
+                            &script.content_sha256[..12]
+                        ));
+                    }
+                }
+            }
+        }
+        for symbol in &request.symbols {
+            symbols::spec_of(symbol)?;
+        }
+        Ok(())
+    }
+
+    /// Starts an instance: checks, restores its saved state if any, runs its top level and
+    /// `on_start`, watches its instruments. Answers its id.
+    pub async fn start(&self, mut request: RunRequest) -> Result<String, String> {
+        self.may_run(&request).await?;
+        let script = request.script.clone();
+        let id = Self::instance_id(&script.name, &request.account, request.mode);
+        {
+            let mut running = self.running();
+            running.retain(|_, r| !r.task.is_finished());
+            if running.contains_key(&id) {
+                return Err(format!("{id} is already running"));
+            }
+        }
+        let saved = script_runs::get(
+            &self.deps.pool,
+            &script.name,
+            &request.account,
+            request.mode,
+        )
+        .await
+        .map_err(|e| e.to_string())?
+        .map(|row| SavedInstance {
+            content_sha256: row.content_sha256,
+            params: row.params,
+            state: row.state,
+            next_intent: row.next_intent,
+        });
+        let mut watched = HashMap::new();
+        if let Some(session) = &self.deps.session {
+            for symbol in &request.symbols {
+                let spec = symbols::spec_of(symbol)?;
+                let instrument = session
+                    .watch(spec)
+                    .await
+                    .map_err(|e| format!("{symbol}: {e}"))?;
+                watched.insert(instrument, symbols::symbol_of(&symbols::spec_of(symbol)?));
+            }
+        }
+        let mut margin_lines = Vec::new();
+        if let Some(session) = &self.deps.session {
+            margin_lines = self.watch_holdings(session, &request.account).await;
+        }
+        let now = match &request.feed {
+            Feed::Replay { bars } => bars.first().map_or_else(Utc::now, |b| b.time),
+            Feed::Live { .. } => Utc::now(),
+        };
+        let (engine, script_for_start, params) =
+            (self.engine.clone(), script.clone(), request.params.clone());
+        let started = tokio::task::spawn_blocking(move || {
+            StrategyInstance::start(engine, script_for_start, params, now, saved.as_ref())
+        })
+        .await
+        .map_err(|_| "the strategy's worker thread failed".to_owned())?;
+        let (instance, first) = match started {
+            Ok(started) => started,
+            Err(fault) => {
+                let text = fault.to_string();
+                let _ = self.events.send(HostEvent::Status {
+                    instance: id.clone(),
+                    status: InstanceStatus::Faulted,
+                    detail: Some(text.clone()),
+                });
+                return Err(text);
+            }
+        };
+        // The saved row exists from the start, so its status can be recorded.
+        let snapshot = instance.snapshot().unwrap_or(SavedInstance {
+            content_sha256: script.content_sha256.clone(),
+            params: params::to_json(&request.params),
+            state: serde_json::json!({}),
+            next_intent: 1,
+        });
+        script_runs::save_state(
+            &self.deps.pool,
+            &script.name,
+            &request.account,
+            request.mode,
+            script_runs::SavedState {
+                content_sha256: &snapshot.content_sha256,
+                params: &snapshot.params,
+                state: &snapshot.state,
+                next_intent: snapshot.next_intent,
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let info = InstanceInfo {
+            id: id.clone(),
+            script: script.name.clone(),
+            account: request.account.clone(),
+            mode: request.mode,
+            content_sha256: script.content_sha256.clone(),
+        };
+        if let Feed::Replay { bars } = &mut request.feed {
+            bars.sort_by_key(|b| b.time);
+        }
+        let (commands, inbox) = mpsc::channel(16);
+        let worker = Worker::new(
+            id.clone(),
+            request,
+            self.deps.clone(),
+            self.events.clone(),
+            instance,
+            watched,
+            margin_lines,
+        );
+        let task = tokio::spawn(worker.run(first, inbox));
+        self.running().insert(
+            id.clone(),
+            Running {
+                info,
+                commands,
+                task,
+            },
+        );
+        Ok(id)
+    }
+
+    /// Keeps a market data line on each holding of the account (and on the underlying of
+    /// each option), so that the gate's margin check can value the account: without marks
+    /// the margin is unknown and every opening order is denied. Answers the instruments
+    /// watched, to release when the instance ends.
+    async fn watch_holdings(&self, session: &SessionHandle, account: &str) -> Vec<i64> {
+        let mut lines = Vec::new();
+        for (instrument_id, _) in self.deps.view.positions(account) {
+            let Ok(Some(instrument)) =
+                crate::store::instruments::get(&self.deps.pool, instrument_id).await
+            else {
+                continue;
+            };
+            let mut specs = vec![instrument.spec.clone()];
+            if instrument.spec.sec_type == crate::domain::SecType::Option {
+                specs.push(crate::domain::InstrumentSpec::stock(
+                    &instrument.spec.symbol,
+                ));
+            }
+            for spec in specs {
+                match session.watch(spec.clone()).await {
+                    Ok(id) => lines.push(id),
+                    Err(e) => {
+                        tracing::warn!(symbol = %spec.symbol, error = %e, "holding not watched")
+                    }
+                }
+            }
+        }
+        lines
+    }
+
+    /// Stops an instance: `on_stop`, then its working orders are cancelled; waits for it.
+    pub async fn stop(&self, id: &str) -> Result<(), String> {
+        let running = self
+            .running()
+            .remove(id)
+            .ok_or_else(|| format!("{id} is not running"))?;
+        let (done, stopped) = oneshot::channel();
+        if running
+            .commands
+            .send(WorkerCommand::Stop(done))
+            .await
+            .is_ok()
+        {
+            let _ = stopped.await;
+        }
+        let _ = running.task.await;
+        Ok(())
+    }
+
+    /// Stops every instance (the session is going away).
+    pub async fn stop_all(&self) {
+        let ids: Vec<String> = self.running().keys().cloned().collect();
+        for id in ids {
+            let _ = self.stop(&id).await;
+        }
+    }
+
+    /// Swaps the script of a running instance between two hooks; `keep_state` keeps its
+    /// `state` map, otherwise it starts afresh. The caller compiles first, so a version that
+    /// does not compile never reaches a running instance.
+    pub async fn reload(
+        &self,
+        id: &str,
+        script: Arc<StrategyScript>,
+        keep_state: bool,
+    ) -> Result<(), String> {
+        let (commands, info) = self
+            .running()
+            .get(id)
+            .map(|r| (r.commands.clone(), r.info.clone()))
+            .ok_or_else(|| format!("{id} is not running"))?;
+        // An edited script trades live only once the user allowed the new text.
+        if info.mode == RunMode::Live {
+            let check = RunRequest {
+                script: script.clone(),
+                params: ParamValues::new(),
+                account: info.account.clone(),
+                mode: RunMode::Live,
+                symbols: Vec::new(),
+                feed: Feed::Live { bar_seconds: 60 },
+            };
+            self.may_run(&check).await?;
+        }
+        let (reply, answer) = oneshot::channel();
+        commands
+            .send(WorkerCommand::Reload {
+                script: script.clone(),
+                keep_state,
+                reply,
+            })
+            .await
+            .map_err(|_| format!("{id} has stopped"))?;
+        answer.await.map_err(|_| format!("{id} has stopped"))??;
+        if let Some(running) = self.running().get_mut(id) {
+            running.info.content_sha256 = script.content_sha256.clone();
+        }
+        Ok(())
+    }
+
+    /// Waits until an instance has ended by itself (a replay finished, or a fault).
+    pub async fn finished(&self, id: &str) {
+        let task = self.running().remove(id).map(|r| r.task);
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+}
