@@ -5,6 +5,7 @@
 //! Strategies and margin rules are built on this (the strategy host and the margin-rule engine
 //! come with them); `tickwork script check` uses [`check`].
 
+pub mod backtest;
 mod engine;
 mod error;
 pub mod strategy;
