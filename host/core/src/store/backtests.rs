@@ -293,3 +293,102 @@ pub async fn get(pool: &PgPool, id: i64) -> Result<Option<StoredBacktest>, Store
         trades,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::TimeZone;
+    use rust_decimal_macros::dec;
+
+    use super::*;
+    use crate::scripting::backtest::{backtest, bars};
+    use crate::scripting::strategy::{StrategyScript, params};
+    use crate::scripting::strategy_engine;
+
+    /// A short real run that trades stock and an option (settled at expiry), so every column
+    /// and the expiry tag make the round trip.
+    fn report() -> (StrategyScript, ParamValues, BacktestReport) {
+        let engine = Arc::new(strategy_engine());
+        let source = "fn params() { #{ qty: 3, k: 1.5 } }\n\
+            fn on_bar(ctx, bar) {\n\
+              if ctx.position(bar.symbol).qty == 0 { ctx.buy(bar.symbol, params.qty); }\n\
+              else { ctx.sell(bar.symbol, params.qty); }\n\
+              if ctx.today() == \"20250106\" { ctx.sell(ctx.option(\"SPY\", \"20250117\", \"P\", 700), 1); }\n\
+            }";
+        let script = StrategyScript::compile(&engine, "flip.rhai", source).unwrap();
+        let values = params::resolve(&script.params, &["k=2.25".into()]).unwrap();
+        let bars = bars::synthetic(
+            "SPY",
+            Utc.with_ymd_and_hms(2025, 1, 2, 14, 30, 0).unwrap(),
+            20,
+            86_400,
+            dec!(480),
+            3,
+        );
+        let report = backtest(
+            engine,
+            Arc::new(script.clone()),
+            values.clone(),
+            &bars,
+            &FillModel::default(),
+            dec!(25000.50),
+        )
+        .unwrap();
+        (script, values, report)
+    }
+
+    #[sqlx::test(migrations = "../../migrations")]
+    async fn a_saved_backtest_reads_back_exactly(pool: PgPool) {
+        let (script, values, report) = report();
+        assert!(
+            report.trades.iter().any(|t| t.tag == EXPIRY_TAG),
+            "{:?}",
+            report.trades
+        );
+        let model = FillModel {
+            slippage: dec!(0.02),
+            ..FillModel::default()
+        };
+        let run = NewBacktest {
+            script: &script.name,
+            content_sha256: &script.content_sha256,
+            source: "csv:spy.csv",
+            params: &values,
+            fill_model: &model,
+            report: &report,
+        };
+        let first = save(&pool, &run).await.unwrap();
+        let second = save(&pool, &run).await.unwrap();
+        assert!(second > first);
+
+        let listed = list(&pool, "flip.rhai").await.unwrap();
+        assert_eq!(
+            listed.iter().map(|s| s.id).collect::<Vec<_>>(),
+            [second, first]
+        );
+        assert!(list(&pool, "other.rhai").await.unwrap().is_empty());
+
+        let stored = get(&pool, first).await.unwrap().unwrap();
+        let summary = &stored.summary;
+        assert_eq!(summary.script, "flip.rhai");
+        assert_eq!(summary.content_sha256, script.content_sha256);
+        assert_eq!(
+            (
+                summary.symbol.as_str(),
+                summary.bar_seconds,
+                summary.from,
+                summary.to
+            ),
+            ("SPY", 86_400, report.from, report.to)
+        );
+        assert_eq!(summary.source, "csv:spy.csv");
+        assert_eq!(summary.params, serde_json::json!({ "qty": 3, "k": "2.25" }));
+        assert_eq!(summary.fill_model, model);
+        assert_eq!(summary.stats, report.stats);
+        assert_eq!(summary.stats.initial_cash, dec!(25000.50));
+        assert_eq!(stored.equity, report.equity);
+        assert_eq!(stored.trades, report.trades);
+        assert!(get(&pool, second + 1).await.unwrap().is_none());
+    }
+}

@@ -452,3 +452,52 @@ mod tests {
         assert_eq!(bar_seconds_of(&minutes), 60);
     }
 }
+
+#[cfg(test)]
+mod pg_tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+    use crate::domain::{Bar, InstrumentSpec};
+
+    #[sqlx::test(migrations = "../../migrations")]
+    async fn bars_load_from_postgres_by_symbol_size_and_range(pool: PgPool) {
+        let mut spec = InstrumentSpec::stock("SPY");
+        spec.exchange = "ARCA".into();
+        let spy = instruments::upsert(&pool, &spec).await.unwrap();
+        let start = Utc.with_ymd_and_hms(2026, 1, 5, 14, 30, 0).unwrap();
+        let bars = synthetic("SPY", start, 10, 60, dec!(600), 5);
+        let stored: Vec<Bar> = bars
+            .iter()
+            .flat_map(|b| {
+                [60, 300].map(|bar_seconds| Bar {
+                    instrument_id: spy.id,
+                    bar_seconds,
+                    ts: b.time,
+                    open: b.open,
+                    high: b.high,
+                    low: b.low,
+                    close: b.close,
+                    volume: b.volume,
+                })
+            })
+            .collect();
+        market_data::upsert_bars(&pool, &stored).await.unwrap();
+
+        // Found whatever exchange it was stored under; only 60-second bars; [from, to).
+        let from = start + Duration::minutes(2);
+        let to = start + Duration::minutes(7);
+        let loaded = load_pg(&pool, "spy", 60, from, to).await.unwrap();
+        assert_eq!(loaded, bars[2..7].to_vec());
+        assert!(load_pg(&pool, "SPY", 60, to, to).await.unwrap().is_empty());
+        let err = load_pg(&pool, "QQQ", 60, from, to).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "QQQ: no such instrument in the database (record or download its bars first)"
+        );
+        assert!(matches!(
+            load_pg(&pool, "not a symbol", 60, from, to).await,
+            Err(BarsError::Symbol(_))
+        ));
+    }
+}

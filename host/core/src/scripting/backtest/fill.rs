@@ -145,14 +145,14 @@ impl FillModel {
     }
 
     /// Commission of one fill: quantity × the rate (per share, or per contract for options),
-    /// at least [`FillModel::min_commission`].
+    /// at least [`FillModel::min_commission`] (trailing zeros dropped: 1.000 is 1).
     pub fn commission(&self, quantity: Decimal, option: bool) -> Decimal {
         let rate = if option {
             self.commission_per_contract
         } else {
             self.commission_per_share
         };
-        (quantity * rate).max(self.min_commission)
+        (quantity * rate).max(self.min_commission).normalize()
     }
 
     /// The model prices of `option` over an underlying bar: open, high and low priced at the
