@@ -9,6 +9,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 
+use crate::domain::SecType;
 use crate::scripting::strategy::ScriptBar;
 use crate::scripting::strategy::symbols;
 use crate::store::{StoreError, instruments, market_data};
@@ -180,10 +181,15 @@ pub async fn load_pg(
 ) -> Result<Vec<ScriptBar>, BarsError> {
     let spec = symbols::spec_of(symbol).map_err(BarsError::Symbol)?;
     let canonical = symbols::symbol_of(&spec);
-    let instrument = instruments::equivalent(pool, &spec).await?.ok_or_else(|| {
-        BarsError::UnknownInstrument {
-            symbol: canonical.clone(),
-        }
+    let mut found = instruments::equivalent(pool, &spec).await?;
+    if found.is_none() && spec.sec_type == SecType::Stock {
+        // A script says "SPY" for a fund that may be stored as an ETF.
+        let mut etf = spec.clone();
+        etf.sec_type = SecType::Etf;
+        found = instruments::equivalent(pool, &etf).await?;
+    }
+    let instrument = found.ok_or_else(|| BarsError::UnknownInstrument {
+        symbol: canonical.clone(),
     })?;
     let stored = market_data::bars_between(pool, instrument.id, bar_seconds, from, to).await?;
     let mut bars: Vec<ScriptBar> = Vec::with_capacity(stored.len());
@@ -464,6 +470,7 @@ mod pg_tests {
     async fn bars_load_from_postgres_by_symbol_size_and_range(pool: PgPool) {
         let mut spec = InstrumentSpec::stock("SPY");
         spec.exchange = "ARCA".into();
+        spec.sec_type = crate::domain::SecType::Etf;
         let spy = instruments::upsert(&pool, &spec).await.unwrap();
         let start = Utc.with_ymd_and_hms(2026, 1, 5, 14, 30, 0).unwrap();
         let bars = synthetic("SPY", start, 10, 60, dec!(600), 5);
@@ -484,7 +491,8 @@ mod pg_tests {
             .collect();
         market_data::upsert_bars(&pool, &stored).await.unwrap();
 
-        // Found whatever exchange it was stored under; only 60-second bars; [from, to).
+        // Found whatever exchange it was stored under (and as an ETF for a script's "SPY");
+        // only 60-second bars; [from, to).
         let from = start + Duration::minutes(2);
         let to = start + Duration::minutes(7);
         let loaded = load_pg(&pool, "spy", 60, from, to).await.unwrap();

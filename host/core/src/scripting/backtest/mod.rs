@@ -18,7 +18,7 @@ pub use run::{
     run_strategy,
 };
 pub use stats::{BacktestReport, EXPIRY_TAG, Stats, Trade};
-pub use sweep::{SweepResult, grid, sweep};
+pub use sweep::{SweepResult, grid, parse_axis, sweep};
 
 #[cfg(test)]
 mod tests;

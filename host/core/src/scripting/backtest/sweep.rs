@@ -72,6 +72,39 @@ pub fn sweep(
         .collect()
 }
 
+/// One sweep axis from `NAME=V1,V2,…` (what `--sweep` takes): a declared parameter and its
+/// values, each of the declared default's type; an unknown name or a bad value is an error
+/// naming it.
+pub fn parse_axis(
+    specs: &[crate::scripting::strategy::ParamSpec],
+    text: &str,
+) -> Result<(String, Vec<crate::scripting::strategy::ParamValue>), String> {
+    let (name, values) = text
+        .split_once('=')
+        .ok_or_else(|| format!("--sweep {text}: expected NAME=V1,V2,…"))?;
+    let name = name.trim();
+    let spec = specs.iter().find(|s| s.name == name).ok_or_else(|| {
+        let known: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        format!(
+            "--sweep {text}: the script declares no parameter `{name}` (it declares: {})",
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )
+    })?;
+    let values = values
+        .split(',')
+        .map(|v| {
+            spec.default
+                .parse_like(v)
+                .map_err(|e| format!("--sweep {text}: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((name.to_owned(), values))
+}
+
 /// Every combination of the values given per parameter (`fast` × `slow` × …), each applied
 /// over `base`; names in order, the last varying fastest. No axes gives `base` alone.
 pub fn grid(
