@@ -10,7 +10,10 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use adw::prelude::*;
-use tickwork::gui::boundary::{Command, Commands, Notification, ScriptsCommand, ScriptsEvent};
+use tickwork::gui::boundary::{
+    Command, Commands, Notification, RunMode, RunStatus, ScriptsCommand, ScriptsEvent,
+};
+use tickwork_core::scripting::strategy::ParamValue;
 use tickwork::gui::panels::scripts::ScriptsPanel;
 use tickwork::gui::panels::{
     Panel, PanelContext, PanelEvent, PanelRegistry, Shared, WindowRequest,
@@ -147,6 +150,10 @@ impl Harness {
             .iter()
             .filter(|c| matches!(c, ScriptsCommand::Check { .. }))
             .count()
+    }
+
+    fn show_tab(&self, index: u32) {
+        self.panel.show_tab(index);
     }
 
     fn replace_text(&self, text: &str) {
@@ -287,8 +294,116 @@ fn scripts_panel_checks_marks_errors_and_backtests() {
     h.pump(Duration::from_millis(50));
     assert_eq!(backtests(&h), before);
 
-    // Every control has a name a screen reader reads.
+    named::<gtk::Entry>(&h.root, "scripts-param-fast").set_text("10");
+
+    // A run on paper: the request carries the parameters, symbols and the header's account;
+    // the host's answers show in the status line and the console; a reload that does not
+    // compile says the old version goes on.
+    named::<gtk::Entry>(&h.root, "scripts-run-symbols").set_text("spy, qqq");
+    h.root.activate_action("scripts.run-paper", None).unwrap();
+    h.pump(Duration::from_millis(50));
+    let run = h
+        .sent
+        .iter()
+        .find_map(|c| match c {
+            ScriptsCommand::Run(run) => Some(run.clone()),
+            _ => None,
+        })
+        .expect("a run is asked for");
+    assert_eq!(run.mode, RunMode::Paper);
+    assert_eq!(run.account, "DU1");
+    assert_eq!(run.symbols, ["SPY", "QQQ"]);
+    assert_eq!(run.params["fast"], ParamValue::Int(10));
+    assert!(!run.grant);
+    let _ = h.root.activate_action("scripts.stop", None);
+    h.pump(Duration::from_millis(20));
+    assert!(
+        !h.sent.iter().any(|c| matches!(c, ScriptsCommand::Stop { .. })),
+        "nothing to stop yet"
+    );
+    let checked = script_jobs::check("sma_cross", source).unwrap();
+    h.tell(ScriptsEvent::Status {
+        instance: Some(7),
+        status: RunStatus::Running {
+            name: "sma_cross".into(),
+            mode: RunMode::Paper,
+            account: "DU1".into(),
+            content_sha256: checked.content_sha256.clone(),
+        },
+    });
+    h.tell(ScriptsEvent::Console {
+        instance: Some(7),
+        lines: vec![(chrono::Utc::now(), "sma_cross: fast 10, slow 30, qty 100".into())],
+    });
+    assert_eq!(
+        label(&h.root, "scripts-run-status"),
+        format!("Running sma_cross on paper (DU1) · content {}", &checked.content_sha256[..12])
+    );
+    h.replace_text(&broken);
+    h.root.activate_action("scripts.reload", None).unwrap();
+    h.pump(Duration::from_millis(50));
+    assert!(h.sent.iter().any(|c| matches!(
+        c,
+        ScriptsCommand::Reload { instance: 7, keep_state: true, source, .. } if *source == broken
+    )));
+    h.tell(ScriptsEvent::Status {
+        instance: Some(7),
+        status: RunStatus::ReloadFailed(expected.clone()),
+    });
+    assert_eq!(
+        label(&h.root, "scripts-run-status"),
+        format!("Not reloaded: {expected}. The previous version keeps running.")
+    );
+    assert_eq!(h.panel.error_lines(), vec![line]);
+    h.show_tab(1);
+    h.pump(Duration::from_millis(200));
+    shoot(&window, "scripts_panel_run.png");
+    h.root.activate_action("scripts.stop", None).unwrap();
+    h.pump(Duration::from_millis(50));
+    assert!(
+        h.sent
+            .iter()
+            .any(|c| matches!(c, ScriptsCommand::Stop { instance: 7 }))
+    );
+
+    // Every control has a name a screen reader reads (over AT-SPI, from another process).
     tickwork::gui::a11y::name_controls(&h.root, "Scripts");
-    assert!(h.requests.borrow().iter().all(|r| !matches!(r, WindowRequest::Toast(t) if t.contains("not"))));
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/workbench/a11y_tree.py");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let pid = std::process::id().to_string();
+    std::thread::spawn(move || {
+        let _ = tx.send(
+            std::process::Command::new("/usr/bin/python3")
+                .arg(script)
+                .arg(pid)
+                .output(),
+        );
+    });
+    let output = RefCell::new(None);
+    assert!(h.pump_until(Duration::from_secs(120), |_| {
+        if let Ok(out) = rx.try_recv() {
+            output.replace(Some(out));
+        }
+        output.borrow().is_some()
+    }));
+    let output = output.take().unwrap().expect("python3 runs");
+    let tree = String::from_utf8_lossy(&output.stdout).into_owned();
+    std::fs::write(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots/scripts-a11y-tree.txt"),
+        &tree,
+    )
+    .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for expected in ["Check", "Save", "Run backtest", "New script", "Open an example…"] {
+        assert!(
+            tree.lines().any(|l| l.contains(&format!("\t{expected}\t"))),
+            "{expected} is named in the accessibility tree"
+        );
+    }
     window.close();
 }

@@ -64,8 +64,8 @@ async fn run_inner(
         .map(start_of);
     let (bars, source) = match &request.bars {
         BarSource::Csv(path) => {
-            let (path, csv_symbol) = (path.clone(), symbol.clone());
-            let loaded = tokio::task::spawn_blocking(move || load_csv(&path, &csv_symbol))
+            let (file, csv_symbol) = (path.clone(), symbol.clone());
+            let loaded = tokio::task::spawn_blocking(move || load_csv(&file, &csv_symbol))
                 .await
                 .map_err(|e| failure(ScriptError::message(format!("reading bars: {e}"))))?
                 .map_err(|e| failure(ScriptError::message(e.to_string())))?;
@@ -121,7 +121,7 @@ async fn run_inner(
         )
         .await
         .map_err(|e| e.to_string()),
-        None => Err("not stored: no database".into()),
+        None => Err("no database".into()),
     };
     Ok(outcome(report, saved))
 }

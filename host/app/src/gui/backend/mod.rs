@@ -8,7 +8,7 @@
 //! that a slow download never holds up a cancel.
 
 mod account;
-mod backtest;
+pub mod backtest;
 mod margin;
 mod market;
 mod orders;

@@ -11,7 +11,7 @@ use gtk::{gio, glib};
 use rust_decimal::Decimal;
 use tickwork_core::scripting::strategy::ParamValues;
 
-use super::super::columns::{labelled, text_column, toolbar};
+use super::super::columns::text_column;
 use super::super::watchlist::format::{money, percent, price, quantity};
 use super::equity::{Curve, EquityView};
 use crate::gui::boundary::{
@@ -104,15 +104,22 @@ impl BacktestTab {
         run.set_tooltip_text(Some("Run the script over the bars (Ctrl+B)"));
         run.set_action_name(Some("scripts.backtest"));
         let spinner = gtk::Spinner::new();
-        let bar = toolbar(&[
-            labelled("_Symbol", &symbol).upcast(),
-            labelled("_Bars", &source).upcast(),
-            file.clone().upcast(),
-            labelled("_From", &from).upcast(),
-            labelled("_To", &to).upcast(),
-            labelled("C_ash", &cash).upcast(),
-            run.clone().upcast(),
-            spinner.clone().upcast(),
+        file.set_hexpand(true);
+        let running = gtk::Box::new(gtk::Orientation::Horizontal, 8);
+        running.append(&run);
+        running.append(&spinner);
+        let bar = super::form_grid(&[
+            vec![
+                (Some("_Symbol"), symbol.clone().upcast()),
+                (Some("_Bars"), source.clone().upcast()),
+                (None, file.clone().upcast()),
+            ],
+            vec![
+                (Some("_From"), from.clone().upcast()),
+                (Some("_To"), to.clone().upcast()),
+                (Some("C_ash"), cash.clone().upcast()),
+            ],
+            vec![(None, running.upcast())],
         ]);
 
         let status = gtk::Label::new(Some("Choose what to test on and run the backtest."));
@@ -124,12 +131,14 @@ impl BacktestTab {
         status.set_margin_start(8);
         status.set_margin_end(8);
 
+        // Four figures a row, each a caption over its value, right-aligned.
         let grid = gtk::Grid::builder()
-            .column_spacing(12)
-            .row_spacing(2)
+            .column_spacing(16)
+            .row_spacing(4)
+            .column_homogeneous(true)
             .margin_start(8)
             .margin_end(8)
-            .margin_top(6)
+            .margin_top(4)
             .margin_bottom(6)
             .build();
         let mut stats = Vec::new();
@@ -143,11 +152,11 @@ impl BacktestTab {
             value.set_widget_name(&format!("scripts-stat-{key}"));
             value.add_css_class("numeric");
             value.set_xalign(1.0);
-            value.set_hexpand(true);
-            value.set_width_chars(11);
             crate::gui::a11y::set_label(&value, caption);
-            grid.attach(&name, col * 2, row, 1, 1);
-            grid.attach(&value, col * 2 + 1, row, 1, 1);
+            let card = gtk::Box::new(gtk::Orientation::Vertical, 0);
+            card.append(&name);
+            card.append(&value);
+            grid.attach(&card, col, row, 1, 1);
             stats.push(value);
         }
 
@@ -303,7 +312,11 @@ impl BacktestTab {
             money(Some(s.net_pnl)),
             percent(Some(s.return_pct)),
             money(Some(s.final_equity)),
-            format!("{} ({})", money(Some(s.max_drawdown)), percent(Some(-s.max_drawdown_pct)).trim_start_matches('+')),
+            format!(
+                "{} ({:.2} %)",
+                money(Some(s.max_drawdown)),
+                -s.max_drawdown_pct.round_dp(2)
+            ),
             s.sharpe.map_or("—".into(), |v| format!("{:.2}", v.round_dp(2))),
             s.trade_count.to_string(),
             format!("{:.1} %", (s.exposure * Decimal::ONE_HUNDRED).round_dp(1)),

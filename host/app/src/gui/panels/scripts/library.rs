@@ -112,7 +112,7 @@ impl Library {
             .build();
 
         let widget = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        widget.set_width_request(170);
+        widget.set_width_request(150);
         widget.append(&header);
         widget.append(&gtk::Separator::new(gtk::Orientation::Horizontal));
         widget.append(&scrolled);

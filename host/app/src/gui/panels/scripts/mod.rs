@@ -145,6 +145,7 @@ impl ScriptsPanel {
         tabs.append_page(&backtest.widget, Some(&gtk::Label::with_mnemonic("_Backtest")));
         tabs.append_page(&run.widget, Some(&gtk::Label::with_mnemonic("R_un & console")));
         tabs.set_vexpand(true);
+        name_tabs(&tabs, &["Backtest", "Run and console"]);
         let side = gtk::Box::new(gtk::Orientation::Vertical, 0);
         side.append(&params.widget);
         side.append(&tabs);
@@ -155,7 +156,7 @@ impl ScriptsPanel {
             .end_child(&side)
             .shrink_start_child(false)
             .shrink_end_child(false)
-            .position(470)
+            .position(520)
             .build();
         let root = gtk::Paned::builder()
             .orientation(gtk::Orientation::Horizontal)
@@ -163,7 +164,7 @@ impl ScriptsPanel {
             .end_child(&work)
             .shrink_start_child(false)
             .resize_start_child(false)
-            .position(180)
+            .position(165)
             .build();
         root.set_widget_name("scripts-panel");
 
@@ -486,6 +487,62 @@ impl Inner {
         self.run.console.note(&self.run.status.text());
         self.update_actions();
     }
+}
+
+/// Names the notebook's tabs after their pages (GTK 4.8 calls every one "Tab").
+fn name_tabs(notebook: &gtk::Notebook, titles: &[&str]) {
+    let mut tabs = Vec::new();
+    let mut stack = vec![notebook.clone().upcast::<gtk::Widget>()];
+    while let Some(w) = stack.pop() {
+        if w.css_name() == "tab" {
+            tabs.push(w.clone());
+        }
+        let mut child = w.last_child();
+        while let Some(c) = child {
+            child = c.prev_sibling();
+            stack.push(c);
+        }
+    }
+    for (tab, title) in tabs.iter().zip(titles) {
+        crate::gui::a11y::set_label(tab, title);
+    }
+}
+
+/// A form laid out in a grid: each cell a control with its label before it (the label's
+/// mnemonic focuses the control), or a control alone (alone on its row: across the grid). Unlike a flow box its height does not
+/// depend on a width the split panes only give it later, so the panel never asks for more
+/// height than the window has.
+fn form_grid(rows: &[Vec<(Option<&str>, gtk::Widget)>]) -> gtk::Grid {
+    let grid = gtk::Grid::builder()
+        .column_spacing(8)
+        .row_spacing(6)
+        .margin_top(6)
+        .margin_bottom(6)
+        .margin_start(8)
+        .margin_end(8)
+        .build();
+    let across = rows.iter().map(Vec::len).max().unwrap_or(1) * 2;
+    let across = i32::try_from(across).unwrap_or(2);
+    for (r, cells) in rows.iter().enumerate() {
+        let r = i32::try_from(r).unwrap_or(0);
+        let alone = cells.len() == 1;
+        for (c, (label, control)) in cells.iter().enumerate() {
+            let c = i32::try_from(c).unwrap_or(0) * 2;
+            match label {
+                Some(text) => {
+                    let label = gtk::Label::with_mnemonic(text);
+                    label.set_mnemonic_widget(Some(control));
+                    label.add_css_class("dim-label");
+                    label.set_xalign(1.0);
+                    grid.attach(&label, c, r, 1, 1);
+                    grid.attach(control, c + 1, r, 1, 1);
+                }
+                None if alone => grid.attach(control, c, r, across, 1),
+                None => grid.attach(control, c, r, 2, 1),
+            }
+        }
+    }
+    grid
 }
 
 impl Panel for ScriptsPanel {

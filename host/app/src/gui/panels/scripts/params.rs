@@ -8,7 +8,6 @@ use std::rc::Rc;
 use adw::prelude::*;
 use tickwork_core::scripting::strategy::{ParamSpec, ParamValue, ParamValues};
 
-use super::super::columns::{labelled, toolbar};
 
 enum Control {
     Entry(gtk::Entry),
@@ -123,7 +122,7 @@ impl ParamsForm {
             return;
         }
         let mut rows = Vec::new();
-        let mut items = Vec::new();
+        let mut cells: Vec<(String, gtk::Widget)> = Vec::new();
         for spec in specs {
             let kept = typed
                 .iter()
@@ -140,13 +139,14 @@ impl ParamsForm {
                     let switch = gtk::Switch::new();
                     switch.set_active(kept.map_or(*default, |t| t == "true"));
                     switch.set_valign(gtk::Align::Center);
+                    switch.set_halign(gtk::Align::Start);
                     Control::Switch(switch)
                 }
                 default => {
                     let entry = gtk::Entry::new();
                     entry.set_text(&kept.unwrap_or_else(|| default.to_string()));
                     entry.set_placeholder_text(Some(&default.to_string()));
-                    entry.set_width_chars(8);
+                    entry.set_width_chars(7);
                     if matches!(default, ParamValue::Int(_) | ParamValue::Decimal(_)) {
                         EditableExt::set_alignment(&entry, 1.0);
                         entry.add_css_class("numeric");
@@ -166,13 +166,24 @@ impl ParamsForm {
             };
             widget.set_widget_name(&format!("scripts-param-{}", spec.name));
             widget.set_tooltip_text(Some(&tooltip));
-            items.push(labelled(&spec.name.replace('_', "__"), &widget).upcast());
+            cells.push((spec.name.replace('_', "__"), widget));
             rows.push(Row {
                 spec: spec.clone(),
                 control,
             });
         }
-        self.holder.append(&toolbar(&items));
+        // Three a row.
+        let grid: Vec<Vec<(Option<&str>, gtk::Widget)>> = cells
+            .chunks(3)
+            .map(|row| {
+                row.iter()
+                    .map(|(label, w)| (Some(label.as_str()), w.clone()))
+                    .collect()
+            })
+            .collect();
+        let grid = super::form_grid(&grid);
+        grid.set_margin_top(0);
+        self.holder.append(&grid);
         self.rows.replace(rows);
         self.validate();
     }

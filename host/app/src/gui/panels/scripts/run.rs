@@ -4,7 +4,6 @@
 use adw::prelude::*;
 use tickwork_core::scripting::strategy::ParamValues;
 
-use super::super::columns::{labelled, toolbar};
 use super::console::Console;
 use crate::gui::boundary::{RunMode, RunRequest, RunStatus};
 
@@ -77,14 +76,17 @@ impl RunTab {
             "Replace the running instance's script with this text; if it does not compile the \
              old version goes on",
         );
-        let bar = toolbar(&[
-            labelled("S_ymbols", &symbols).upcast(),
-            labelled("Ba_rs", &bars).upcast(),
-            paper.upcast(),
-            live.upcast(),
-            stop.upcast(),
-            reload.upcast(),
-            keep_state.clone().upcast(),
+        let buttons = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+        for b in [&paper, &live, &stop, &reload] {
+            buttons.append(b);
+        }
+        let bar = super::form_grid(&[
+            vec![
+                (Some("S_ymbols"), symbols.clone().upcast()),
+                (Some("Ba_rs"), bars.clone().upcast()),
+                (None, keep_state.clone().upcast()),
+            ],
+            vec![(None, buttons.upcast())],
         ]);
         let status = gtk::Label::new(Some("Not running."));
         status.set_widget_name("scripts-run-status");
