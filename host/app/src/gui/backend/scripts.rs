@@ -152,3 +152,164 @@ async fn list(services: &Services) {
         Err(err) => services.problem("listing the scripts", err),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use chrono::{DateTime, Utc};
+    use rust_decimal::Decimal;
+    use sqlx::PgPool;
+    use tickwork_core::scripting::strategy::params;
+
+    use super::*;
+    use crate::gui::backend::records::tests::services;
+    use crate::gui::boundary::{BacktestRequest, BarSource, Notification};
+
+    fn events(told: &Mutex<Vec<Notification>>) -> Vec<ScriptsEvent> {
+        told.lock()
+            .unwrap()
+            .drain(..)
+            .filter_map(|n| match n {
+                Notification::Scripts(e) => Some(e),
+                _ => None,
+            })
+            .collect()
+    }
+
+    const SMA: &str = include_str!("../../../../../scripts/sma_cross.rhai");
+
+    #[sqlx::test(migrations = "../../migrations")]
+    async fn scripts_are_saved_listed_loaded_and_deleted(pool: PgPool) {
+        scripts::save(&pool, "floor", ScriptKind::MarginRule, "fn rule(p) { 0 }")
+            .await
+            .unwrap();
+        let (services, told) = services(pool);
+        let save = |name: &str| ScriptsCommand::Save {
+            name: name.into(),
+            source: SMA.into(),
+        };
+        handle(services.clone(), save(" sma ")).await;
+        let got = events(&told);
+        assert!(
+            matches!(&got[0], ScriptsEvent::Saved { result: Ok(()), .. }),
+            "{got:?}"
+        );
+        let ScriptsEvent::Listed(listed) = &got[1] else {
+            panic!("{got:?}")
+        };
+        let names: Vec<_> = listed.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["floor", "sma"]);
+        handle(services.clone(), save("floor")).await;
+        let got = events(&told);
+        let ScriptsEvent::Saved { result: Err(why), .. } = &got[0] else {
+            panic!("{got:?}")
+        };
+        assert_eq!(why, "`floor` is a margin_rule script: choose another name");
+        handle(
+            services.clone(),
+            ScriptsCommand::Load { name: "sma".into() },
+        )
+        .await;
+        let got = events(&told);
+        assert!(
+            matches!(&got[0], ScriptsEvent::Loaded { name, source } if name == "sma" && source == SMA)
+        );
+        handle(
+            services.clone(),
+            ScriptsCommand::Delete { name: "sma".into() },
+        )
+        .await;
+        let got = events(&told);
+        assert!(matches!(&got[0], ScriptsEvent::Deleted { name } if name == "sma"));
+        assert!(matches!(&got[1], ScriptsEvent::Listed(l) if l.len() == 1));
+        handle(services, ScriptsCommand::Run(Box::new(crate::gui::boundary::RunRequest {
+            name: "sma".into(),
+            source: SMA.into(),
+            params: Default::default(),
+            account: "DU1".into(),
+            mode: crate::gui::boundary::RunMode::Paper,
+            symbols: vec!["SPY".into()],
+            bar_seconds: 60,
+            grant: false,
+        })))
+        .await;
+        let got = events(&told);
+        assert!(
+            matches!(&got[0], ScriptsEvent::Status { status: RunStatus::Refused(why), .. } if why == NO_HOST)
+        );
+    }
+
+    #[sqlx::test(migrations = "../../migrations")]
+    async fn a_backtest_is_run_and_stored(pool: PgPool) {
+        let (services, told) = services(pool.clone());
+        let checked = check("sma", SMA).unwrap();
+        assert_eq!(checked.hooks, ["on_start", "on_bar", "on_fill"]);
+        let request = BacktestRequest {
+            request: 3,
+            name: "sma".into(),
+            source: SMA.into(),
+            params: params::resolve(&checked.params, &["fast=5".into()]).unwrap(),
+            symbol: "spy".into(),
+            bars: BarSource::Csv(
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/data/spy_daily.csv").into(),
+            ),
+            from: chrono::NaiveDate::from_ymd_opt(2025, 3, 1),
+            to: chrono::NaiveDate::from_ymd_opt(2025, 12, 31),
+            initial_cash: Decimal::from(50_000),
+        };
+        handle(services.clone(), ScriptsCommand::Backtest(Box::new(request.clone()))).await;
+        let got = events(&told);
+        let ScriptsEvent::BacktestDone {
+            request: 3,
+            result: Ok(outcome),
+        } = &got[0]
+        else {
+            panic!("{got:?}")
+        };
+        assert_eq!(outcome.symbol, "SPY");
+        assert!(outcome.from >= "2025-03-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        let last = outcome.equity.last().unwrap().0;
+        assert!(last < "2026-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        assert_eq!(outcome.stats.initial_cash, Decimal::from(50_000));
+        assert_eq!(outcome.trades.len() as u32, outcome.stats.trade_count);
+        let id = *outcome.saved.as_ref().unwrap();
+        let (script, trades): (String, i64) = sqlx::query_as(
+            "SELECT script, (SELECT count(*) FROM backtest_trades WHERE backtest_id = $1) \
+             FROM backtests WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(script, "sma");
+        assert_eq!(trades as usize, outcome.trades.len());
+
+        // A script that fails while running: the error at its line, what it printed.
+        let failing = SMA.replace(
+            "let held = ctx.position(bar.symbol).qty;",
+            "let held = ctx.position(bar.symbol).qty / 0;",
+        );
+        let line = failing.lines().position(|l| l.contains("/ 0")).unwrap() + 1;
+        let mut broken = request.clone();
+        broken.source = failing;
+        handle(services.clone(), ScriptsCommand::Backtest(Box::new(broken))).await;
+        let got = events(&told);
+        let ScriptsEvent::BacktestDone { result: Err(failure), .. } = &got[0] else {
+            panic!("{got:?}")
+        };
+        assert_eq!(failure.error.line, Some(line), "{failure:?}");
+        assert!(failure.error.message.contains("in on_bar at the bar of"), "{failure:?}");
+        assert!(failure.console[0].starts_with("sma_cross: fast 5"), "{failure:?}");
+
+        // Bars the database does not have.
+        let mut missing = request;
+        missing.bars = BarSource::Database { bar_seconds: 86_400 };
+        handle(services, ScriptsCommand::Backtest(Box::new(missing))).await;
+        let got = events(&told);
+        let ScriptsEvent::BacktestDone { result: Err(failure), .. } = &got[0] else {
+            panic!("{got:?}")
+        };
+        assert!(failure.error.message.contains("SPY"), "{failure:?}");
+    }
+}

@@ -127,9 +127,10 @@ pub struct ScriptSummary {
 pub struct BacktestOutcome {
     pub symbol: String,
     pub bar_seconds: i32,
+    /// Start of the first bar, end of the last one.
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
-    /// Equity after each bar.
+    /// Equity after each bar (at the bar's start time).
     pub equity: Vec<(DateTime<Utc>, Decimal)>,
     pub trades: Vec<BacktestTrade>,
     pub stats: BacktestStats,

@@ -338,12 +338,14 @@ impl BacktestTab {
         };
         self.status.remove_css_class("error");
         self.status.add_css_class("dim-label");
+        // `to` is the end of the last bar: say the day of its start.
+        let last = outcome.equity.last().map_or(outcome.to, |(t, _)| *t);
         self.status.set_text(&format!(
             "{} · {} bars from {} to {} · {stored}",
             outcome.symbol,
             s.bar_count,
             outcome.from.format("%Y-%m-%d"),
-            outcome.to.format("%Y-%m-%d"),
+            last.format("%Y-%m-%d"),
         ));
         let curve = Curve::of(outcome);
         crate::gui::a11y::set_description(
