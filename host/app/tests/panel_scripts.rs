@@ -13,12 +13,12 @@ use adw::prelude::*;
 use tickwork::gui::boundary::{
     Command, Commands, Notification, RunMode, RunStatus, ScriptsCommand, ScriptsEvent,
 };
-use tickwork_core::scripting::strategy::ParamValue;
 use tickwork::gui::panels::scripts::ScriptsPanel;
 use tickwork::gui::panels::{
     Panel, PanelContext, PanelEvent, PanelRegistry, Shared, WindowRequest,
 };
 use tickwork::gui::script_jobs;
+use tickwork_core::scripting::strategy::ParamValue;
 
 fn require_display() {
     assert!(
@@ -200,18 +200,30 @@ fn scripts_panel_checks_marks_errors_and_backtests() {
         .activate_action("scripts.open-example", Some(&"sma_cross".to_variant()))
         .unwrap();
     let source = tickwork::gui::panels::scripts::example("sma_cross").unwrap();
-    assert!(h.pump_until(Duration::from_secs(5), |h| label(&h.root, "scripts-message")
-        .starts_with("No errors")));
+    assert!(h.pump_until(Duration::from_secs(5), |h| {
+        label(&h.root, "scripts-message").starts_with("No errors")
+    }));
     assert_eq!(
         label(&h.root, "scripts-message"),
         "No errors · hooks: on_start, on_bar, on_fill"
     );
-    assert_eq!(named::<gtk::Entry>(&h.root, "scripts-name").text(), "sma_cross");
-    assert_eq!(named::<gtk::Entry>(&h.root, "scripts-param-fast").text(), "10");
-    assert_eq!(named::<gtk::Entry>(&h.root, "scripts-param-slow").text(), "30");
-    assert!(find(&h.root, "scripts-param-allow_short")
-        .unwrap()
-        .is::<gtk::Switch>());
+    assert_eq!(
+        named::<gtk::Entry>(&h.root, "scripts-name").text(),
+        "sma_cross"
+    );
+    assert_eq!(
+        named::<gtk::Entry>(&h.root, "scripts-param-fast").text(),
+        "10"
+    );
+    assert_eq!(
+        named::<gtk::Entry>(&h.root, "scripts-param-slow").text(),
+        "30"
+    );
+    assert!(
+        find(&h.root, "scripts-param-allow_short")
+            .unwrap()
+            .is::<gtk::Switch>()
+    );
     assert!(h.panel.error_lines().is_empty());
 
     // A syntax error, typed: checked after the pause, marked at its line and column.
@@ -226,8 +238,14 @@ fn scripts_panel_checks_marks_errors_and_backtests() {
     h.replace_text(&broken);
     let expected = tickwork_core::scripting::check(&script_jobs::engine(), &broken).unwrap_err();
     assert_eq!(expected.line, Some(line));
-    assert!(h.pump_until(Duration::from_secs(5), |h| !h.panel.error_lines().is_empty()));
-    assert_eq!(h.checks(), checks + 1, "one check for the whole edit (debounced)");
+    assert!(h.pump_until(Duration::from_secs(5), |h| {
+        !h.panel.error_lines().is_empty()
+    }));
+    assert_eq!(
+        h.checks(),
+        checks + 1,
+        "one check for the whole edit (debounced)"
+    );
     assert_eq!(h.panel.error_lines(), vec![line]);
     let message = label(&h.root, "scripts-message");
     assert_eq!(message, expected.to_string());
@@ -246,8 +264,10 @@ fn scripts_panel_checks_marks_errors_and_backtests() {
 
     // Fixed again: the mark goes.
     h.replace_text(source);
-    assert!(h.pump_until(Duration::from_secs(5), |h| h.panel.error_lines().is_empty()
-        && label(&h.root, "scripts-message").starts_with("No errors")));
+    assert!(
+        h.pump_until(Duration::from_secs(5), |h| h.panel.error_lines().is_empty()
+            && label(&h.root, "scripts-message").starts_with("No errors"))
+    );
 
     // A backtest over the CSV fixture: statistics, the equity curve and the trades.
     let csv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/data/spy_daily.csv");
@@ -269,7 +289,9 @@ fn scripts_panel_checks_marks_errors_and_backtests() {
     let status = label(&h.root, "scripts-bt-status");
     assert!(status.starts_with("SPY · "), "{status}");
     assert!(
-        h.panel.console_text().contains("sma_cross: fast 10, slow 30"),
+        h.panel
+            .console_text()
+            .contains("sma_cross: fast 10, slow 30"),
         "what the script printed is in the console:\n{}",
         h.panel.console_text()
     );
@@ -318,12 +340,14 @@ fn scripts_panel_checks_marks_errors_and_backtests() {
     let _ = h.root.activate_action("scripts.stop", None);
     h.pump(Duration::from_millis(20));
     assert!(
-        !h.sent.iter().any(|c| matches!(c, ScriptsCommand::Stop { .. })),
+        !h.sent
+            .iter()
+            .any(|c| matches!(c, ScriptsCommand::Stop { .. })),
         "nothing to stop yet"
     );
     let checked = script_jobs::check("sma_cross", source).unwrap();
     h.tell(ScriptsEvent::Status {
-        instance: Some(7),
+        instance: Some("sma_cross@DU1/paper".into()),
         status: RunStatus::Running {
             name: "sma_cross".into(),
             mode: RunMode::Paper,
@@ -332,22 +356,29 @@ fn scripts_panel_checks_marks_errors_and_backtests() {
         },
     });
     h.tell(ScriptsEvent::Console {
-        instance: Some(7),
-        lines: vec![(chrono::Utc::now(), "sma_cross: fast 10, slow 30, qty 100".into())],
+        instance: Some("sma_cross@DU1/paper".into()),
+        lines: vec![(
+            chrono::Utc::now(),
+            "sma_cross: fast 10, slow 30, qty 100".into(),
+        )],
     });
     assert_eq!(
         label(&h.root, "scripts-run-status"),
-        format!("Running sma_cross on paper (DU1) · content {}", &checked.content_sha256[..12])
+        format!(
+            "Running sma_cross on paper (DU1) · content {}",
+            &checked.content_sha256[..12]
+        )
     );
     h.replace_text(&broken);
     h.root.activate_action("scripts.reload", None).unwrap();
     h.pump(Duration::from_millis(50));
     assert!(h.sent.iter().any(|c| matches!(
         c,
-        ScriptsCommand::Reload { instance: 7, keep_state: true, source, .. } if *source == broken
+        ScriptsCommand::Reload { instance, keep_state: true, source, .. }
+            if instance == "sma_cross@DU1/paper" && *source == broken
     )));
     h.tell(ScriptsEvent::Status {
-        instance: Some(7),
+        instance: Some("sma_cross@DU1/paper".into()),
         status: RunStatus::ReloadFailed(expected.clone()),
     });
     assert_eq!(
@@ -360,11 +391,9 @@ fn scripts_panel_checks_marks_errors_and_backtests() {
     shoot(&window, "scripts_panel_run.png");
     h.root.activate_action("scripts.stop", None).unwrap();
     h.pump(Duration::from_millis(50));
-    assert!(
-        h.sent
-            .iter()
-            .any(|c| matches!(c, ScriptsCommand::Stop { instance: 7 }))
-    );
+    assert!(h.sent.iter().any(
+        |c| matches!(c, ScriptsCommand::Stop { instance } if instance == "sma_cross@DU1/paper")
+    ));
 
     // Every control has a name a screen reader reads (over AT-SPI, from another process).
     tickwork::gui::a11y::name_controls(&h.root, "Scripts");
@@ -389,7 +418,8 @@ fn scripts_panel_checks_marks_errors_and_backtests() {
     let output = output.take().unwrap().expect("python3 runs");
     let tree = String::from_utf8_lossy(&output.stdout).into_owned();
     std::fs::write(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots/scripts-a11y-tree.txt"),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../target/screenshots/scripts-a11y-tree.txt"),
         &tree,
     )
     .unwrap();
@@ -399,7 +429,13 @@ fn scripts_panel_checks_marks_errors_and_backtests() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    for expected in ["Check", "Save", "Run backtest", "New script", "Open an example…"] {
+    for expected in [
+        "Check",
+        "Save",
+        "Run backtest",
+        "New script",
+        "Open an example…",
+    ] {
         assert!(
             tree.lines().any(|l| l.contains(&format!("\t{expected}\t"))),
             "{expected} is named in the accessibility tree"

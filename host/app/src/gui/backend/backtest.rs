@@ -58,10 +58,7 @@ async fn run_inner(
     }
     // The last day is included: bars up to the start of the next one.
     let from = request.from.map(start_of);
-    let to = request
-        .to
-        .and_then(|d| d.succ_opt())
-        .map(start_of);
+    let to = request.to.and_then(|d| d.succ_opt()).map(start_of);
     let (bars, source) = match &request.bars {
         BarSource::Csv(path) => {
             let (file, csv_symbol) = (path.clone(), symbol.clone());
@@ -73,9 +70,8 @@ async fn run_inner(
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| path.display().to_string());
-            let within = |b: &ScriptBar| {
-                from.is_none_or(|f| b.time >= f) && to.is_none_or(|t| b.time < t)
-            };
+            let within =
+                |b: &ScriptBar| from.is_none_or(|f| b.time >= f) && to.is_none_or(|t| b.time < t);
             let bars: Vec<ScriptBar> = loaded.into_iter().filter(within).collect();
             (bars, format!("csv:{name}"))
         }

@@ -15,6 +15,7 @@ mod orders;
 mod records;
 pub mod scripts;
 mod session;
+mod strategies;
 
 use std::sync::Arc;
 
@@ -52,6 +53,43 @@ pub struct Live {
     pub hub: Arc<Hub>,
     /// Quotes, positions and account values as the gate sees them.
     pub view: tickwork_core::risk::RiskView,
+    /// Strategies running on this connection (paper or live).
+    pub host: tickwork_core::scripting::host::StrategyHost,
+}
+
+impl Live {
+    /// A session's order path and views, with a strategy host of its own on them.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        profile: ConnectionProfile,
+        demo: bool,
+        session: SessionHandle,
+        router: OrderRouter,
+        hub: Arc<Hub>,
+        view: tickwork_core::risk::RiskView,
+        pool: PgPool,
+    ) -> Self {
+        let host = tickwork_core::scripting::host::StrategyHost::new(
+            scripts::engine(),
+            tickwork_core::scripting::host::HostDeps {
+                hub: hub.clone(),
+                router: router.clone(),
+                session: Some(session.clone()),
+                pool,
+                view: view.clone(),
+                simulator: demo,
+            },
+        );
+        Self {
+            profile,
+            demo,
+            session,
+            router,
+            hub,
+            view,
+            host,
+        }
+    }
 }
 
 impl Services {

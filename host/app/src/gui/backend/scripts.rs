@@ -1,5 +1,5 @@
 //! Strategy script commands: checks and backtests (CPU work, off the runtime's workers), the
-//! stored scripts, and runs on paper or live through the strategy host.
+//! stored scripts; runs on paper or live go to the strategy host (`strategies.rs`).
 
 use std::sync::{Arc, OnceLock};
 
@@ -9,12 +9,7 @@ use tickwork_core::scripting::strategy::StrategyScript;
 use tickwork_core::store::scripts::{self, ScriptKind};
 
 use super::Services;
-use crate::gui::boundary::{
-    CheckedScript, RunStatus, ScriptSummary, ScriptsCommand, ScriptsEvent,
-};
-
-/// What a run answers until the strategy host is wired in.
-pub const NO_HOST: &str = "live and paper runs need the strategy host";
+use crate::gui::boundary::{CheckedScript, ScriptSummary, ScriptsCommand, ScriptsEvent};
 
 /// The strategy engine, built once: it is immutable and shared by every check and backtest.
 pub fn engine() -> Arc<Engine> {
@@ -96,23 +91,21 @@ pub async fn handle(services: Services, command: ScriptsCommand) {
             let event = super::backtest::run(Some(services.pool.clone()), *request).await;
             services.tell(event);
         }
-        ScriptsCommand::Run(_) => refuse(&services, None),
-        ScriptsCommand::Stop { instance } | ScriptsCommand::Reload { instance, .. } => {
-            refuse(&services, Some(instance))
-        }
-        ScriptsCommand::Grant { name, account, .. } => services.tell(ScriptsEvent::Granted {
+        ScriptsCommand::Run(request) => super::strategies::run(&services, *request).await,
+        ScriptsCommand::Stop { instance } => super::strategies::stop(&services, instance).await,
+        ScriptsCommand::Reload {
+            instance,
+            name,
+            source,
+            keep_state,
+        } => super::strategies::reload(&services, instance, (name, source), keep_state).await,
+        ScriptsCommand::Instances => super::strategies::instances(&services),
+        ScriptsCommand::Grant {
             name,
             account,
-            result: Err(NO_HOST.into()),
-        }),
+            content_sha256,
+        } => super::strategies::granted(&services, name, account, content_sha256).await,
     }
-}
-
-fn refuse(services: &Services, instance: Option<u64>) {
-    services.tell(ScriptsEvent::Status {
-        instance,
-        status: RunStatus::Refused(NO_HOST.into()),
-    });
 }
 
 async fn save(services: &Services, name: &str, source: &str) -> Result<(), String> {
@@ -164,7 +157,7 @@ mod tests {
 
     use super::*;
     use crate::gui::backend::records::tests::services;
-    use crate::gui::boundary::{BacktestRequest, BarSource, Notification};
+    use crate::gui::boundary::{BacktestRequest, BarSource, Notification, RunStatus};
 
     fn events(told: &Mutex<Vec<Notification>>) -> Vec<ScriptsEvent> {
         told.lock()
@@ -202,7 +195,10 @@ mod tests {
         assert_eq!(names, ["floor", "sma"]);
         handle(services.clone(), save("floor")).await;
         let got = events(&told);
-        let ScriptsEvent::Saved { result: Err(why), .. } = &got[0] else {
+        let ScriptsEvent::Saved {
+            result: Err(why), ..
+        } = &got[0]
+        else {
             panic!("{got:?}")
         };
         assert_eq!(why, "`floor` is a margin_rule script: choose another name");
@@ -223,20 +219,23 @@ mod tests {
         let got = events(&told);
         assert!(matches!(&got[0], ScriptsEvent::Deleted { name } if name == "sma"));
         assert!(matches!(&got[1], ScriptsEvent::Listed(l) if l.len() == 1));
-        handle(services, ScriptsCommand::Run(Box::new(crate::gui::boundary::RunRequest {
-            name: "sma".into(),
-            source: SMA.into(),
-            params: Default::default(),
-            account: "DU1".into(),
-            mode: crate::gui::boundary::RunMode::Paper,
-            symbols: vec!["SPY".into()],
-            bar_seconds: 60,
-            grant: false,
-        })))
+        handle(
+            services,
+            ScriptsCommand::Run(Box::new(crate::gui::boundary::RunRequest {
+                name: "sma".into(),
+                source: SMA.into(),
+                params: Default::default(),
+                account: "DU1".into(),
+                mode: crate::gui::boundary::RunMode::Paper,
+                symbols: vec!["SPY".into()],
+                bar_seconds: 60,
+                grant: false,
+            })),
+        )
         .await;
         let got = events(&told);
         assert!(
-            matches!(&got[0], ScriptsEvent::Status { status: RunStatus::Refused(why), .. } if why == NO_HOST)
+            matches!(&got[0], ScriptsEvent::Status { status: RunStatus::Refused(why), .. } if why.starts_with("not connected"))
         );
     }
 
@@ -252,13 +251,21 @@ mod tests {
             params: params::resolve(&checked.params, &["fast=5".into()]).unwrap(),
             symbol: "spy".into(),
             bars: BarSource::Csv(
-                concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/data/spy_daily.csv").into(),
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../scripts/data/spy_daily.csv"
+                )
+                .into(),
             ),
             from: chrono::NaiveDate::from_ymd_opt(2025, 3, 1),
             to: chrono::NaiveDate::from_ymd_opt(2025, 12, 31),
             initial_cash: Decimal::from(50_000),
         };
-        handle(services.clone(), ScriptsCommand::Backtest(Box::new(request.clone()))).await;
+        handle(
+            services.clone(),
+            ScriptsCommand::Backtest(Box::new(request.clone())),
+        )
+        .await;
         let got = events(&told);
         let ScriptsEvent::BacktestDone {
             request: 3,
@@ -295,19 +302,35 @@ mod tests {
         broken.source = failing;
         handle(services.clone(), ScriptsCommand::Backtest(Box::new(broken))).await;
         let got = events(&told);
-        let ScriptsEvent::BacktestDone { result: Err(failure), .. } = &got[0] else {
+        let ScriptsEvent::BacktestDone {
+            result: Err(failure),
+            ..
+        } = &got[0]
+        else {
             panic!("{got:?}")
         };
         assert_eq!(failure.error.line, Some(line), "{failure:?}");
-        assert!(failure.error.message.contains("in on_bar at the bar of"), "{failure:?}");
-        assert!(failure.console[0].starts_with("sma_cross: fast 5"), "{failure:?}");
+        assert!(
+            failure.error.message.contains("in on_bar at the bar of"),
+            "{failure:?}"
+        );
+        assert!(
+            failure.console[0].starts_with("sma_cross: fast 5"),
+            "{failure:?}"
+        );
 
         // Bars the database does not have.
         let mut missing = request;
-        missing.bars = BarSource::Database { bar_seconds: 86_400 };
+        missing.bars = BarSource::Database {
+            bar_seconds: 86_400,
+        };
         handle(services, ScriptsCommand::Backtest(Box::new(missing))).await;
         let got = events(&told);
-        let ScriptsEvent::BacktestDone { result: Err(failure), .. } = &got[0] else {
+        let ScriptsEvent::BacktestDone {
+            result: Err(failure),
+            ..
+        } = &got[0]
+        else {
             panic!("{got:?}")
         };
         assert!(failure.error.message.contains("SPY"), "{failure:?}");

@@ -27,7 +27,8 @@ pub use quotes::QuoteBoard;
 pub use records::{RecordsCommand, RecordsEvent};
 pub use scripts::{
     BacktestFailure, BacktestOutcome, BacktestRequest, BacktestStats, BacktestTrade, BarSource,
-    CheckedScript, RunMode, RunRequest, RunStatus, ScriptSummary, ScriptsCommand, ScriptsEvent,
+    CheckedScript, RunMode, RunRequest, RunStatus, RunningInstance, ScriptSummary, ScriptsCommand,
+    ScriptsEvent,
 };
 pub use session::{
     SessionCommand, SessionEvent, TICKET_DEFAULTS_KEY, TicketDefaults, TradingState,

@@ -10,22 +10,9 @@ use tickwork_core::scripting::ScriptError;
 use tickwork_core::scripting::strategy::{ParamSpec, ParamValues};
 use tickwork_core::store::scripts::ScriptKind;
 
-/// Paper runs trade the simulated book; live runs send orders through the gate, and need a
-/// grant tied to the script's content hash.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunMode {
-    Paper,
-    Live,
-}
-
-impl RunMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Paper => "paper",
-            Self::Live => "live",
-        }
-    }
-}
+/// Paper runs trade a paper account (or the demo's simulator); live runs need a grant tied to
+/// the script's content hash.
+pub use tickwork_core::scripting::host::RunMode;
 
 /// Where a backtest's bars come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,25 +64,34 @@ pub enum ScriptsCommand {
     /// The stored scripts; answered with [`ScriptsEvent::Listed`].
     List,
     /// One stored script's source; answered with [`ScriptsEvent::Loaded`].
-    Load { name: String },
+    Load {
+        name: String,
+    },
     /// Store a strategy; answered with [`ScriptsEvent::Saved`], then the list again.
-    Save { name: String, source: String },
+    Save {
+        name: String,
+        source: String,
+    },
     /// Answered with [`ScriptsEvent::Deleted`], then the list again.
-    Delete { name: String },
+    Delete {
+        name: String,
+    },
     Backtest(Box<BacktestRequest>),
     /// Start an instance; answered with [`ScriptsEvent::Status`].
     Run(Box<RunRequest>),
     Stop {
-        instance: u64,
+        instance: String,
     },
     /// Replace a running instance's script; when the new text does not compile the old one
     /// goes on and the answer is [`RunStatus::ReloadFailed`].
     Reload {
-        instance: u64,
+        instance: String,
         name: String,
         source: String,
         keep_state: bool,
     },
+    /// The instances running now; answered with [`ScriptsEvent::Instances`].
+    Instances,
     /// Allow `name` with exactly this content to trade `account` live.
     Grant {
         name: String,
@@ -176,6 +172,16 @@ pub struct BacktestFailure {
     pub console: Vec<String>,
 }
 
+/// An instance the strategy host runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningInstance {
+    pub id: String,
+    pub name: String,
+    pub mode: RunMode,
+    pub account: String,
+    pub content_sha256: String,
+}
+
 /// Where a run stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunStatus {
@@ -191,7 +197,9 @@ pub enum RunStatus {
     /// A reload whose script does not compile: the old version goes on.
     ReloadFailed(ScriptError),
     /// The new version runs.
-    Reloaded { content_sha256: String },
+    Reloaded {
+        content_sha256: String,
+    },
     /// The run was not started (no grant, not connected, no host…).
     Refused(String),
 }
@@ -220,13 +228,14 @@ pub enum ScriptsEvent {
     },
     /// Lines a running instance printed, with when.
     Console {
-        instance: Option<u64>,
+        instance: Option<String>,
         lines: Vec<(DateTime<Utc>, String)>,
     },
     Status {
-        instance: Option<u64>,
+        instance: Option<String>,
         status: RunStatus,
     },
+    Instances(Vec<RunningInstance>),
     Granted {
         name: String,
         account: String,

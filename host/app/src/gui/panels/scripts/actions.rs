@@ -37,15 +37,19 @@ pub fn install(inner: &Rc<Inner>) {
     add("run-paper", |inner| run(inner, RunMode::Paper));
     add("run-live", |inner| run(inner, RunMode::Live));
     add("stop", |inner| {
-        if let Some(instance) = inner.state.borrow().instance {
+        let instance = inner.state.borrow().instance.clone();
+        if let Some(instance) = instance {
             inner.ctx.commands.send(ScriptsCommand::Stop { instance });
         }
     });
     add("reload", |inner| {
-        let Some(instance) = inner.state.borrow().instance else {
+        let Some(instance) = inner.state.borrow().instance.clone() else {
             return;
         };
-        inner.run.console.note("reloading with the text in the editor");
+        inner
+            .run
+            .console
+            .note("reloading with the text in the editor");
         inner.ctx.commands.send(ScriptsCommand::Reload {
             instance,
             name: inner.script_name(),
@@ -178,7 +182,12 @@ fn run(inner: &Rc<Inner>, mode: RunMode) {
     inner.tabs.set_current_page(Some(1));
     let params = match inner.params.values() {
         Ok(params) => params,
-        Err(problem) => return inner.run.status.set_text(&format!("Not started: {problem}")),
+        Err(problem) => {
+            return inner
+                .run
+                .status
+                .set_text(&format!("Not started: {problem}"));
+        }
     };
     let account = inner.ctx.shared.borrow().account.clone();
     let name = inner.script_name();
@@ -187,7 +196,12 @@ fn run(inner: &Rc<Inner>, mode: RunMode) {
         .request(&name, &inner.editor.text(), params, account, mode)
     {
         Ok(request) => request,
-        Err(problem) => return inner.run.status.set_text(&format!("Not started: {problem}")),
+        Err(problem) => {
+            return inner
+                .run
+                .status
+                .set_text(&format!("Not started: {problem}"));
+        }
     };
     if mode == RunMode::Paper {
         inner.run.console.note(&format!("starting {name} on paper"));
@@ -201,10 +215,9 @@ fn run(inner: &Rc<Inner>, mode: RunMode) {
     let sha = match checked {
         Some(Ok(checked)) => checked.content_sha256,
         Some(Err(error)) => {
-            return inner
-                .run
-                .status
-                .set_text(&format!("Not started: the script does not compile ({error})"));
+            return inner.run.status.set_text(&format!(
+                "Not started: the script does not compile ({error})"
+            ));
         }
         None => tickwork_core::scripting::strategy::content_sha256(&request.source),
     };
@@ -225,7 +238,10 @@ fn run(inner: &Rc<Inner>, mode: RunMode) {
         move || {
             let mut request = request.clone();
             request.grant = true;
-            console.note(&format!("starting {} live on {}", request.name, request.account));
+            console.note(&format!(
+                "starting {} live on {}",
+                request.name, request.account
+            ));
             commands.send(ScriptsCommand::Run(Box::new(request)));
         },
     );

@@ -85,16 +85,33 @@ fn date(entry: &gtk::Entry, what: &str) -> Result<Option<NaiveDate>, String> {
 
 impl BacktestTab {
     pub fn new() -> Self {
-        let symbol = entry("scripts-bt-symbol", "Symbol", "The instrument to test on", 8);
+        let symbol = entry(
+            "scripts-bt-symbol",
+            "Symbol",
+            "The instrument to test on",
+            8,
+        );
         let names: Vec<&str> = SOURCES.iter().map(|(n, _)| *n).collect();
         let source = gtk::DropDown::from_strings(&names);
         source.set_widget_name("scripts-bt-source");
         source.set_tooltip_text(Some("Where the bars come from"));
         let file = gtk::Button::with_label("Choose a file…");
         file.set_widget_name("scripts-bt-file");
-        file.set_tooltip_text(Some("The CSV file of bars: time,open,high,low,close,volume"));
-        let from = entry("scripts-bt-from", "YYYY-MM-DD", "First day (empty: from the first bar)", 10);
-        let to = entry("scripts-bt-to", "YYYY-MM-DD", "Last day (empty: to the last bar)", 10);
+        file.set_tooltip_text(Some(
+            "The CSV file of bars: time,open,high,low,close,volume",
+        ));
+        let from = entry(
+            "scripts-bt-from",
+            "YYYY-MM-DD",
+            "First day (empty: from the first bar)",
+            10,
+        );
+        let to = entry(
+            "scripts-bt-to",
+            "YYYY-MM-DD",
+            "Last day (empty: to the last bar)",
+            10,
+        );
         let cash = entry("scripts-bt-cash", "100000", "Starting cash", 9);
         cash.set_text("100000");
         EditableExt::set_alignment(&cash, 1.0);
@@ -143,7 +160,10 @@ impl BacktestTab {
             .build();
         let mut stats = Vec::new();
         for (i, (key, caption)) in STATS.iter().enumerate() {
-            let (row, col) = (i32::try_from(i / 4).unwrap_or(0), i32::try_from(i % 4).unwrap_or(0));
+            let (row, col) = (
+                i32::try_from(i / 4).unwrap_or(0),
+                i32::try_from(i % 4).unwrap_or(0),
+            );
             let name = gtk::Label::new(Some(caption));
             name.add_css_class("dim-label");
             name.add_css_class("caption");
@@ -185,7 +205,11 @@ impl BacktestTab {
         view.append_column(&time);
         view.append_column(&column("Side", false, |t| {
             let side = t.side.as_str().to_owned();
-            if t.tag.is_empty() { side } else { format!("{side} ({})", t.tag) }
+            if t.tag.is_empty() {
+                side
+            } else {
+                format!("{side} ({})", t.tag)
+            }
         }));
         let symbol_column = column("Symbol", false, |t| t.symbol.clone());
         symbol_column.set_expand(true);
@@ -280,7 +304,11 @@ impl BacktestTab {
         let cash_text = self.cash.text();
         let initial_cash = match cash_text.trim().replace(',', "").parse::<Decimal>() {
             Ok(c) if c > Decimal::ZERO => c,
-            _ => return Err(format!("Cash: expected a positive amount, got `{cash_text}`")),
+            _ => {
+                return Err(format!(
+                    "Cash: expected a positive amount, got `{cash_text}`"
+                ));
+            }
         };
         Ok(BacktestRequest {
             request,
@@ -317,7 +345,8 @@ impl BacktestTab {
                 money(Some(s.max_drawdown)),
                 -s.max_drawdown_pct.round_dp(2)
             ),
-            s.sharpe.map_or("—".into(), |v| format!("{:.2}", v.round_dp(2))),
+            s.sharpe
+                .map_or("—".into(), |v| format!("{:.2}", v.round_dp(2))),
             s.trade_count.to_string(),
             format!("{:.1} %", (s.exposure * Decimal::ONE_HUNDRED).round_dp(1)),
             money(Some(s.total_commission)),
@@ -428,7 +457,9 @@ fn show_file(button: &gtk::Button, path: Option<&PathBuf>) {
         }
         None => {
             button.set_label("Choose a file…");
-            button.set_tooltip_text(Some("The CSV file of bars: time,open,high,low,close,volume"));
+            button.set_tooltip_text(Some(
+                "The CSV file of bars: time,open,high,low,close,volume",
+            ));
         }
     }
 }

@@ -63,10 +63,7 @@ impl Library {
         );
         let menu = gio::Menu::new();
         for (name, _, _) in EXAMPLES {
-            menu.append(
-                Some(name),
-                Some(&format!("scripts.open-example::{name}")),
-            );
+            menu.append(Some(name), Some(&format!("scripts.open-example::{name}")));
         }
         let examples = gtk::MenuButton::builder()
             .icon_name("folder-templates-symbolic")

@@ -82,7 +82,7 @@ struct State {
     debounce: Option<glib::SourceId>,
     backtest_request: u64,
     /// The running instance, if any.
-    instance: Option<u64>,
+    instance: Option<String>,
     /// The script asked to be opened from the database.
     loading_name: Option<String>,
 }
@@ -101,7 +101,9 @@ impl ScriptsPanel {
         let check = gtk::Button::with_mnemonic("_Check");
         check.set_widget_name("scripts-check");
         check.set_action_name(Some("scripts.check"));
-        check.set_tooltip_text(Some("Compile the script and mark its first error (Ctrl+Return)"));
+        check.set_tooltip_text(Some(
+            "Compile the script and mark its first error (Ctrl+Return)",
+        ));
         let save = gtk::Button::with_mnemonic("_Save");
         save.set_widget_name("scripts-save");
         save.set_action_name(Some("scripts.save"));
@@ -142,8 +144,14 @@ impl ScriptsPanel {
         let backtest = backtest::BacktestTab::new();
         let tabs = gtk::Notebook::new();
         tabs.set_widget_name("scripts-tabs");
-        tabs.append_page(&backtest.widget, Some(&gtk::Label::with_mnemonic("_Backtest")));
-        tabs.append_page(&run.widget, Some(&gtk::Label::with_mnemonic("R_un & console")));
+        tabs.append_page(
+            &backtest.widget,
+            Some(&gtk::Label::with_mnemonic("_Backtest")),
+        );
+        tabs.append_page(
+            &run.widget,
+            Some(&gtk::Label::with_mnemonic("R_un & console")),
+        );
         tabs.set_vexpand(true);
         name_tabs(&tabs, &["Backtest", "Run and console"]);
         let side = gtk::Box::new(gtk::Orientation::Vertical, 0);
@@ -215,6 +223,7 @@ impl Inner {
         self.root.connect_map(move |_| {
             if let Some(inner) = weak.upgrade() {
                 inner.ctx.commands.send(ScriptsCommand::List);
+                inner.ctx.commands.send(ScriptsCommand::Instances);
             }
         });
     }
@@ -436,23 +445,50 @@ impl Inner {
                 match result {
                     Ok(outcome) => {
                         self.backtest.show(outcome);
-                        self.run.console.append(chrono::Utc::now(), &outcome.console);
+                        self.run
+                            .console
+                            .append(chrono::Utc::now(), &outcome.console);
                     }
                     Err(failure) => {
                         self.backtest.failed(failure);
-                        self.run.console.append(chrono::Utc::now(), &failure.console);
+                        self.run
+                            .console
+                            .append(chrono::Utc::now(), &failure.console);
                         if failure.error.line.is_some() {
                             self.show_error(&failure.error);
                         }
                     }
                 }
             }
-            ScriptsEvent::Console { lines, .. } => {
+            ScriptsEvent::Console { instance, lines } => {
+                // Lines of another instance (another script, or the other mode) say whose.
+                let ours = instance.is_none() || *instance == self.state.borrow().instance;
                 for (time, line) in lines {
-                    self.run.console.append(*time, std::slice::from_ref(line));
+                    let line = match instance {
+                        Some(id) if !ours => format!("[{id}] {line}"),
+                        _ => line.clone(),
+                    };
+                    self.run.console.append(*time, &[line]);
                 }
             }
-            ScriptsEvent::Status { instance, status } => self.status(*instance, status),
+            ScriptsEvent::Status { instance, status } => self.status(instance.clone(), status),
+            ScriptsEvent::Instances(running) => {
+                // Shown again: follow the instance of the script in the editor, if it runs.
+                let name = self.script_name();
+                if let Some(found) = running.iter().find(|i| i.name == name)
+                    && self.state.borrow().instance.is_none()
+                {
+                    self.status(
+                        Some(found.id.clone()),
+                        &RunStatus::Running {
+                            name: found.name.clone(),
+                            mode: found.mode,
+                            account: found.account.clone(),
+                            content_sha256: found.content_sha256.clone(),
+                        },
+                    );
+                }
+            }
             ScriptsEvent::Granted {
                 name,
                 account,
@@ -462,19 +498,27 @@ impl Inner {
         }
     }
 
-    fn status(&self, instance: Option<u64>, status: &RunStatus) {
+    fn status(&self, instance: Option<String>, status: &RunStatus) {
         {
             let mut state = self.state.borrow_mut();
+            let ours = instance.is_none() || state.instance == instance;
             match status {
                 RunStatus::Running { .. } | RunStatus::Reloaded { .. } => {
                     if instance.is_some() {
                         state.instance = instance;
                     }
                 }
+                RunStatus::Stopped | RunStatus::Faulted(_) if ours => state.instance = None,
+                // Another instance stopped: say so in the console only.
                 RunStatus::Stopped | RunStatus::Faulted(_) => {
-                    if instance.is_none() || state.instance == instance {
-                        state.instance = None;
-                    }
+                    let id = instance.unwrap_or_default();
+                    drop(state);
+                    let text = match status {
+                        RunStatus::Faulted(error) => format!("{id} faulted at {error}"),
+                        _ => format!("{id} stopped"),
+                    };
+                    self.run.console.note(&text);
+                    return;
                 }
                 RunStatus::ReloadFailed(_) | RunStatus::Refused(_) => {}
             }

@@ -8,7 +8,6 @@ use std::rc::Rc;
 use adw::prelude::*;
 use tickwork_core::scripting::strategy::{ParamSpec, ParamValue, ParamValues};
 
-
 enum Control {
     Entry(gtk::Entry),
     Switch(gtk::Switch),

@@ -130,13 +130,8 @@ impl RunTab {
         if symbols.is_empty() {
             return Err("name the symbols the strategy trades".into());
         }
-        let account = match (account, mode) {
-            (Some(account), _) => account,
-            (None, RunMode::Paper) => "paper".into(),
-            (None, RunMode::Live) => {
-                return Err("choose the account in the header first".into());
-            }
-        };
+        let account = account
+            .ok_or("choose the account in the header first (connect to TWS or start the demo)")?;
         let bar_seconds = BARS
             .get(self.bars.selected() as usize)
             .map_or(60, |(_, s)| *s);
@@ -169,7 +164,9 @@ impl RunTab {
                 false,
             ),
             RunStatus::Stopped => ("Stopped.".into(), false),
-            RunStatus::Faulted(error) => (format!("Faulted at {error}; the strategy is stopped"), true),
+            RunStatus::Faulted(error) => {
+                (format!("Faulted at {error}; the strategy is stopped"), true)
+            }
             RunStatus::ReloadFailed(error) => (
                 format!("Not reloaded: {error}. The previous version keeps running."),
                 true,

@@ -181,7 +181,10 @@ impl Editor {
     /// Puts the cursor at the error and scrolls to it.
     pub fn reveal(&self, error: &ScriptError) {
         let buffer = &self.buffer;
-        let Some(line) = error.line.and_then(|l| i32::try_from(l.saturating_sub(1)).ok()) else {
+        let Some(line) = error
+            .line
+            .and_then(|l| i32::try_from(l.saturating_sub(1)).ok())
+        else {
             return;
         };
         let column = error
