@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 
 use adw::prelude::*;
 use tickwork::gui::boundary::{
-    Command, Commands, Notification, RunMode, RunStatus, ScriptsCommand, ScriptsEvent,
+    Command, Commands, Notification, RunMode, RunStatus, ScriptSummary, ScriptsCommand,
+    ScriptsEvent,
 };
+use tickwork_core::store::scripts::ScriptKind;
 use tickwork::gui::panels::scripts::ScriptsPanel;
 use tickwork::gui::panels::{
     Panel, PanelContext, PanelEvent, PanelRegistry, Shared, WindowRequest,
@@ -394,6 +396,64 @@ fn scripts_panel_checks_marks_errors_and_backtests() {
     assert!(h.sent.iter().any(
         |c| matches!(c, ScriptsCommand::Stop { instance } if instance == "sma_cross@DU1/paper")
     ));
+
+    // Live asks first, naming the account and the content hash; confirmed, the run carries
+    // the grant.
+    h.replace_text(source);
+    h.pump(Duration::from_millis(800));
+    h.root.activate_action("scripts.run-live", None).unwrap();
+    let dialog = RefCell::new(None);
+    assert!(h.pump_until(Duration::from_secs(5), |_| {
+        let found = gtk::Window::list_toplevels()
+            .into_iter()
+            .find(|w| w.widget_name() == "scripts-confirm-live");
+        dialog.replace(found.and_then(|w| w.downcast::<adw::MessageDialog>().ok()));
+        dialog.borrow().is_some()
+    }));
+    let dialog = dialog.take().unwrap();
+    assert_eq!(dialog.heading().unwrap(), "Run sma_cross live on DU1?");
+    let body = dialog.body();
+    assert!(body.contains(&checked.content_sha256[..12]), "{body}");
+    dialog.response("run");
+    h.pump(Duration::from_millis(100));
+    let live = h
+        .sent
+        .iter()
+        .find_map(|c| match c {
+            ScriptsCommand::Run(run) if run.mode == RunMode::Live => Some(run.clone()),
+            _ => None,
+        })
+        .expect("the live run is asked for");
+    assert!(live.grant);
+    assert_eq!(live.source, source);
+
+    // Saved (Ctrl+S): the list shows it, selected.
+    h.root.activate_action("scripts.save", None).unwrap();
+    h.pump(Duration::from_millis(50));
+    assert!(h.sent.iter().any(|c| matches!(
+        c,
+        ScriptsCommand::Save { name, source: s } if name == "sma_cross" && s == source
+    )));
+    h.tell(ScriptsEvent::Saved {
+        name: "sma_cross".into(),
+        result: Ok(()),
+    });
+    h.tell(ScriptsEvent::Listed(vec![ScriptSummary {
+        name: "sma_cross".into(),
+        kind: ScriptKind::Strategy,
+        trading_granted: true,
+        updated_at: chrono::Utc::now(),
+    }]));
+    h.pump(Duration::from_millis(100));
+    assert!(h
+        .requests
+        .borrow()
+        .iter()
+        .any(|r| matches!(r, WindowRequest::Toast(t) if t == "Saved sma_cross")));
+    let list: gtk::ListBox = named(&h.root, "scripts-list");
+    let row = list.selected_row().expect("the saved script is selected");
+    assert_eq!(row.widget_name(), "scripts-row-sma_cross");
+    assert_eq!(h.panel.saved_state().unwrap()["stored"], "sma_cross");
 
     // Every control has a name a screen reader reads (over AT-SPI, from another process).
     tickwork::gui::a11y::name_controls(&h.root, "Scripts");
