@@ -14,13 +14,13 @@ use tickwork::gui::boundary::{
     Command, Commands, Notification, RunMode, RunStatus, ScriptSummary, ScriptsCommand,
     ScriptsEvent,
 };
-use tickwork_core::store::scripts::ScriptKind;
 use tickwork::gui::panels::scripts::ScriptsPanel;
 use tickwork::gui::panels::{
     Panel, PanelContext, PanelEvent, PanelRegistry, Shared, WindowRequest,
 };
 use tickwork::gui::script_jobs;
 use tickwork_core::scripting::strategy::ParamValue;
+use tickwork_core::store::scripts::ScriptKind;
 
 fn require_display() {
     assert!(
@@ -445,11 +445,12 @@ fn scripts_panel_checks_marks_errors_and_backtests() {
         updated_at: chrono::Utc::now(),
     }]));
     h.pump(Duration::from_millis(100));
-    assert!(h
-        .requests
-        .borrow()
-        .iter()
-        .any(|r| matches!(r, WindowRequest::Toast(t) if t == "Saved sma_cross")));
+    assert!(
+        h.requests
+            .borrow()
+            .iter()
+            .any(|r| matches!(r, WindowRequest::Toast(t) if t == "Saved sma_cross"))
+    );
     let list: gtk::ListBox = named(&h.root, "scripts-list");
     let row = list.selected_row().expect("the saved script is selected");
     assert_eq!(row.widget_name(), "scripts-row-sma_cross");

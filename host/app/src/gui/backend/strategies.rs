@@ -223,8 +223,11 @@ pub fn follow(services: &Services, live: &Live) -> Vec<JoinHandle<()>> {
     })]
 }
 
+/// Console lines with when they were printed.
+type Lines = Vec<(chrono::DateTime<Utc>, String)>;
+
 fn forward(services: &Services, batch: Vec<HostEvent>) {
-    let mut lines: Vec<(String, Vec<(chrono::DateTime<Utc>, String)>)> = Vec::new();
+    let mut lines: Vec<(String, Lines)> = Vec::new();
     let flush = |lines: &mut Vec<(String, Vec<_>)>| {
         for (instance, lines) in lines.drain(..) {
             services.tell(ScriptsEvent::Console {

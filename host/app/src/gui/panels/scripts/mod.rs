@@ -14,7 +14,7 @@ mod equity;
 mod library;
 mod params;
 mod run;
-pub mod source;
+mod source;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -109,12 +109,10 @@ impl ScriptsPanel {
         save.set_action_name(Some("scripts.save"));
         save.set_tooltip_text(Some("Save the script to the database (Ctrl+S)"));
         let bar = gtk::Box::new(gtk::Orientation::Horizontal, 6);
-        for margin in [6] {
-            bar.set_margin_top(margin);
-            bar.set_margin_bottom(margin);
-            bar.set_margin_start(margin);
-            bar.set_margin_end(margin);
-        }
+        bar.set_margin_top(6);
+        bar.set_margin_bottom(6);
+        bar.set_margin_start(6);
+        bar.set_margin_end(6);
         name.set_hexpand(true);
         bar.append(&name);
         bar.append(&check);
