@@ -52,7 +52,7 @@ pub enum Command {
     /// Per-account risk limits: show them, change them (every change is audited).
     #[command(subcommand)]
     Risk(RiskCommand),
-    /// Rhai scripts: check one before running it.
+    /// Rhai scripts: check one before running it, backtest a strategy.
     #[command(subcommand)]
     Script(ScriptCommand),
 }
@@ -64,6 +64,49 @@ pub enum ScriptCommand {
         /// The script (`.rhai`).
         file: PathBuf,
     },
+    /// Run a strategy over historical bars: trades, equity and statistics, stored in the
+    /// database (docs/scripting.md, "Backtests").
+    Backtest(BacktestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// The strategy script (`.rhai`).
+    pub file: PathBuf,
+    /// The instrument the bars are of: a ticker (SPY).
+    #[arg(long, value_name = "SYMBOL")]
+    pub symbol: String,
+    /// First day of bars, YYYY-MM-DD (UTC); needed for bars from the database.
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day of bars, YYYY-MM-DD, included; needed for bars from the database.
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<chrono::NaiveDate>,
+    /// Bar length in seconds of the stored bars to use (a CSV file's rows decide its own).
+    #[arg(long, value_name = "N", default_value_t = 60, conflicts_with = "bars")]
+    pub bar_seconds: i32,
+    /// Read bars from this CSV file (header `time,open,high,low,close,volume`) instead of
+    /// the database.
+    #[arg(long, value_name = "FILE.csv")]
+    pub bars: Option<PathBuf>,
+    /// Set a parameter the script declares, NAME=VALUE (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Cash at the start.
+    #[arg(long, value_name = "AMOUNT", default_value = "100000")]
+    pub cash: rust_decimal::Decimal,
+    /// Run once per value: NAME=V1,V2,… (repeatable: every combination is run).
+    #[arg(long = "sweep", value_name = "NAME=V1,V2,...")]
+    pub sweep: Vec<String>,
+    /// Threads for a sweep (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+    /// Print JSON ({"stats", "trades", …}; amounts as decimal strings).
+    #[arg(long)]
+    pub json: bool,
+    /// Do not store the results in the database.
+    #[arg(long)]
+    pub no_save: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -48,7 +48,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Headless(args)) => commands::headless::run(&ctx, args),
         Some(Command::Profile(command)) => commands::profile::run(&ctx, command),
         Some(Command::Risk(command)) => commands::risk::run(&ctx, command),
-        Some(Command::Script(command)) => commands::script::run(command),
+        Some(Command::Script(command)) => commands::script::run(&ctx, command),
         Some(Command::Margin(_) | Command::Sim(_)) => Ok(()),
         None => {
             let target = if cli.demo {

@@ -408,3 +408,292 @@ fn margin_rules_add_to_the_figure_and_a_bad_rule_names_file_line_and_column() {
         format!("{}:2:19: Undefined variable: rate", bad.display())
     );
 }
+
+fn repo_file(path: &str) -> String {
+    format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn script_backtest_prints_json_and_stores_the_run() {
+    let sandbox = Sandbox::new();
+    let db = common::TestDatabase::create("backtest_csv");
+    let fixture = repo_file("scripts/data/spy_daily.csv");
+    let script = repo_file("scripts/sma_cross.rhai");
+    let output = sandbox
+        .command()
+        .args([
+            "script", "backtest", &script, "--symbol", "SPY", "--bars", &fixture, "--json",
+        ])
+        .env("TICKWORK_DATABASE_URL", db.url())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let run: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // The regression values of the core tests, as decimal strings.
+    assert_eq!(run["stats"]["trade_count"], 7, "{run}");
+    assert_eq!(run["stats"]["net_pnl"], "13742.00");
+    assert_eq!(run["stats"]["sharpe"], "1.0695");
+    assert_eq!(run["trades"][0]["price"], "468.93");
+    assert_eq!(run["trades"][0]["side"], "BUY");
+    assert_eq!(run["source"], "csv:spy_daily.csv");
+    let id = run["backtest_id"].as_i64().expect("stored");
+    assert_eq!(
+        db.psql(&format!(
+            "SELECT script || ' ' || source || ' ' || (stats->>'net_pnl') || ' ' || \
+             (SELECT count(*) FROM backtest_trades WHERE backtest_id = {id}) FROM backtests WHERE id = {id}"
+        )),
+        "sma_cross.rhai csv:spy_daily.csv 13742.00 7"
+    );
+
+    // The text form, a window of the file, and a parameter.
+    let output = sandbox
+        .command()
+        .args([
+            "script",
+            "backtest",
+            &script,
+            "--symbol",
+            "SPY",
+            "--bars",
+            &fixture,
+            "--from",
+            "2025-06-01",
+            "--to",
+            "2025-12-31",
+            "--param",
+            "fast=5",
+        ])
+        .env("TICKWORK_DATABASE_URL", db.url())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("> sma_cross: fast 5, slow 30, qty 100"),
+        "{text}"
+    );
+    assert!(
+        text.contains("from 2025-06-02T14:30:00Z to 2026-01-01T14:30:00Z (csv:spy_daily.csv)"),
+        "{text}"
+    );
+    assert!(text.contains("net P&L"), "{text}");
+    assert!(
+        text.contains(&format!("stored as backtest {} in", id + 1)),
+        "{text}"
+    );
+}
+
+#[test]
+fn script_backtest_without_a_database_prints_and_warns() {
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .command()
+        .args([
+            "script",
+            "backtest",
+            &repo_file("scripts/covered_call.rhai"),
+            "--symbol",
+            "SPY",
+            "--bars",
+            &repo_file("scripts/data/spy_daily.csv"),
+        ])
+        .env(
+            "TICKWORK_DATABASE_URL",
+            "postgres://tickwork@127.0.0.1:1/none",
+        )
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let text = String::from_utf8(output.stdout.clone()).unwrap();
+    assert!(text.contains("net P&L            14570.00"), "{text}");
+    assert!(
+        text.contains("SELL        1 SPY 20250221 C 530 @ 4.68"),
+        "{text}"
+    );
+    assert!(!text.contains("stored as"), "{text}");
+    let stderr = common::stderr(&output);
+    assert!(
+        stderr.contains("tickwork: warning: results not stored: cannot connect"),
+        "{stderr}"
+    );
+    assert!(
+        !sandbox.pg_root().exists(),
+        "no embedded cluster for a server URL"
+    );
+
+    // A sweep, not stored, as JSON: one run per combination, in order.
+    let output = sandbox
+        .command()
+        .args([
+            "script",
+            "backtest",
+            &repo_file("scripts/sma_cross.rhai"),
+            "--symbol",
+            "SPY",
+            "--bars",
+            &repo_file("scripts/data/spy_daily.csv"),
+            "--sweep",
+            "fast=5,10",
+            "--sweep",
+            "slow=30",
+            "--workers",
+            "2",
+            "--no-save",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let sweep: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let runs = sweep["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0]["params"]["fast"], 5);
+    assert_eq!(runs[1]["params"]["fast"], 10);
+    assert_eq!(runs[1]["stats"]["net_pnl"], "13742.00");
+    assert!(runs[1]["backtest_id"].is_null());
+}
+
+#[test]
+fn script_backtest_errors_name_the_file_and_line() {
+    let sandbox = Sandbox::new();
+    let script = repo_file("scripts/sma_cross.rhai");
+    let bad_csv = sandbox.path().join("bars.csv");
+    std::fs::write(
+        &bad_csv,
+        "time,open,high,low,close,volume\n2026-01-02,1,1,1,1,0\n2026-01-05,1,1,x,1,0\n",
+    )
+    .unwrap();
+    let output = sandbox.run(&[
+        "script",
+        "backtest",
+        &script,
+        "--symbol",
+        "SPY",
+        "--bars",
+        bad_csv.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        common::stderr(&output).trim_end(),
+        format!("{}:3: low: `x` is not a number", bad_csv.display())
+    );
+
+    let bad_script = sandbox.path().join("bad.rhai");
+    std::fs::write(&bad_script, "fn on_bar(ctx, bar) {\n  let x = nope;\n}\n").unwrap();
+    let output = sandbox.run(&[
+        "script",
+        "backtest",
+        bad_script.to_str().unwrap(),
+        "--symbol",
+        "SPY",
+        "--bars",
+        bad_csv.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = common::stderr(&output);
+    assert!(
+        stderr.starts_with(&format!("{}:2:11: ", bad_script.display())) && stderr.contains("nope"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    // A script that faults mid-run: what it printed, then the fault; nothing stored.
+    let looping = sandbox.path().join("loop.rhai");
+    std::fs::write(
+        &looping,
+        "fn on_bar(ctx, bar) {\n  print(bar.close);\n  if bar.close > 500 { let x = bar.close / 0; }\n}\n",
+    )
+    .unwrap();
+    let output = sandbox.run(&[
+        "script",
+        "backtest",
+        looping.to_str().unwrap(),
+        "--symbol",
+        "SPY",
+        "--bars",
+        &repo_file("scripts/data/spy_daily.csv"),
+        "--no-save",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = common::stderr(&output);
+    assert!(
+        stderr.starts_with(&format!("{}:3:", looping.display()))
+            && stderr.contains("(in on_bar, bar of 2025-01-03T14:30:00Z, the backtest stopped)"),
+        "{stderr}"
+    );
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "> 495.09\n> 502.11\n"
+    );
+
+    // Bars from the database need a range.
+    let line = error_line(&sandbox.run(&["script", "backtest", &script, "--symbol", "SPY"]));
+    assert!(line.contains("--from and --to are needed"), "{line}");
+    assert!(
+        !sandbox.pg_root().exists(),
+        "nothing is started before the arguments are checked"
+    );
+}
+
+#[test]
+fn script_backtest_reads_bars_from_the_database() {
+    let sandbox = Sandbox::new();
+    let db = common::TestDatabase::create("backtest_pg");
+    let migrate = sandbox
+        .command()
+        .args(["db", "migrate"])
+        .env("TICKWORK_DATABASE_URL", db.url())
+        .output()
+        .unwrap();
+    assert!(migrate.status.success(), "{}", common::stderr(&migrate));
+    // 2 days of 60-second bars, rising 1 cent a minute, and a day of 5-minute bars to ignore.
+    db.psql(
+        "INSERT INTO instruments (symbol, sec_type) VALUES ('SPY', 'STK');
+         INSERT INTO bars SELECT i.id, 60, t, 100 + n * 0.01, 100.05 + n * 0.01, 99.95 + n * 0.01,
+                                100 + n * 0.01, 1000
+           FROM instruments i,
+                generate_series(0, 389) AS n,
+                LATERAL (VALUES (TIMESTAMPTZ '2026-03-02 14:30:00+00' + n * INTERVAL '1 minute'),
+                                (TIMESTAMPTZ '2026-03-03 14:30:00+00' + n * INTERVAL '1 minute')) AS d(t);
+         INSERT INTO bars SELECT id, 300, TIMESTAMPTZ '2026-03-02 14:30:00+00', 1, 1, 1, 1, 1 FROM instruments;",
+    );
+    let script = sandbox.path().join("buy.rhai");
+    std::fs::write(
+        &script,
+        "fn on_bar(ctx, bar) { if ctx.position(bar.symbol).qty == 0 { ctx.buy(bar.symbol, 10); } }\n",
+    )
+    .unwrap();
+    let output = sandbox
+        .command()
+        .args([
+            "script",
+            "backtest",
+            script.to_str().unwrap(),
+            "--symbol",
+            "SPY",
+            "--from",
+            "2026-03-03",
+            "--to",
+            "2026-03-03",
+            "--json",
+        ])
+        .env("TICKWORK_DATABASE_URL", db.url())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let run: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(run["source"], "postgres");
+    assert_eq!(run["bar_seconds"], 60);
+    assert_eq!(run["stats"]["bar_count"], 390, "{run}");
+    assert_eq!(run["from"], "2026-03-03T14:30:00Z");
+    // Bought at the second bar's open (100.01) plus a cent; marked at the last close (103.89).
+    assert_eq!(run["trades"][0]["price"], "100.02");
+    assert_eq!(run["stats"]["net_pnl"], "37.70");
+    let id = run["backtest_id"].as_i64().unwrap();
+    assert_eq!(
+        db.psql(&format!(
+            "SELECT source || ' ' || bar_seconds FROM backtests WHERE id = {id}"
+        )),
+        "postgres 60"
+    );
+}

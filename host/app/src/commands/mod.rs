@@ -1,5 +1,6 @@
 //! One module per subcommand family; each returns `anyhow::Result` and prints its own output.
 
+pub mod backtest;
 pub mod db;
 pub mod headless;
 mod headless_strategies;

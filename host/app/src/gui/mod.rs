@@ -20,6 +20,13 @@ use gtk::prelude::*;
 use tickwork_core::store::DatabaseTarget;
 
 pub use backend::StartOptions;
+
+/// Script checks and backtests exactly as the backend runs them (the GUI tests answer the
+/// Scripts panel's commands with these).
+pub mod script_jobs {
+    pub use super::backend::backtest::run as backtest;
+    pub use super::backend::scripts::{check, engine};
+}
 use shell::window::{MainWindow, MainWindowInit};
 
 /// The application id (reverse-DNS), also the desktop file and settings name.

@@ -5,6 +5,7 @@
 //! Strategies and margin rules are built on this (the strategy host comes with strategies;
 //! [`margin_rule`] is the margin-rule engine); `tickwork script check` uses [`check`].
 
+pub mod backtest;
 mod engine;
 mod error;
 pub mod host;

@@ -7,6 +7,7 @@
 pub mod account_values;
 pub mod accounts;
 pub mod audit;
+pub mod backtests;
 pub mod embedded;
 pub mod executions;
 pub mod instruments;

@@ -316,14 +316,15 @@ pub(crate) mod tests {
 
         // The command answers from TWS when connected.
         let view = tickwork_core::risk::RiskView::follow(&hub);
-        let live = Live {
+        let live = Live::new(
             profile,
-            demo: true,
-            session: session.clone(),
+            true,
+            session.clone(),
             router,
-            hub: hub.clone(),
+            hub.clone(),
             view,
-        };
+            pool.clone(),
+        );
         let (services, told) = services(&pool, Some(live));
         handle(services, MarketCommand::Search { query: "AA".into() }).await;
         match told.lock().unwrap().pop() {

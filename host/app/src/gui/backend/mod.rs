@@ -4,15 +4,18 @@
 //! here runs on the GTK main thread.
 //!
 //! Commands that change the session or send orders are carried out one at a time, in the order
-//! the trader gave them; lookups (search, history, margin, records) run concurrently so that a
-//! slow download never holds up a cancel.
+//! the trader gave them; lookups (search, history, margin, records, scripts) run concurrently so
+//! that a slow download never holds up a cancel.
 
 mod account;
+pub mod backtest;
 mod margin;
 mod market;
 mod orders;
 mod records;
+pub mod scripts;
 mod session;
+mod strategies;
 
 use std::sync::Arc;
 
@@ -50,6 +53,43 @@ pub struct Live {
     pub hub: Arc<Hub>,
     /// Quotes, positions and account values as the gate sees them.
     pub view: tickwork_core::risk::RiskView,
+    /// Strategies running on this connection (paper or live).
+    pub host: tickwork_core::scripting::host::StrategyHost,
+}
+
+impl Live {
+    /// A session's order path and views, with a strategy host of its own on them.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        profile: ConnectionProfile,
+        demo: bool,
+        session: SessionHandle,
+        router: OrderRouter,
+        hub: Arc<Hub>,
+        view: tickwork_core::risk::RiskView,
+        pool: PgPool,
+    ) -> Self {
+        let host = tickwork_core::scripting::host::StrategyHost::new(
+            scripts::engine(),
+            tickwork_core::scripting::host::HostDeps {
+                hub: hub.clone(),
+                router: router.clone(),
+                session: Some(session.clone()),
+                pool,
+                view: view.clone(),
+                simulator: demo,
+            },
+        );
+        Self {
+            profile,
+            demo,
+            session,
+            router,
+            hub,
+            view,
+            host,
+        }
+    }
 }
 
 impl Services {
@@ -183,6 +223,9 @@ async fn serve(
             }
             Command::Account(command) => {
                 tokio::spawn(account::handle(services, command));
+            }
+            Command::Scripts(command) => {
+                tokio::spawn(scripts::handle(services, command));
             }
         }
     }

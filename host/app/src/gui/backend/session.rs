@@ -318,14 +318,15 @@ impl Backend {
             inbox,
             None,
         );
-        let live = Live {
-            profile: profile.clone(),
+        let live = Live::new(
+            profile.clone(),
             demo,
-            session: handle.clone(),
+            handle.clone(),
             router,
-            hub: hub.clone(),
+            hub.clone(),
             view,
-        };
+            self.pool.clone(),
+        );
         let accounts = Arc::new(Mutex::new(accounts));
         let mut connection = Connection {
             live,
@@ -373,6 +374,7 @@ impl Backend {
             followers.extend(super::account::follow(&services, live));
             followers.extend(super::margin::follow(&services, live));
             followers.extend(super::records::follow(&services, live));
+            followers.extend(super::strategies::follow(&services, live));
             if let Some(connection) = &mut self.connection {
                 connection.forwarders.extend(followers);
             }
@@ -381,11 +383,15 @@ impl Backend {
         self.announce_limits().await;
     }
 
-    /// Ends the session (if any): forwarders, then the session, then the simulator.
+    /// Ends the session (if any): strategies (their `on_stop`, their working orders
+    /// cancelled), forwarders, then the session, then the simulator.
     pub async fn disconnect(&mut self) {
         let Some(connection) = self.connection.take() else {
             return;
         };
+        connection.live.host.stop_all().await;
+        // Let the forwarder carry the strategies' last lines and statuses to the window.
+        tokio::time::sleep(Duration::from_millis(150)).await;
         for forwarder in connection.forwarders {
             forwarder.abort();
         }

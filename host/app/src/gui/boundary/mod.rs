@@ -2,8 +2,8 @@
 //!
 //! The window never calls the core: it sends a [`Command`]; the backend (on the core runtime)
 //! carries it out and answers with [`Notification`]s. Commands and notifications are grouped by
-//! concern (session, trading, market data, orders, margin, records, settings) so that each panel
-//! and each backend handler owns one group.
+//! concern (session, trading, market data, orders, margin, records, settings, scripts) so that
+//! each panel and each backend handler owns one group.
 //!
 //! Quotes are the exception to "one message per event": they are merged per instrument in the
 //! [`QuoteBoard`] and drained once per frame (see `docs/architecture.md`).
@@ -14,6 +14,7 @@ mod market;
 mod orders;
 mod quotes;
 mod records;
+mod scripts;
 mod session;
 
 pub use account::{AccountCommand, AccountEvent, Holding};
@@ -24,6 +25,11 @@ pub use market::{
 pub use orders::{OrderCommand, OrderEvent, OurMargin};
 pub use quotes::QuoteBoard;
 pub use records::{RecordsCommand, RecordsEvent};
+pub use scripts::{
+    BacktestFailure, BacktestOutcome, BacktestRequest, BacktestStats, BacktestTrade, BarSource,
+    CheckedScript, RunMode, RunRequest, RunStatus, RunningInstance, ScriptSummary, ScriptsCommand,
+    ScriptsEvent,
+};
 pub use session::{
     SessionCommand, SessionEvent, TICKET_DEFAULTS_KEY, TicketDefaults, TradingState,
 };
@@ -37,6 +43,7 @@ pub enum Command {
     Margin(MarginCommand),
     Records(RecordsCommand),
     Account(AccountCommand),
+    Scripts(ScriptsCommand),
 }
 
 /// From the backend to the window; the window forwards every one to the open panels.
@@ -48,6 +55,7 @@ pub enum Notification {
     Margin(MarginEvent),
     Records(RecordsEvent),
     Account(AccountEvent),
+    Scripts(ScriptsEvent),
     /// Quotes changed: the window drains the [`QuoteBoard`] at the next frame.
     QuotesPending,
     /// Something failed; the text says what and what to do about it (shown as a toast).
@@ -93,3 +101,4 @@ group!(Orders, OrderCommand, OrderEvent);
 group!(Margin, MarginCommand, MarginEvent);
 group!(Records, RecordsCommand, RecordsEvent);
 group!(Account, AccountCommand, AccountEvent);
+group!(Scripts, ScriptsCommand, ScriptsEvent);

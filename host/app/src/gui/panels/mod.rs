@@ -16,6 +16,7 @@ pub mod orders;
 pub mod placeholder;
 mod poll;
 pub mod positions;
+pub mod scripts;
 pub mod ticket;
 pub mod watchlist;
 
@@ -185,6 +186,7 @@ fn builtin_providers() -> Vec<PanelProvider> {
         margin::provider(),
         connection::provider(),
         audit::provider(),
+        scripts::provider(),
     ]
 }
 

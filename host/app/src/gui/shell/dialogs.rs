@@ -97,6 +97,23 @@ const SHORTCUTS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
         </child>
         <child>
           <object class="GtkShortcutsGroup">
+            <property name="title">Scripts</property>
+            <child><object class="GtkShortcutsShortcut">
+              <property name="title">Check the script</property>
+              <property name="accelerator">&lt;Control&gt;Return</property>
+            </object></child>
+            <child><object class="GtkShortcutsShortcut">
+              <property name="title">Save the script</property>
+              <property name="accelerator">&lt;Control&gt;s</property>
+            </object></child>
+            <child><object class="GtkShortcutsShortcut">
+              <property name="title">Run the backtest</property>
+              <property name="accelerator">&lt;Control&gt;b</property>
+            </object></child>
+          </object>
+        </child>
+        <child>
+          <object class="GtkShortcutsGroup">
             <property name="title">General</property>
             <child><object class="GtkShortcutsShortcut">
               <property name="title">Preferences</property>
