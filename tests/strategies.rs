@@ -366,3 +366,178 @@ async fn a_denied_order_reaches_on_order_with_the_rule(pool: PgPool) {
     bench.stop().await;
     sim.shutdown().await;
 }
+
+/// Bars at the simulator's price, dated today (option expiries are relative to the bar date).
+fn today_at_market(sim: &SimHandle, symbol: &str, moves: &[Decimal]) -> Vec<ScriptBar> {
+    let last = Decimal::try_from(sim.stock_quote(symbol).unwrap().last)
+        .unwrap()
+        .round_dp(2);
+    let start = Utc::now() - chrono::Duration::minutes(moves.len() as i64 + 1);
+    moves
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let close = (last * (Decimal::ONE + m / dec!(100))).round_dp(2);
+            ScriptBar {
+                symbol: symbol.into(),
+                time: start + chrono::Duration::minutes(i as i64),
+                open: close,
+                high: close,
+                low: close,
+                close,
+                volume: dec!(1000),
+            }
+        })
+        .collect()
+}
+
+async fn run_to_end(
+    host: &StrategyHost,
+    script: Arc<StrategyScript>,
+    overrides: &[&str],
+    account: &str,
+    bars: Vec<ScriptBar>,
+) -> (InstanceStatus, Option<String>, Vec<String>) {
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let mut events = host.events();
+    let symbol = bars[0].symbol.clone();
+    let id = host
+        .start(RunRequest {
+            params: params::resolve(&script.params, &overrides).unwrap(),
+            script,
+            account: account.to_owned(),
+            mode: RunMode::Paper,
+            symbols: vec![symbol],
+            feed: Feed::Replay { bars },
+        })
+        .await
+        .unwrap();
+    final_status(&mut events, &id).await
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_backtest_and_a_paper_run_of_the_same_bars_make_the_same_trades(pool: PgPool) {
+    use tickwork_core::scripting::backtest::{FillModel, backtest};
+    let (sim, bench, host, account) = paper_host(&pool, 85).await;
+    let script = compile("sma_cross", include_str!("../scripts/sma_cross.rhai"));
+    let overrides = ["fast=3", "slow=5", "qty=10"];
+    // One quiet bar more, so the backtest fills the last decision (at the next bar's open).
+    let mut bars = bars("MSFT");
+    let mut last = bars.last().unwrap().clone();
+    last.time += chrono::Duration::days(1);
+    bars.push(last);
+    let resolved = params::resolve(&script.params, &overrides.map(String::from)).unwrap();
+    let report = backtest(
+        Arc::new(strategy_engine()),
+        script.clone(),
+        resolved,
+        &bars,
+        &FillModel::default(),
+        dec!(100000),
+    )
+    .unwrap();
+    let tested: Vec<(i64, OrderSide, Decimal)> = report
+        .trades
+        .iter()
+        .map(|t| (t.intent_id, t.side, t.quantity))
+        .collect();
+    let (status, _, console) = run_to_end(&host, script, &overrides, &account, bars).await;
+    assert_eq!(status, InstanceStatus::Stopped, "{console:#?}");
+    // What the paper run sent and had filled, by intent id: "#1 BUY 10 MSFT MKT sent as …".
+    let papered: Vec<(i64, OrderSide, Decimal)> = console
+        .iter()
+        .filter_map(|l| {
+            let rest = l.strip_prefix('#')?;
+            let mut words = rest.split(' ');
+            let id = words.next()?.parse().ok()?;
+            let side = match words.next()? {
+                "BUY" => OrderSide::Buy,
+                "SELL" => OrderSide::Sell,
+                _ => return None,
+            };
+            let quantity = words.next()?.parse().ok()?;
+            l.contains(" sent as ").then_some((id, side, quantity))
+        })
+        .collect();
+    assert!(!tested.is_empty());
+    assert_eq!(papered, tested, "paper run vs backtest of the same bars");
+    let fills = console.iter().filter(|l| l.contains(" @ ")).count();
+    assert_eq!(fills, tested.len(), "{console:#?}");
+    bench.stop().await;
+    sim.shutdown().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn bollinger_reversion_on_paper_rests_its_entry_and_cancels_it_on_stop(pool: PgPool) {
+    let (sim, bench, host, account) = paper_host(&pool, 86).await;
+    let script = compile(
+        "bollinger_reversion",
+        include_str!("../scripts/bollinger_reversion.rhai"),
+    );
+    // Quiet bars, then a close 2 % under the others: below the lower band at 1.5 deviations.
+    let moves = [
+        dec!(0.2),
+        dec!(-0.2),
+        dec!(0.1),
+        dec!(-0.1),
+        dec!(0),
+        dec!(-2),
+    ];
+    let bars = today_at_market(&sim, "MSFT", &moves);
+    let (status, detail, console) = run_to_end(
+        &host,
+        script,
+        &["period=5", "width=1.5", "qty=3"],
+        &account,
+        bars,
+    )
+    .await;
+    assert_eq!(status, InstanceStatus::Stopped, "{console:#?}");
+    assert!(
+        console
+            .iter()
+            .any(|l| l.starts_with("#1 BUY 3 MSFT LMT sent as ")),
+        "{console:#?}"
+    );
+    // The entry rests under the market; stopping cancels it at the simulator.
+    assert_eq!(detail.as_deref(), Some("1 working order(s) cancelled"));
+    eventually("the entry is cancelled at the simulator", || {
+        let orders = sim.orders();
+        async move {
+            orders
+                .iter()
+                .any(|o| o.symbol == "MSFT" && o.status == "Cancelled")
+                .then_some(())
+        }
+    })
+    .await;
+    bench.stop().await;
+    sim.shutdown().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn covered_call_on_paper_buys_the_shares_and_writes_a_listed_call(pool: PgPool) {
+    let (sim, bench, host, account) = paper_host(&pool, 87).await;
+    let script = compile("covered_call", include_str!("../scripts/covered_call.rhai"));
+    let bars = today_at_market(&sim, "MSFT", &[dec!(0), dec!(0.1), dec!(0.2)]);
+    let (status, _, console) = run_to_end(&host, script, &["lots=1"], &account, bars).await;
+    assert_eq!(status, InstanceStatus::Stopped, "{console:#?}");
+    let fills: Vec<&String> = console.iter().filter(|l| l.contains(" @ ")).collect();
+    assert_eq!(fills.len(), 2, "{console:#?}");
+    assert!(fills[0].contains("BUY 100 MSFT @"), "{fills:?}");
+    assert!(
+        fills[1].contains("SELL 1 MSFT 20") && fills[1].contains(" C "),
+        "{fills:?}"
+    );
+    // The simulator holds the stock and the short call.
+    let truth = tickwork_e2e::truth(&sim, 187).await;
+    assert!(
+        truth
+            .positions
+            .iter()
+            .any(|(_, s, q)| s == "MSFT" && *q == dec!(-1)),
+        "{truth:?}"
+    );
+    bench.stop().await;
+    sim.shutdown().await;
+}

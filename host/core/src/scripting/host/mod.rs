@@ -46,8 +46,8 @@ pub struct HostDeps {
 pub enum Feed {
     /// Bars of `bar_seconds` built from the session's ticks.
     Live { bar_seconds: i32 },
-    /// Recorded bars, one after the other: each waits until the orders of the one before are
-    /// filled or finished, so a paper replay trades as the backtest of the same bars does.
+    /// Recorded bars, one after the other: each waits until the market orders of the one before
+    /// are filled, so a paper replay decides as the backtest of the same bars does.
     Replay { bars: Vec<ScriptBar> },
 }
 

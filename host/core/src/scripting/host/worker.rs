@@ -24,8 +24,10 @@ use crate::store::script_runs::{self, InstanceStatus, SavedState};
 
 /// Orders one event may lead to (a script that re-sends every denied order would loop).
 const INTENTS_PER_EVENT: usize = 100;
-/// How long a replayed bar waits for the orders it caused to be filled or finished.
+/// How long a replayed bar waits for the market orders it caused to be filled.
 const REPLAY_SETTLE: Duration = Duration::from_secs(15);
+/// How long an order waits for the first quote of an instrument it had no line for.
+const QUOTE_WAIT: Duration = Duration::from_secs(5);
 /// How often a live instance's state is saved.
 const SAVE_EVERY: Duration = Duration::from_secs(5);
 
@@ -44,6 +46,9 @@ struct Working {
     symbol: String,
     quantity: Decimal,
     filled: Decimal,
+    /// A market order: a replay waits for it (a resting limit or stop order it cannot wait
+    /// for: the venue's price does not follow the replayed bars).
+    market: bool,
 }
 
 /// The events an instance reacts to, queued so that each hook runs after the previous one.
@@ -61,6 +66,8 @@ pub(super) struct Worker {
     pub watched: HashMap<i64, String>,
     /// Holdings watched so the gate can value the account (released at the end).
     margin_lines: Vec<i64>,
+    /// Lines opened for instruments it ordered without receiving their bars (by symbol).
+    order_lines: HashMap<String, i64>,
     working: HashMap<String, Working>,
     by_intent: HashMap<i64, String>,
     seen_executions: HashSet<String>,
@@ -86,6 +93,7 @@ impl Worker {
             instance: Some(instance),
             watched,
             margin_lines,
+            order_lines: HashMap::new(),
             working: HashMap::new(),
             by_intent: HashMap::new(),
             seen_executions: HashSet::new(),
@@ -135,11 +143,11 @@ impl Worker {
         let mut clock = tokio::time::interval(Duration::from_millis(250));
         let mut settle_until: Option<Instant> = None;
         loop {
-            // Replay: the next bar once the orders of the last one are done.
-            if replaying && self.working.is_empty()
+            // Replay: the next bar once the market orders of the last one are filled.
+            if replaying && !self.working.values().any(|w| w.market)
                 || settle_until.is_some_and(|t| Instant::now() > t)
             {
-                if settle_until.is_some() && !self.working.is_empty() {
+                if settle_until.is_some() && self.working.values().any(|w| w.market) {
                     self.console(format!(
                         "replay: {} order(s) still working after {} s; going on",
                         self.working.len(),
@@ -461,6 +469,7 @@ impl Worker {
             time_in_force: order.time_in_force,
             parent_ref: None,
         };
+        self.quote_for(&order.symbol, &intent.instrument).await;
         let ctx = match self
             .deps
             .view
@@ -492,6 +501,7 @@ impl Worker {
                         symbol: order.symbol,
                         quantity: order.quantity,
                         filled: Decimal::ZERO,
+                        market: order.order_type == crate::domain::OrderType::Market,
                     },
                 );
             }
@@ -507,6 +517,30 @@ impl Worker {
             }
         }
         update
+    }
+
+    /// The gate needs a fresh quote of what an order trades: an instrument the strategy does
+    /// not receive bars of (an option it writes) gets a market data line first, and the order
+    /// waits up to [`QUOTE_WAIT`] for its first quote (then the gate decides without it).
+    async fn quote_for(&mut self, symbol: &str, spec: &crate::domain::InstrumentSpec) {
+        if self.watched.values().any(|s| s == symbol) || self.order_lines.contains_key(symbol) {
+            return;
+        }
+        let Some(session) = self.deps.session.clone() else {
+            return;
+        };
+        let id = match session.watch(spec.clone()).await {
+            Ok(id) => id,
+            Err(e) => {
+                self.console(format!("{symbol}: no market data line: {e}"));
+                return;
+            }
+        };
+        self.order_lines.insert(symbol.to_owned(), id);
+        let until = Instant::now() + QUOTE_WAIT;
+        while self.deps.view.quote(id).is_none() && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Asks TWS to cancel one order; the script hears `cancelled` when TWS confirms.
@@ -619,7 +653,8 @@ impl Worker {
 
     async fn unwatch(&self) {
         if let Some(session) = &self.deps.session {
-            for id in self.watched.keys().chain(&self.margin_lines) {
+            let lines = self.watched.keys().chain(&self.margin_lines);
+            for id in lines.chain(self.order_lines.values()) {
                 let _ = session.unwatch(*id).await;
             }
         }
