@@ -303,6 +303,43 @@ fn script_check_names_file_line_and_column_and_exits_1() {
     .unwrap();
     let output = sandbox.run(&["script", "check", good.to_str().unwrap()]);
     assert!(output.status.success(), "{}", common::stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("ok (strategy)"));
+
+    // A likely typo in a hook's name is a warning; a hook with the wrong parameters an error.
+    let typo = sandbox.path().join("typo.rhai");
+    std::fs::write(&typo, "fn on_bars(ctx, bar) { }\n").unwrap();
+    let output = sandbox.run(&["script", "check", typo.to_str().unwrap()]);
+    assert!(output.status.success());
+    assert!(common::stderr(&output).contains("warning: `on_bars` is not a hook"));
+    std::fs::write(&typo, "fn on_bar(bar) { }\n").unwrap();
+    let output = sandbox.run(&["script", "check", typo.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(common::stderr(&output).contains("`on_bar` takes 2 parameters"));
+    // Every example checks clean, as its kind.
+    let scripts = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts");
+    for (file, kind) in [
+        ("sma_cross.rhai", "strategy"),
+        ("bollinger_reversion.rhai", "strategy"),
+        ("covered_call.rhai", "strategy"),
+        ("margin/concentration.rhai", "margin rule"),
+        ("margin/short_option_floor.rhai", "margin rule"),
+    ] {
+        let output = sandbox.run(&["script", "check", &format!("{scripts}/{file}")]);
+        assert!(
+            output.status.success(),
+            "{file}: {}",
+            common::stderr(&output)
+        );
+        assert!(
+            common::stderr(&output).is_empty(),
+            "{file}: {}",
+            common::stderr(&output)
+        );
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains(&format!("ok ({kind})")),
+            "{file}"
+        );
+    }
 
     let missing = sandbox.run(&["script", "check", "/nonexistent/x.rhai"]);
     assert!(!missing.status.success());

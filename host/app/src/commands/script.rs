@@ -2,7 +2,8 @@
 //! `tickwork script backtest FILE …` (in [`super::backtest`]).
 
 use anyhow::Context as _;
-use tickwork_core::scripting::{check, strategy_engine};
+use tickwork_core::scripting::strategy::StrategyScript;
+use tickwork_core::scripting::{ScriptMarginRule, strategy_engine};
 
 use crate::cli::ScriptCommand;
 use crate::context::Context;
@@ -13,9 +14,23 @@ pub fn run(ctx: &Context, command: ScriptCommand) -> anyhow::Result<()> {
         ScriptCommand::Check { file } => {
             let source = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            match check(&strategy_engine(), &source) {
-                Ok(_) => {
-                    println!("{}: ok", file.display());
+            let name = file
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("script");
+            // A margin rule answers `fn margin(input)`; everything else is a strategy.
+            let checked = if source.contains("fn margin(") {
+                ScriptMarginRule::compile(name, &source).map(|_| ("margin rule", Vec::new()))
+            } else {
+                StrategyScript::compile(&strategy_engine(), name, &source)
+                    .map(|script| ("strategy", script.warnings))
+            };
+            match checked {
+                Ok((kind, warnings)) => {
+                    for warning in warnings {
+                        eprintln!("{}: warning: {warning}", file.display());
+                    }
+                    println!("{}: ok ({kind})", file.display());
                     Ok(())
                 }
                 Err(err) => {
