@@ -96,6 +96,20 @@ fn near_market(sim: &SimHandle, symbol: &str) -> Vec<ScriptBar> {
         .collect()
 }
 
+/// Waits until the simulator has cancelled an order for `symbol`.
+async fn cancelled_at_the_simulator(sim: &SimHandle, symbol: &str) {
+    eventually("an order cancelled at the simulator", || {
+        let orders = sim.orders();
+        async move {
+            orders
+                .iter()
+                .any(|o| o.symbol == symbol && o.status == "Cancelled")
+                .then_some(())
+        }
+    })
+    .await;
+}
+
 /// Waits for the instance's final status, collecting its console.
 async fn final_status(
     events: &mut broadcast::Receiver<HostEvent>,
@@ -253,16 +267,7 @@ async fn a_fault_cancels_the_working_orders_and_names_the_line(pool: PgPool) {
         detail.ends_with("; 1 working order(s) cancelled"),
         "{detail}"
     );
-    eventually("the resting order is cancelled at the simulator", || {
-        let orders = sim.orders();
-        async move {
-            orders
-                .iter()
-                .any(|o| o.symbol == "MSFT" && o.status == "Cancelled")
-                .then_some(())
-        }
-    })
-    .await;
+    cancelled_at_the_simulator(&sim, "MSFT").await;
     // The audit trail has the script's order and its cancel.
     let filter = audit::AuditFilter {
         origin: Some("script:faulty".into()),
@@ -501,16 +506,7 @@ async fn bollinger_reversion_on_paper_rests_its_entry_and_cancels_it_on_stop(poo
     );
     // The entry rests under the market; stopping cancels it at the simulator.
     assert_eq!(detail.as_deref(), Some("1 working order(s) cancelled"));
-    eventually("the entry is cancelled at the simulator", || {
-        let orders = sim.orders();
-        async move {
-            orders
-                .iter()
-                .any(|o| o.symbol == "MSFT" && o.status == "Cancelled")
-                .then_some(())
-        }
-    })
-    .await;
+    cancelled_at_the_simulator(&sim, "MSFT").await;
     bench.stop().await;
     sim.shutdown().await;
 }

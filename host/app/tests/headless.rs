@@ -25,6 +25,26 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Sends SIGTERM and waits (bounded) for the process to exit.
+fn stop_with_sigterm(child: &mut std::process::Child) -> std::process::ExitStatus {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "headless did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// N from the stop line `tickwork: stopped; received N ticks; …`.
 fn received_ticks(stderr: &str) -> i64 {
     let line = stderr
@@ -84,28 +104,10 @@ async fn records_survives_a_restart_and_stops_cleanly_on_sigterm() {
             table_rows(sandbox_ref, "ticks") > after_reconnect
         });
     });
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(headless.0.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    let output = tokio::task::block_in_place(|| {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = headless.0.try_wait().unwrap() {
-                let mut stderr = String::new();
-                std::io::Read::read_to_string(headless.0.stderr.as_mut().unwrap(), &mut stderr)
-                    .unwrap();
-                return (status, stderr);
-            }
-            assert!(
-                Instant::now() < deadline,
-                "headless did not stop on SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    });
-    let (status, stderr) = output;
+    let status = tokio::task::block_in_place(|| stop_with_sigterm(&mut headless.0));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(headless.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+
     assert!(status.success(), "{stderr}");
     let received = received_ticks(&stderr);
     assert!(received > 0, "{stderr}");
@@ -207,26 +209,9 @@ async fn a_strategy_trades_beside_the_recorder_and_survives_a_restart() {
             table_rows(sandbox_ref, "orders") > before
         });
     });
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(headless.0.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    let stderr = tokio::task::block_in_place(|| {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = headless.0.try_wait().unwrap() {
-                let stderr = std::fs::read_to_string(&log).unwrap();
-                assert!(status.success(), "{stderr}");
-                return stderr;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "headless did not stop on SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    });
+    let status = tokio::task::block_in_place(|| stop_with_sigterm(&mut headless.0));
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "{stderr}");
     let prefix = format!("tickwork: sma_cross@{account}/paper: ");
     assert!(
         stderr.contains(&format!("{prefix}sma_cross: fast 2, slow 3, qty 1")),

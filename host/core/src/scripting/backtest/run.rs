@@ -581,14 +581,7 @@ impl<S: BacktestStrategy> Sim<'_, S> {
                 .entry(order.symbol.clone())
                 .or_insert_with(|| option.clone());
         }
-        let update = ScriptOrderUpdate {
-            intent_id: order.intent_id,
-            symbol: order.symbol.clone(),
-            status: IntentStatus::Working,
-            filled: Decimal::ZERO,
-            remaining: order.quantity,
-            reason: String::new(),
-        };
+        let update = order.working();
         self.pending.insert(
             order.intent_id,
             Pending {

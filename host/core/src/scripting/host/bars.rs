@@ -78,15 +78,7 @@ impl BarBuilder {
             .forming
             .entry(tick.instrument_id)
             .or_insert_with(|| Forming {
-                bar: ScriptBar {
-                    symbol: symbol.to_owned(),
-                    time: start,
-                    open: price,
-                    high: price,
-                    low: price,
-                    close: price,
-                    volume: Decimal::ZERO,
-                },
+                bar: flat_bar(symbol, start, price, Decimal::ZERO),
                 from_mid,
             });
         if from_mid && !forming.from_mid {
@@ -95,15 +87,7 @@ impl BarBuilder {
         }
         if forming.from_mid && !from_mid {
             let volume = forming.bar.volume;
-            forming.bar = ScriptBar {
-                symbol: symbol.to_owned(),
-                time: start,
-                open: price,
-                high: price,
-                low: price,
-                close: price,
-                volume,
-            };
+            forming.bar = flat_bar(symbol, start, price, volume);
             forming.from_mid = false;
         }
         let bar = &mut forming.bar;
@@ -128,6 +112,19 @@ impl BarBuilder {
             .collect();
         bars.sort_by(|a, b| (a.time, &a.symbol).cmp(&(b.time, &b.symbol)));
         bars
+    }
+}
+
+/// A bar that opens at `price` (and so far closes there).
+fn flat_bar(symbol: &str, time: DateTime<Utc>, price: Decimal, volume: Decimal) -> ScriptBar {
+    ScriptBar {
+        symbol: symbol.to_owned(),
+        time,
+        open: price,
+        high: price,
+        low: price,
+        close: price,
+        volume,
     }
 }
 

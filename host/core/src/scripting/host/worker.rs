@@ -441,14 +441,7 @@ impl Worker {
 
     /// Sends one order through the gate; answers the update the script gets at once.
     async fn place(&mut self, order: OrderRequest) -> ScriptOrderUpdate {
-        let mut update = ScriptOrderUpdate {
-            intent_id: order.intent_id,
-            symbol: order.symbol.clone(),
-            status: IntentStatus::Working,
-            filled: Decimal::ZERO,
-            remaining: order.quantity,
-            reason: String::new(),
-        };
+        let mut update = order.working();
         let spec = match symbols::spec_of(&order.symbol) {
             Ok(spec) => spec,
             Err(e) => {

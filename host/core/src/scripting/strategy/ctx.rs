@@ -30,6 +30,20 @@ pub struct OrderRequest {
     pub tag: String,
 }
 
+impl OrderRequest {
+    /// The update the script hears once the order is accepted (sent, or queued in a backtest).
+    pub fn working(&self) -> super::types::ScriptOrderUpdate {
+        super::types::ScriptOrderUpdate {
+            intent_id: self.intent_id,
+            symbol: self.symbol.clone(),
+            status: super::types::IntentStatus::Working,
+            filled: Decimal::ZERO,
+            remaining: self.quantity,
+            reason: String::new(),
+        }
+    }
+}
+
 /// What a hook asked the host to do, in the order it asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Intent {
