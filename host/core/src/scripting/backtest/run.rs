@@ -2,6 +2,10 @@
 //! fills and order updates fed back to it in the order the live host delivers them (see
 //! `docs/scripting.md`, "Parity between modes"), and the account marked at every close.
 
+// A fault ends a backtest: it is returned once, never on a hot path, and carries the
+// console the trader needs, so it is not boxed.
+#![allow(clippy::result_large_err)]
+
 use std::collections::{BTreeMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
