@@ -127,7 +127,19 @@ fn interleaved(
     );
 }
 
+/// `cargo bench` passes `--bench`; `cargo test --benches` passes nothing and expects speed.
+fn benchmarking() -> bool {
+    let bench = std::env::args().any(|a| a == "--bench");
+    if !bench {
+        println!("backtest bench: skipped (run it with `cargo bench --bench backtest`)");
+    }
+    bench
+}
+
 fn memory(c: &mut Criterion) {
+    if !benchmarking() {
+        return;
+    }
     let n = bar_count();
     let bars = fixture(n);
     let script = Script::load();
@@ -218,6 +230,9 @@ impl Scratch {
 }
 
 fn postgres(c: &mut Criterion) {
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
     let Ok(url) = std::env::var("DATABASE_URL") else {
         eprintln!(
             "postgres: skipped (set DATABASE_URL to a server where a scratch database may be created)"
