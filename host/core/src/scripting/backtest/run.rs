@@ -2,6 +2,10 @@
 //! fills and order updates fed back to it in the order the live host delivers them (see
 //! `docs/scripting.md`, "Parity between modes"), and the account marked at every close.
 
+// A fault ends a backtest: it is returned once, never on a hot path, and carries the
+// console the trader needs, so it is not boxed.
+#![allow(clippy::result_large_err)]
+
 use std::collections::{BTreeMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -151,8 +155,7 @@ pub fn run_strategy<S: BacktestStrategy>(
     let mut equity = Vec::with_capacity(bars.len());
     let mut exposed = 0;
     for (index, bar) in bars.iter().enumerate() {
-        let next_date = bars.get(index + 1).map(|b| b.time.date_naive());
-        sim.bar(index, bar, next_date)?;
+        sim.bar(index, bar, bars.get(index + 1))?;
         let value = sim.equity(bar)?;
         if sim.positions.values().any(|q| !q.is_zero()) {
             exposed += 1;
@@ -229,7 +232,7 @@ impl<S: BacktestStrategy> Sim<'_, S> {
         &mut self,
         index: usize,
         bar: &ScriptBar,
-        next_date: Option<NaiveDate>,
+        next: Option<&ScriptBar>,
     ) -> Result<(), BacktestError> {
         self.events = 0;
         self.now = bar.time;
@@ -243,10 +246,16 @@ impl<S: BacktestStrategy> Sim<'_, S> {
         let output = self.strategy.on_bar(bar.clone());
         self.deliver(output)?;
         self.drain()?;
-        self.settle_expired(bar, next_date)
+        if self.contracts.is_empty() {
+            return Ok(());
+        }
+        self.settle_expired(bar, next.map(|b| b.time.date_naive()))
     }
 
     fn fire_timers(&mut self, until: DateTime<Utc>) -> Result<(), BacktestError> {
+        if self.timers.is_empty() {
+            return Ok(());
+        }
         let mut due: Vec<(DateTime<Utc>, String)> = self
             .timers
             .iter()
@@ -272,6 +281,9 @@ impl<S: BacktestStrategy> Sim<'_, S> {
     /// the rest matched; each fill is delivered (and what it causes carried out) before the
     /// next order is looked at, so a fill can still cancel a sibling order on the same bar.
     fn match_pending(&mut self, index: usize, bar: &ScriptBar) -> Result<(), BacktestError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
         let ids: Vec<i64> = self.pending.keys().copied().collect();
         let date = bar.time.date_naive();
         for id in ids {

@@ -175,7 +175,10 @@ pub fn drawdown(initial_cash: Decimal, equity: &[Decimal]) -> (Decimal, Decimal)
         peak = peak.max(value);
         let fall = peak - value;
         worst = worst.max(fall);
+        // Divide only for a fall that may be a new largest percentage (most bars are not).
         if peak > Decimal::ZERO
+            && !fall.is_zero()
+            && fall * Decimal::ONE_HUNDRED > worst_pct * peak
             && let Some(pct) = (fall * Decimal::ONE_HUNDRED).checked_div(peak)
         {
             worst_pct = worst_pct.max(pct);
@@ -197,7 +200,12 @@ pub fn sharpe(
         if previous <= Decimal::ZERO {
             return None;
         }
-        returns.push((value - previous).checked_div(previous)?);
+        // A bar without a change (flat, most bars of many strategies) needs no division.
+        returns.push(if value == previous {
+            Decimal::ZERO
+        } else {
+            (value - previous).checked_div(previous)?
+        });
         previous = value;
     }
     if returns.len() < 2 {

@@ -2,6 +2,10 @@
 //! worker threads. Each run has its own instance (its own `state`), so runs cannot see each
 //! other, and a run that faults does not stop the others.
 
+// A fault ends a backtest: it is returned once, never on a hot path, and carries the
+// console the trader needs, so it is not boxed.
+#![allow(clippy::result_large_err)]
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::Mutex;

@@ -44,6 +44,7 @@ fn compile(source: &str) -> (Arc<rhai::Engine>, Arc<StrategyScript>, ParamValues
     (engine, script, values)
 }
 
+#[allow(clippy::result_large_err)]
 fn run(source: &str, bars: &[ScriptBar]) -> Result<BacktestReport, BacktestError> {
     let (engine, script, values) = compile(source);
     backtest(

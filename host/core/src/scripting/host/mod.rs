@@ -223,6 +223,15 @@ impl StrategyHost {
         let mut margin_lines = Vec::new();
         if let Some(session) = &self.deps.session {
             margin_lines = self.watch_holdings(session, &request.account).await;
+            // Orders before the holdings' first quotes would be denied as margin unknown.
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while margin_lines
+                .iter()
+                .any(|id| self.deps.view.quote(*id).is_none())
+                && std::time::Instant::now() < until
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
         }
         let now = match &request.feed {
             Feed::Replay { bars } => bars.first().map_or_else(Utc::now, |b| b.time),

@@ -72,6 +72,9 @@ impl std::fmt::Debug for StrategyInstance {
     }
 }
 
+// A `Fault` is returned once in an instance's life (it stops the instance) and carries the
+// console the trader needs: boxing it would buy nothing.
+#[allow(clippy::result_large_err)]
 impl StrategyInstance {
     /// Runs the top level (or restores `saved` when it was saved by the same script text with
     /// the same parameters), then `on_start`.
