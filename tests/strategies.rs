@@ -159,24 +159,8 @@ async fn script_orders(pool: &PgPool, script: &str) -> Vec<(String, String)> {
 async fn sma_cross_on_paper_trades_each_cross_through_the_gate(pool: PgPool) {
     let (sim, bench, host, account) = paper_host(&pool, 81).await;
     let script = compile("sma_cross", include_str!("../scripts/sma_cross.rhai"));
-    let overrides = [
-        "fast=3".to_owned(),
-        "slow=5".to_owned(),
-        "qty=10".to_owned(),
-    ];
-    let mut events = host.events();
-    let id = host
-        .start(RunRequest {
-            params: params::resolve(&script.params, &overrides).unwrap(),
-            script,
-            account: account.clone(),
-            mode: RunMode::Paper,
-            symbols: vec!["MSFT".into()],
-            feed: Feed::Replay { bars: bars("MSFT") },
-        })
-        .await
-        .unwrap();
-    let (status, _, console) = final_status(&mut events, &id).await;
+    let overrides = ["fast=3", "slow=5", "qty=10"];
+    let (status, _, console) = run_to_end(&host, script, &overrides, &account, bars("MSFT")).await;
     assert_eq!(status, InstanceStatus::Stopped, "{console:#?}");
     // Three crosses in these bars: up, down, up.
     let fills: Vec<&String> = console.iter().filter(|l| l.contains(" @ ")).collect();
@@ -213,22 +197,9 @@ async fn a_fault_cancels_the_working_orders_and_names_the_line(pool: PgPool) {
         "resting",
         "fn on_bar(ctx, bar) {\n    if state.placed == () { state.placed = 1; }\n    else { let boom = bar.nope; }\n}",
     );
-    let mut events = host.events();
-    let id = host
-        .start(RunRequest {
-            params: params::resolve(&resting.params, &[]).unwrap(),
-            script: resting,
-            account: account.clone(),
-            mode: RunMode::Paper,
-            symbols: vec!["MSFT".into()],
-            feed: Feed::Replay {
-                bars: bars("MSFT")[..3].to_vec(),
-            },
-        })
-        .await;
     // `state.placed` was never declared: reading it is the fault, at the first bar.
-    let id = id.unwrap();
-    let (status, detail, _) = final_status(&mut events, &id).await;
+    let (status, detail, _) =
+        run_to_end(&host, resting, &[], &account, bars("MSFT")[..3].to_vec()).await;
     assert_eq!(status, InstanceStatus::Faulted);
     let detail = detail.unwrap();
     assert!(
@@ -246,20 +217,8 @@ async fn a_fault_cancels_the_working_orders_and_names_the_line(pool: PgPool) {
         "faulty",
         "state.n = 0;\nfn on_bar(ctx, bar) {\n    state.n += 1;\n    if state.n == 1 { ctx.buy_limit(bar.symbol, 5, (bar.close * 0.97).round(2)); }\n    if state.n == 2 { let x = 1 / 0; }\n}",
     );
-    let id = host
-        .start(RunRequest {
-            params: params::resolve(&faulty.params, &[]).unwrap(),
-            script: faulty,
-            account: account.clone(),
-            mode: RunMode::Paper,
-            symbols: vec!["MSFT".into()],
-            feed: Feed::Replay {
-                bars: near_market(&sim, "MSFT"),
-            },
-        })
-        .await
-        .unwrap();
-    let (status, detail, console) = final_status(&mut events, &id).await;
+    let (status, detail, console) =
+        run_to_end(&host, faulty, &[], &account, near_market(&sim, "MSFT")).await;
     assert_eq!(status, InstanceStatus::Faulted, "{console:#?}");
     let detail = detail.unwrap();
     assert!(detail.starts_with("faulty: 5:"), "{detail}");
@@ -346,21 +305,8 @@ async fn a_denied_order_reaches_on_order_with_the_rule(pool: PgPool) {
         "denied",
         "fn on_bar(ctx, bar) { ctx.buy(bar.symbol, 1); }\nfn on_order(ctx, u) { print(`${u.id} ${u.status}: ${u.reason}`); }",
     );
-    let mut events = host.events();
-    let id = host
-        .start(RunRequest {
-            params: params::resolve(&script.params, &[]).unwrap(),
-            script,
-            account,
-            mode: RunMode::Paper,
-            symbols: vec!["MSFT".into()],
-            feed: Feed::Replay {
-                bars: bars("MSFT")[..1].to_vec(),
-            },
-        })
-        .await
-        .unwrap();
-    let (_, _, console) = final_status(&mut events, &id).await;
+    let (_, _, console) =
+        run_to_end(&host, script, &[], &account, bars("MSFT")[..1].to_vec()).await;
     assert!(
         console
             .iter()

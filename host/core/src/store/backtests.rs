@@ -134,49 +134,37 @@ pub async fn save(pool: &PgPool, run: &NewBacktest<'_>) -> Result<i64, StoreErro
 const SUMMARY: &str = "id, script, content_sha256, symbol, bar_seconds, from_ts, to_ts, source, \
                        params::text, fill_model::text, stats::text, created_at";
 
-type SummaryRow = (
-    i64,
-    String,
-    String,
-    String,
-    i32,
-    DateTime<Utc>,
-    DateTime<Utc>,
-    String,
-    String,
-    String,
-    String,
-    DateTime<Utc>,
-);
+/// A `backtests` row without its equity curve; JSON columns read as text, parsed strictly.
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: i64,
+    script: String,
+    content_sha256: String,
+    symbol: String,
+    bar_seconds: i32,
+    from_ts: DateTime<Utc>,
+    to_ts: DateTime<Utc>,
+    source: String,
+    params: String,
+    fill_model: String,
+    stats: String,
+    created_at: DateTime<Utc>,
+}
 
 fn summary(row: SummaryRow) -> Result<BacktestSummary, StoreError> {
-    let (
-        id,
-        script,
-        content_sha256,
-        symbol,
-        bar_seconds,
-        from,
-        to,
-        source,
-        params,
-        model,
-        stats,
-        created_at,
-    ) = row;
     Ok(BacktestSummary {
-        id,
-        script,
-        content_sha256,
-        symbol,
-        bar_seconds,
-        from,
-        to,
-        source,
-        params: from_json("backtest parameters", &params)?,
-        fill_model: from_json("fill model", &model)?,
-        stats: from_json("statistics", &stats)?,
-        created_at,
+        id: row.id,
+        script: row.script,
+        content_sha256: row.content_sha256,
+        symbol: row.symbol,
+        bar_seconds: row.bar_seconds,
+        from: row.from_ts,
+        to: row.to_ts,
+        source: row.source,
+        params: from_json("backtest parameters", &row.params)?,
+        fill_model: from_json("fill model", &row.fill_model)?,
+        stats: from_json("statistics", &row.stats)?,
+        created_at: row.created_at,
     })
 }
 
@@ -193,59 +181,25 @@ pub async fn list(pool: &PgPool, script: &str) -> Result<Vec<BacktestSummary>, S
 
 /// One backtest with its equity curve and trades.
 pub async fn get(pool: &PgPool, id: i64) -> Result<Option<StoredBacktest>, StoreError> {
-    type FullRow = (
-        i64,
-        String,
-        String,
-        String,
-        i32,
-        DateTime<Utc>,
-        DateTime<Utc>,
-        String,
-        String,
-        String,
-        String,
-        DateTime<Utc>,
-        String,
-    );
+    #[derive(sqlx::FromRow)]
+    struct FullRow {
+        #[sqlx(flatten)]
+        summary: SummaryRow,
+        equity: String,
+    }
     let row: Option<FullRow> = sqlx::query_as(&format!(
-        "SELECT {SUMMARY}, equity::text FROM backtests WHERE id = $1"
+        "SELECT {SUMMARY}, equity::text AS equity FROM backtests WHERE id = $1"
     ))
     .bind(id)
     .fetch_optional(pool)
     .await?;
-    let Some((
-        id,
-        script,
-        sha,
-        symbol,
-        bar_seconds,
-        from,
-        to,
-        source,
-        params,
-        model,
-        stats,
-        created_at,
+    let Some(FullRow {
+        summary: row,
         equity,
-    )) = row
+    }) = row
     else {
         return Ok(None);
     };
-    let row = (
-        id,
-        script,
-        sha,
-        symbol,
-        bar_seconds,
-        from,
-        to,
-        source,
-        params,
-        model,
-        stats,
-        created_at,
-    );
     let equity: Vec<(DateTime<Utc>, Decimal)> = from_json("equity curve", &equity)?;
     type TradeRow = (
         i32,

@@ -15,8 +15,7 @@ use tickwork_core::store::backtests::{self, NewBacktest};
 
 use super::scripts::engine;
 use crate::gui::boundary::{
-    BacktestFailure, BacktestOutcome, BacktestRequest, BacktestStats, BacktestTrade, BarSource,
-    ScriptsEvent,
+    BacktestFailure, BacktestOutcome, BacktestRequest, BarSource, ScriptsEvent,
 };
 
 fn failure(error: ScriptError) -> BacktestFailure {
@@ -141,41 +140,14 @@ fn from_error(err: BacktestError) -> BacktestFailure {
 }
 
 fn outcome(report: BacktestReport, saved: Result<i64, String>) -> BacktestOutcome {
-    let s = &report.stats;
-    let stats = BacktestStats {
-        initial_cash: s.initial_cash,
-        final_equity: s.final_equity,
-        net_pnl: s.net_pnl,
-        return_pct: s.return_pct,
-        total_commission: s.total_commission,
-        trade_count: s.trade_count,
-        bar_count: s.bar_count,
-        max_drawdown: s.max_drawdown,
-        max_drawdown_pct: s.max_drawdown_pct,
-        sharpe: s.sharpe,
-        exposure: s.exposure,
-    };
     BacktestOutcome {
-        trades: report
-            .trades
-            .iter()
-            .map(|t| BacktestTrade {
-                seq: t.seq,
-                time: t.time,
-                symbol: t.symbol.clone(),
-                side: t.side,
-                quantity: t.quantity,
-                price: t.price,
-                commission: t.commission,
-                tag: t.tag.clone(),
-            })
-            .collect(),
+        trades: report.trades,
         symbol: report.symbol,
         bar_seconds: report.bar_seconds,
         from: report.from,
         to: report.to,
         equity: report.equity,
-        stats,
+        stats: report.stats,
         console: report.console,
         saved,
     }

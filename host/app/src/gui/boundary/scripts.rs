@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use tickwork_core::domain::OrderSide;
 use tickwork_core::scripting::ScriptError;
 use tickwork_core::scripting::strategy::{ParamSpec, ParamValues};
 use tickwork_core::store::scripts::ScriptKind;
@@ -135,34 +134,8 @@ pub struct BacktestOutcome {
     pub saved: Result<i64, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BacktestTrade {
-    pub seq: u32,
-    pub time: DateTime<Utc>,
-    pub symbol: String,
-    pub side: OrderSide,
-    pub quantity: Decimal,
-    pub price: Decimal,
-    pub commission: Decimal,
-    /// Why it happened when not an order of the script (`expiry`).
-    pub tag: String,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BacktestStats {
-    pub initial_cash: Decimal,
-    pub final_equity: Decimal,
-    pub net_pnl: Decimal,
-    pub return_pct: Decimal,
-    pub total_commission: Decimal,
-    pub trade_count: u32,
-    pub bar_count: u32,
-    pub max_drawdown: Decimal,
-    pub max_drawdown_pct: Decimal,
-    pub sharpe: Option<Decimal>,
-    /// Share of bars with a position, 0–1.
-    pub exposure: Decimal,
-}
+/// One trade and the statistics of a backtest: the core's own types.
+pub use tickwork_core::scripting::backtest::{Stats as BacktestStats, Trade as BacktestTrade};
 
 /// A backtest that did not: the script failed (at a line and column when known, with what
 /// it printed), or the bars could not be had.
