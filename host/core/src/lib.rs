@@ -10,6 +10,7 @@ pub mod domain;
 pub mod hub;
 pub mod logging;
 pub mod paths;
+pub mod plugins;
 pub mod recorder;
 pub mod risk;
 pub mod scripting;
