@@ -4,5 +4,6 @@
 
 pub mod capability;
 pub mod journal;
+pub mod manifest;
 pub mod permissions;
 pub mod services;
