@@ -355,8 +355,7 @@ fn check_library(name: &str) -> Result<(), String> {
 }
 
 fn check_capability_id(id: &str) -> Result<(), String> {
-    if id.is_empty() || id.len() > 128 || id.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+    if id.is_empty() || id.len() > 128 || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!(
             "`{}`: expected an id without spaces (com.example.pairs.spread)",
             id.escape_default()

@@ -195,9 +195,14 @@ mod tests {
         );
         assert_eq!(stored.permissions, perms);
         assert!(
-            set_enabled(&pool, "org.example.panel", false, Some("disabled by the user"))
-                .await
-                .unwrap()
+            set_enabled(
+                &pool,
+                "org.example.panel",
+                false,
+                Some("disabled by the user")
+            )
+            .await
+            .unwrap()
         );
         let off = &list(&pool).await.unwrap()[0];
         assert!(!off.enabled);
@@ -212,7 +217,11 @@ mod tests {
         assert!(on.enabled && on.disabled_reason.is_none());
         assert!(revoke(&pool, "org.example.panel").await.unwrap());
         assert!(list(&pool).await.unwrap().is_empty());
-        assert!(!set_enabled(&pool, "org.example.panel", true, None).await.unwrap());
+        assert!(
+            !set_enabled(&pool, "org.example.panel", true, None)
+                .await
+                .unwrap()
+        );
     }
 
     #[sqlx::test(migrations = "../../migrations")]

@@ -70,10 +70,22 @@ fn every_error_names_the_file_and_the_field() {
         ("id = \"com.example.pairs\"", "id = \"pairs\"", ": id: "),
         ("id = \"com.example.pairs\"", "", ": id: missing"),
         ("version = \"1.4.2\"", "version = \"1 4\"", ": version: "),
-        ("version = \"1.4.2\"", "version = 1", ": version: expected a string, found integer"),
-        ("abi = \"1.0\"", "abi = \"1\"", ": abi: `1`: expected MAJOR.MINOR"),
+        (
+            "version = \"1.4.2\"",
+            "version = 1",
+            ": version: expected a string, found integer",
+        ),
+        (
+            "abi = \"1.0\"",
+            "abi = \"1\"",
+            ": abi: `1`: expected MAJOR.MINOR",
+        ),
         ("abi = \"1.0\"", "abi = \"1.x\"", ": abi: "),
-        ("library = \"libpairs.so\"", "library = \"../libpairs.so\"", ": library: "),
+        (
+            "library = \"libpairs.so\"",
+            "library = \"../libpairs.so\"",
+            ": library: ",
+        ),
         ("library = \"libpairs.so\"", "", ": library: missing"),
         (
             "sha256 = \"9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\"",
@@ -112,8 +124,16 @@ fn every_error_names_the_file_and_the_field() {
             "network = [\"any\"]",
             ": permissions.network: unknown key",
         ),
-        ("abi = \"1.0\"", "abi = \"1.0\"\nauthor = \"me\"", ": author: unknown key"),
-        ("[requires]", "requires = 4", ": requires: expected a table, found integer"),
+        (
+            "abi = \"1.0\"",
+            "abi = \"1.0\"\nauthor = \"me\"",
+            ": author: unknown key",
+        ),
+        (
+            "[requires]",
+            "requires = 4",
+            ": requires: expected a table, found integer",
+        ),
         ("abi = \"1.0\"", "abi = \"1.0", ": line 4: "),
     ];
     for (from, to, expected) in cases {
