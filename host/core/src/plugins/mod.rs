@@ -6,3 +6,4 @@ pub mod capability;
 pub mod journal;
 pub mod permissions;
 pub mod services;
+pub mod strategy;

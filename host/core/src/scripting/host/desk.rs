@@ -122,11 +122,7 @@ impl Desk {
                 .await;
         }
         // Whether the origin may trade this account was settled when the instance started.
-        let ctx = match deps
-            .view
-            .context_for(&deps.pool, &intent, true, None)
-            .await
-        {
+        let ctx = match deps.view.context_for(&deps.pool, &intent, true, None).await {
             Ok(ctx) => ctx,
             Err(e) => return Placed::Rejected(format!("not sent: {e}")),
         };
@@ -216,7 +212,10 @@ impl Desk {
     /// An execution of one of the instance's orders: the fill, and the order's update
     /// (partially filled, or filled and done). The order as it stands is answered too, for
     /// its average price.
-    pub fn fill(&mut self, execution: &Execution) -> Option<(ScriptFill, ScriptOrderUpdate, Working)> {
+    pub fn fill(
+        &mut self,
+        execution: &Execution,
+    ) -> Option<(ScriptFill, ScriptOrderUpdate, Working)> {
         let order_ref = execution.order_ref.clone()?;
         let working = self.working.get_mut(&order_ref)?;
         // A replay after a reconnect repeats executions: each counts once.
@@ -263,7 +262,11 @@ impl Desk {
         let Some(order_ref) = self.by_intent.get(&intent_id).cloned() else {
             return;
         };
-        if let Err(e) = deps.router.cancel(&order_ref, &self.origin.to_string()).await {
+        if let Err(e) = deps
+            .router
+            .cancel(&order_ref, &self.origin.to_string())
+            .await
+        {
             self.notes
                 .push(format!("#{intent_id}: cancel not sent: {e}"));
         }

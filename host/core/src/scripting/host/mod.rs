@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 
 pub use crate::store::script_runs::{InstanceStatus, RunMode};
 pub use bars::BarBuilder;
-pub(crate) use desk::{Desk, Placed, Working};
+pub(crate) use desk::{Desk, Placed};
 
 use self::worker::{Worker, WorkerCommand};
 use crate::hub::Hub;
@@ -108,7 +108,8 @@ impl HostDeps {
         };
         let mut lines = Vec::new();
         for (instrument_id, _) in self.view.positions(account) {
-            let Ok(Some(instrument)) = crate::store::instruments::get(&self.pool, instrument_id).await
+            let Ok(Some(instrument)) =
+                crate::store::instruments::get(&self.pool, instrument_id).await
             else {
                 continue;
             };
