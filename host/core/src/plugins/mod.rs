@@ -17,6 +17,7 @@ pub mod margin_rule;
 pub mod permissions;
 pub mod registry;
 pub mod services;
+pub mod strategy;
 pub mod trust;
 
 pub use registry::{
