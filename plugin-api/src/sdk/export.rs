@@ -33,6 +33,8 @@ pub struct Static<T>(pub T);
 
 // SAFETY: only used for immutable tables of `'static` strings and function pointers.
 unsafe impl<T> Sync for Static<T> {}
+// SAFETY: as above.
+unsafe impl<T> Send for Static<T> {}
 
 /// Plugin-wide state: the host table `init` received, and whether the plugin faulted there.
 pub struct PluginState {

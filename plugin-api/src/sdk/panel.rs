@@ -7,7 +7,8 @@
 
 use core::ffi::c_void;
 
-use gtk::glib::translate::IntoGlibPtr;
+use gtk::glib::translate::{IntoGlibPtr, ToGlibPtr};
+use gtk::prelude::*;
 
 use super::convert::str_to_tw;
 use super::event::Event;
@@ -146,4 +147,32 @@ unsafe extern "C" fn panel_on_event<T: Panel>(
 unsafe extern "C" fn panel_destroy<T: Panel>(this: *mut TwInstance) {
     // SAFETY: the ABI's contract: an instance `panel_create` made, no call follows.
     unsafe { destroy_cell::<T, PanelCtx>(this, "panel.destroy", |v, c| v.on_destroy(c)) }
+}
+
+unsafe extern "C" {
+    fn gtk_accessible_update_property_value(
+        accessible: *mut gtk::ffi::GtkAccessible,
+        n_properties: core::ffi::c_int,
+        properties: *mut gtk::ffi::GtkAccessibleProperty,
+        values: *const gtk::glib::gobject_ffi::GValue,
+    );
+}
+
+/// Sets what a screen reader calls `widget` (a cell drawn without text, an icon-only button).
+/// gtk4-rs binds `gtk_accessible_update_property_value` only from GTK 4.10, although the C
+/// function exists since 4.0; this calls it directly so panels keep working on GTK 4.8.
+pub fn set_accessible_label(widget: &impl IsA<gtk::Widget>, label: &str) {
+    let value = label.to_value();
+    let mut properties = [gtk::ffi::GTK_ACCESSIBLE_PROPERTY_LABEL];
+    // SAFETY: `widget` is a live GtkWidget, hence a GtkAccessible; one property id paired with
+    // one string GValue, as the function requires for LABEL; GTK copies the value.
+    unsafe {
+        gtk_accessible_update_property_value(
+            ToGlibPtr::<*mut gtk::ffi::GtkWidget>::to_glib_none(widget.as_ref()).0
+                as *mut gtk::ffi::GtkAccessible,
+            1,
+            properties.as_mut_ptr(),
+            value.to_glib_none().0,
+        );
+    }
 }
