@@ -430,3 +430,56 @@ fn capabilities(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugins::manifest::{AbiVersion, Provides};
+
+    fn descriptor(flags: u32, version: &'static str) -> TwPluginDescriptor {
+        TwPluginDescriptor {
+            struct_size: v1_0_size::DESCRIPTOR,
+            abi_major: TW_ABI_MAJOR,
+            abi_minor: 0,
+            flags,
+            _reserved: 0,
+            id: tw_str("org.test.flags"),
+            version: tw_str(version),
+            build_info: tw_str(""),
+            init: None,
+            shutdown: None,
+            get_capability: None,
+        }
+    }
+
+    #[test]
+    fn a_panic_abort_build_and_a_version_mismatch_are_refused() {
+        let manifest = Manifest {
+            id: "org.test.flags".into(),
+            version: "1.0".into(),
+            abi: AbiVersion { major: 1, minor: 0 },
+            library: "lib.so".into(),
+            sha256: None,
+            gtk_minor: None,
+            provides: Provides::default(),
+            permissions: Permissions::default(),
+        };
+        assert_eq!(
+            check_descriptor(&descriptor(TW_FLAG_PANIC_UNWIND, "1.0"), &manifest),
+            Ok(())
+        );
+        let abort = check_descriptor(&descriptor(0, "1.0"), &manifest).unwrap_err();
+        assert!(
+            matches!(&abort, LoadError::Incompatible(r) if r.starts_with("built with panic = \"abort\"")),
+            "{abort}"
+        );
+        let version = check_descriptor(&descriptor(TW_FLAG_PANIC_UNWIND, "2.0"), &manifest);
+        assert_eq!(
+            version,
+            Err(LoadError::Incompatible(
+                "descriptor version `2.0` differs from plugin.toml's `1.0`".into()
+            ))
+        );
+        assert_eq!(status_name(77), "unknown status 77");
+    }
+}
