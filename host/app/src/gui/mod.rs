@@ -23,6 +23,11 @@ pub use backend::StartOptions;
 
 /// Script checks and backtests exactly as the backend runs them (the GUI tests answer the
 /// Scripts panel's commands with these).
+/// The Plugins panel's backend, for tests that answer its commands as the window does.
+pub mod plugin_jobs {
+    pub use super::backend::plugins::answer;
+}
+
 pub mod script_jobs {
     pub use super::backend::backtest::run as backtest;
     pub use super::backend::scripts::{check, engine};

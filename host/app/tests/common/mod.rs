@@ -206,3 +206,51 @@ fn with_database(url: &str, name: &str) -> String {
         None => format!("{host_part}/{name}"),
     }
 }
+
+/// A plugin library of the workspace (`cargo build -p PACKAGE`, next to the `tickwork` binary
+/// under test), built once per test process; `file` is its `lib….so` name.
+pub fn plugin_library(package: &str, file: &str) -> PathBuf {
+    static BUILT: std::sync::Mutex<Vec<(String, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, path)) = built.iter().find(|(p, _)| p == package) {
+        return path.clone();
+    }
+    let workspace = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.toml");
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_tickwork"));
+    let profile_dir = exe.parent().unwrap().to_path_buf();
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo
+        .args(["build", "--quiet", "-p", package, "--manifest-path"])
+        .arg(workspace);
+    if profile_dir.ends_with("release") {
+        cargo.arg("--release");
+    }
+    let status = cargo
+        .status()
+        .expect("cargo must be runnable from the tests");
+    assert!(status.success(), "building {package} failed");
+    let library = profile_dir.join(file);
+    assert!(library.is_file(), "{} missing", library.display());
+    built.push((package.to_owned(), library.clone()));
+    library
+}
+
+/// Packs `manifest` (a template without sha256) and `library` into `out` with
+/// `tickwork plugins pack`.
+pub fn pack_bundle(manifest: &Path, library: &Path, out: &Path) {
+    let output = Command::new(env!("CARGO_BIN_EXE_tickwork"))
+        .args(["plugins", "pack", "--manifest"])
+        .arg(manifest)
+        .arg("--library")
+        .arg(library)
+        .arg("--out")
+        .arg(out)
+        .env_remove("TICKWORK_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "tickwork plugins pack: {}",
+        stderr(&output)
+    );
+}

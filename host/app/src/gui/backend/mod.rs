@@ -12,7 +12,7 @@ pub mod backtest;
 mod margin;
 mod market;
 mod orders;
-mod plugins;
+pub mod plugins;
 mod records;
 pub mod scripts;
 mod session;

@@ -122,3 +122,22 @@ async fn trust(pool: &PgPool, bundle: &Path) -> Result<String, String> {
         trusted.id, trusted.version
     ))
 }
+
+/// Answers one command with an explicit environment and database, collecting what the
+/// backend would tell the window (for tests of the Plugins panel).
+pub async fn answer(
+    env: &PluginEnv,
+    pool: PgPool,
+    command: PluginsCommand,
+) -> Vec<crate::gui::boundary::Notification> {
+    let told = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let into = told.clone();
+    let services = Services {
+        pool,
+        notify: Arc::new(move |n| into.lock().unwrap_or_else(|p| p.into_inner()).push(n)),
+        live: None,
+    };
+    handle_with(env, &services, command).await;
+    let told = std::mem::take(&mut *told.lock().unwrap_or_else(|p| p.into_inner()));
+    told
+}
