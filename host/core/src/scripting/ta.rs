@@ -319,6 +319,11 @@ pub fn register(engine: &mut Engine) {
     engine.register_fn("update", |i: &mut Cross, a: Decimal, b: Decimal| {
         i.update(a, b)
     });
+    // A line still warming up is `()`: no crossing until both have values, and the first update
+    // with both only records where they stand, so an average can be passed on unchecked.
+    engine.register_fn("update", |_: &mut Cross, _: (), _: Decimal| 0_i64);
+    engine.register_fn("update", |_: &mut Cross, _: Decimal, _: ()| 0_i64);
+    engine.register_fn("update", |_: &mut Cross, _: (), _: ()| 0_i64);
 
     let mut ta = Module::new();
     ta.set_native_fn("sma", |n: i64| Ok(Sma::new(period(n)?)));
@@ -431,6 +436,17 @@ mod tests {
             .unwrap();
         assert_eq!(out[0].clone().cast::<Decimal>(), dec!(10.75));
         assert!(out[1].as_bool().unwrap());
+        // A crossing of averages still warming up (`()`) is 0, and does not count as a side.
+        let crossings = engine
+            .eval_with_scope::<rhai::Array>(
+                &mut scope,
+                "let c = ta::cross();\n\
+                 [c.update((), 1.0), c.update(1.0, ()), c.update((), ()), c.update(3.0, 2.0),\n\
+                  c.update(1.0, 2.0), c.update((), 2.0), c.update(3.0, 2.0)]",
+            )
+            .unwrap();
+        let crossings: Vec<i64> = crossings.iter().map(|c| c.as_int().unwrap()).collect();
+        assert_eq!(crossings, [0, 0, 0, 0, -1, 0, 1]);
         let err = engine
             .eval_with_scope::<Dynamic>(&mut scope, "ta::sma(0)")
             .unwrap_err();

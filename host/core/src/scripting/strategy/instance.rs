@@ -6,7 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use rhai::{CallFnOptions, Dynamic, Engine, Map, Scope};
+use rhai::{CallFnOptions, Dynamic, Engine, FuncArgs, Map, Scope};
 
 use super::book::Book;
 use super::ctx::{Intent, StrategyCtx, TimerRequest, take_console};
@@ -175,7 +175,7 @@ impl StrategyInstance {
         if !self.script.hooks.on_bar {
             return self.idle();
         }
-        self.call("on_bar", |ctx| vec![ctx, Dynamic::from(bar)])
+        self.call("on_bar", |ctx| (ctx, Dynamic::from(bar)))
     }
 
     pub fn on_tick(&mut self, tick: ScriptTick) -> Result<Output, Fault> {
@@ -191,7 +191,7 @@ impl StrategyInstance {
         if !self.script.hooks.on_tick {
             return self.idle();
         }
-        self.call("on_tick", |ctx| vec![ctx, Dynamic::from(tick)])
+        self.call("on_tick", |ctx| (ctx, Dynamic::from(tick)))
     }
 
     /// An execution of one of its orders: the book first, then `on_fill`.
@@ -204,7 +204,7 @@ impl StrategyInstance {
         if !self.script.hooks.on_fill {
             return self.idle();
         }
-        self.call("on_fill", |ctx| vec![ctx, Dynamic::from(fill)])
+        self.call("on_fill", |ctx| (ctx, Dynamic::from(fill)))
     }
 
     /// A status change of one of its orders: the book first, then `on_order`.
@@ -213,7 +213,7 @@ impl StrategyInstance {
         if !self.script.hooks.on_order {
             return self.idle();
         }
-        self.call("on_order", |ctx| vec![ctx, Dynamic::from(update)])
+        self.call("on_order", |ctx| (ctx, Dynamic::from(update)))
     }
 
     pub fn on_timer(&mut self, name: &str, now: DateTime<Utc>) -> Result<Output, Fault> {
@@ -222,7 +222,7 @@ impl StrategyInstance {
             return self.idle();
         }
         let name = name.to_owned();
-        self.call("on_timer", |ctx| vec![ctx, Dynamic::from(name)])
+        self.call("on_timer", |ctx| (ctx, Dynamic::from(name)))
     }
 
     /// `on_stop`, whose intents the host may still act on (e.g. flattening).
@@ -230,7 +230,7 @@ impl StrategyInstance {
         if !self.script.hooks.on_stop {
             return self.idle();
         }
-        self.call("on_stop", |ctx| vec![ctx])
+        self.call("on_stop", |ctx| (ctx,))
     }
 
     /// Swaps in a new version of the script between two hooks. With `keep_state` the Scope
@@ -267,7 +267,7 @@ impl StrategyInstance {
             .console
             .insert(0, format!("reloaded {} (restarted)", self.script.name));
         if self.script.hooks.on_start {
-            output.append(self.call("on_start", |ctx| vec![ctx])?);
+            output.append(self.call("on_start", |ctx| (ctx,))?);
         }
         Ok(output)
     }
@@ -293,10 +293,11 @@ impl StrategyInstance {
         }
     }
 
-    fn call(
+    /// Calls `hook` with `ctx` and the event (a tuple, so no argument list is allocated).
+    fn call<A: FuncArgs>(
         &mut self,
         hook: &'static str,
-        args: impl FnOnce(Dynamic) -> Vec<Dynamic>,
+        args: impl FnOnce(Dynamic) -> A,
     ) -> Result<Output, Fault> {
         let args = args(Dynamic::from(self.ctx.clone()));
         self.guarded(hook, move |engine, scope, ast| {
