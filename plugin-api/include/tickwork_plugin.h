@@ -473,7 +473,9 @@ typedef struct TwPluginDescriptor {
    */
   void (*shutdown)(void);
   /*
-   The table for a capability id (`TW_CAP_*`), or null when not provided.
+   The table for a capability id (`TW_CAP_*`), or null when not provided. The bare id names
+   the plugin's first table of that kind; a plugin offering several also answers
+   `<capability id>#<provided id>` (`tickwork.strategy/1#com.example.pairs`).
    */
   const void *(*get_capability)(struct TwStr id);
 } TwPluginDescriptor;

@@ -160,7 +160,9 @@ pub struct TwPluginDescriptor {
     pub init: Option<unsafe extern "C" fn(host: *const TwHostApi) -> TwStatus>,
     /// Called once at exit; the library stays loaded.
     pub shutdown: Option<unsafe extern "C" fn()>,
-    /// The table for a capability id (`TW_CAP_*`), or null when not provided.
+    /// The table for a capability id (`TW_CAP_*`), or null when not provided. The bare id names
+    /// the plugin's first table of that kind; a plugin offering several also answers
+    /// `<capability id>#<provided id>` (`tickwork.strategy/1#com.example.pairs`).
     pub get_capability: Option<unsafe extern "C" fn(id: TwStr) -> *const c_void>,
 }
 

@@ -164,7 +164,12 @@ impl Event<'_> {
 /// # Safety
 /// `ev` must point to `size` readable bytes.
 unsafe fn read_event<T: Copy>(ev: *const TwEventHeader, size: u32) -> T {
-    let take = (size as usize).min(core::mem::size_of::<T>());
+    if size as usize >= core::mem::size_of::<T>() {
+        // SAFETY: the whole `T` is readable (`size` bytes are); every event struct is valid for
+        // any bit pattern its writer could produce (integers, byte arrays, a string pointer).
+        return unsafe { ev.cast::<T>().read_unaligned() };
+    }
+    let take = size as usize;
     let mut out = core::mem::MaybeUninit::<T>::zeroed();
     // SAFETY: `take` ≤ `size` bytes are readable and fit in `out`; every event struct is valid
     // when zeroed (integers and byte arrays, the reason string empty).

@@ -26,15 +26,17 @@ use crate::abi::{
 /// Free text put in the descriptor's `build_info`.
 pub const SDK_BUILD_INFO: &str = concat!("tickwork-plugin-api ", env!("CARGO_PKG_VERSION"));
 
-/// A value with raw pointers (a `'static` table) made shareable between threads: the tables
-/// only hold `'static` strings and function pointers.
+/// An ABI table (plain `Copy` data with raw pointers) made shareable between threads, for the
+/// `'static` descriptor and capability tables: they hold only `'static` strings and function
+/// pointers and are never written after they are built.
 #[repr(transparent)]
-pub struct Static<T>(pub T);
+pub struct Static<T: Copy>(pub T);
 
-// SAFETY: only used for immutable tables of `'static` strings and function pointers.
-unsafe impl<T> Sync for Static<T> {}
+// SAFETY: `T` is plain `Copy` data (an ABI table); its pointers are to `'static`, immutable
+// strings and to functions, which any thread may read or call per the ABI's threading rules.
+unsafe impl<T: Copy> Sync for Static<T> {}
 // SAFETY: as above.
-unsafe impl<T> Send for Static<T> {}
+unsafe impl<T: Copy> Send for Static<T> {}
 
 /// Plugin-wide state: the host table `init` received, and whether the plugin faulted there.
 pub struct PluginState {

@@ -16,6 +16,7 @@ use crate::abi::{
 use crate::sdk::convert::{decimal_from_tw, str_from_tw, str_to_tw};
 use crate::sdk::event::Side;
 use crate::sdk::export::Static;
+use crate::sdk::host::{HostServices, StrategyCtx};
 
 /// Which services the fake host hands out (all by default), like a user's grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,6 +180,15 @@ impl FakeHost {
     /// A value of the kv store.
     pub fn kv(&self, key: &str) -> Option<String> {
         lock(&self.shared.kv).get(key).cloned()
+    }
+
+    /// A strategy context on this host with a new instance, for calling a [`Strategy`]'s
+    /// methods directly, without the ABI (e.g. as the baseline of a benchmark).
+    ///
+    /// [`Strategy`]: crate::sdk::Strategy
+    pub fn strategy_ctx(&self) -> StrategyCtx {
+        let (inst, _) = self.new_instance();
+        StrategyCtx(HostServices::new(*self.api, inst))
     }
 
     /// A new instance context (as the host makes one per `create`).
