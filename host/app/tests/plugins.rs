@@ -512,6 +512,22 @@ fn faults_are_counted_until_the_plugin_is_disabled_and_enable_forgets_them() {
         status_of(&sandbox, &db, &bundle),
         ("disabled".to_owned(), "disabled by the user".to_owned())
     );
+    // Trusting it again does not switch it back on.
+    let again = tickwork(
+        &sandbox,
+        Some(&db),
+        "ok",
+        &["plugins", "trust", bundle.to_str().unwrap()],
+    );
+    ok(&again);
+    assert!(
+        common::stderr(&again).contains(
+            "note: org.tickwork.zoo stays disabled (disabled by the user); `tickwork plugins \
+             enable org.tickwork.zoo` switches it on"
+        ),
+        "{}",
+        common::stderr(&again)
+    );
     ok(&tickwork(
         &sandbox,
         Some(&db),
@@ -525,7 +541,7 @@ fn faults_are_counted_until_the_plugin_is_disabled_and_enable_forgets_them() {
     let actions = db.psql("SELECT string_agg(action, ',' ORDER BY id) FROM audit_log");
     assert_eq!(
         actions,
-        "plugin.trust,plugin.enable,plugin.disable,plugin.revoke"
+        "plugin.trust,plugin.enable,plugin.disable,plugin.trust,plugin.revoke"
     );
 }
 
