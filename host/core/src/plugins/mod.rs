@@ -9,14 +9,17 @@
 
 pub mod capability;
 pub mod discovery;
+pub mod grant;
 pub mod host_api;
 pub mod journal;
 pub mod library;
 pub mod manifest;
 pub mod margin_rule;
+pub mod panel;
 pub mod permissions;
 pub mod registry;
 pub mod services;
+pub mod strategy;
 pub mod trust;
 
 pub use registry::{

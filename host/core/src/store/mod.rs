@@ -14,6 +14,7 @@ pub mod instruments;
 pub mod market_data;
 mod open;
 pub mod orders;
+pub mod plugin_kv;
 pub mod plugins;
 pub mod positions;
 pub mod profiles;

@@ -99,6 +99,14 @@ impl BarBuilder {
 
     /// Bars whose bucket ended more than `grace` before `now` (no tick came to close them).
     pub fn flush(&mut self, now: DateTime<Utc>, grace: Duration) -> Vec<ScriptBar> {
+        self.flush_by_line(now, grace)
+            .into_iter()
+            .map(|(_, bar)| bar)
+            .collect()
+    }
+
+    /// [`BarBuilder::flush`], each bar with the instrument id it was built for.
+    pub fn flush_by_line(&mut self, now: DateTime<Utc>, grace: Duration) -> Vec<(i64, ScriptBar)> {
         let length = Duration::seconds(self.seconds);
         let due: Vec<i64> = self
             .forming
@@ -106,11 +114,11 @@ impl BarBuilder {
             .filter(|(_, f)| f.bar.time + length + grace <= now)
             .map(|(id, _)| *id)
             .collect();
-        let mut bars: Vec<ScriptBar> = due
+        let mut bars: Vec<(i64, ScriptBar)> = due
             .into_iter()
-            .filter_map(|id| self.forming.remove(&id).map(|f| f.bar))
+            .filter_map(|id| self.forming.remove(&id).map(|f| (id, f.bar)))
             .collect();
-        bars.sort_by(|a, b| (a.time, &a.symbol).cmp(&(b.time, &b.symbol)));
+        bars.sort_by(|(la, a), (lb, b)| (a.time, &a.symbol, la).cmp(&(b.time, &b.symbol, lb)));
         bars
     }
 }

@@ -5,6 +5,7 @@
 //! and reports console lines and status changes as [`HostEvent`]s.
 
 mod bars;
+mod desk;
 mod worker;
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use tokio::task::JoinHandle;
 
 pub use crate::store::script_runs::{InstanceStatus, RunMode};
 pub use bars::BarBuilder;
+pub(crate) use desk::{Desk, Placed};
 
 use self::worker::{Worker, WorkerCommand};
 use crate::hub::Hub;
@@ -49,6 +51,101 @@ pub enum Feed {
     /// Recorded bars, one after the other: each waits until the market orders of the one before
     /// are filled, so a paper replay decides as the backtest of the same bars does.
     Replay { bars: Vec<ScriptBar> },
+}
+
+impl HostDeps {
+    /// Whether `subject` may trade `account` in `mode`: paper needs the simulator or an IB
+    /// paper account; live needs the user's grant for `subject` on that account, pinned to
+    /// `sha256` (the script's text, or the plugin library's). `what` names the subject in the
+    /// error, which says what is missing.
+    pub(crate) async fn may_trade(
+        &self,
+        subject: &str,
+        what: &str,
+        sha256: &str,
+        account: &str,
+        mode: RunMode,
+    ) -> Result<(), String> {
+        match mode {
+            RunMode::Paper => {
+                let paper_account = account.starts_with("DU") || account.starts_with("DF");
+                if !(self.simulator || paper_account) {
+                    return Err(format!(
+                        "{account} is not a paper account (IB paper accounts start with DU); run it live, with a grant"
+                    ));
+                }
+            }
+            RunMode::Live => {
+                let grant = script_runs::grant_for(&self.pool, subject, account)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let version = sha256.get(..12).unwrap_or(sha256);
+                match grant {
+                    Some(g) if g.content_sha256 == sha256 => {}
+                    Some(_) => {
+                        return Err(format!(
+                            "{what} changed since you allowed it to trade {account} live: allow this version ({version}) again"
+                        ));
+                    }
+                    None => {
+                        return Err(format!(
+                            "{what} may not trade {account} live until you allow it (version {version})"
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps a market data line on each holding of the account (and on the underlying of
+    /// each option), so that the gate's margin check can value the account: without marks
+    /// the margin is unknown and every opening order is denied. Waits up to 5 s for their
+    /// first quotes. Answers the instruments watched, to release when the instance ends.
+    pub(crate) async fn watch_holdings(&self, account: &str) -> Vec<i64> {
+        let Some(session) = &self.session else {
+            return Vec::new();
+        };
+        let mut lines = Vec::new();
+        for (instrument_id, _) in self.view.positions(account) {
+            let Ok(Some(instrument)) =
+                crate::store::instruments::get(&self.pool, instrument_id).await
+            else {
+                continue;
+            };
+            let mut specs = vec![instrument.spec.clone()];
+            if instrument.spec.sec_type == crate::domain::SecType::Option {
+                specs.push(crate::domain::InstrumentSpec::stock(
+                    &instrument.spec.symbol,
+                ));
+            }
+            for spec in specs {
+                match session.watch(spec.clone()).await {
+                    Ok(id) => lines.push(id),
+                    Err(e) => {
+                        tracing::warn!(symbol = %spec.symbol, error = %e, "holding not watched")
+                    }
+                }
+            }
+        }
+        // Orders before the holdings' first quotes would be denied as margin unknown.
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while lines.iter().any(|id| self.view.quote(*id).is_none())
+            && std::time::Instant::now() < until
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        lines
+    }
+
+    /// Releases market data lines an instance opened.
+    pub(crate) async fn unwatch(&self, lines: Vec<i64>) {
+        if let Some(session) = &self.session {
+            for id in lines {
+                let _ = session.unwatch(id).await;
+            }
+        }
+    }
 }
 
 /// A request to run a strategy.
@@ -140,42 +237,15 @@ impl StrategyHost {
     /// Whether the run may trade: the error says what is missing.
     async fn may_run(&self, request: &RunRequest) -> Result<(), String> {
         let script = &request.script;
-        match request.mode {
-            RunMode::Paper => {
-                let paper_account =
-                    request.account.starts_with("DU") || request.account.starts_with("DF");
-                if !(self.deps.simulator || paper_account) {
-                    return Err(format!(
-                        "{} is not a paper account (IB paper accounts start with DU); run it live, with a grant",
-                        request.account
-                    ));
-                }
-            }
-            RunMode::Live => {
-                let grant = script_runs::grant_for(&self.deps.pool, &script.name, &request.account)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                match grant {
-                    Some(g) if g.content_sha256 == script.content_sha256 => {}
-                    Some(_) => {
-                        return Err(format!(
-                            "`{}` changed since you allowed it to trade {} live: allow this version ({}) again",
-                            script.name,
-                            request.account,
-                            &script.content_sha256[..12]
-                        ));
-                    }
-                    None => {
-                        return Err(format!(
-                            "`{}` may not trade {} live until you allow it (version {})",
-                            script.name,
-                            request.account,
-                            &script.content_sha256[..12]
-                        ));
-                    }
-                }
-            }
-        }
+        self.deps
+            .may_trade(
+                &script.name,
+                &format!("`{}`", script.name),
+                &script.content_sha256,
+                &request.account,
+                request.mode,
+            )
+            .await?;
         for symbol in &request.symbols {
             symbols::spec_of(symbol)?;
         }
@@ -220,19 +290,7 @@ impl StrategyHost {
                 watched.insert(instrument, symbols::symbol_of(&symbols::spec_of(symbol)?));
             }
         }
-        let mut margin_lines = Vec::new();
-        if let Some(session) = &self.deps.session {
-            margin_lines = self.watch_holdings(session, &request.account).await;
-            // Orders before the holdings' first quotes would be denied as margin unknown.
-            let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
-            while margin_lines
-                .iter()
-                .any(|id| self.deps.view.quote(*id).is_none())
-                && std::time::Instant::now() < until
-            {
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-        }
+        let margin_lines = self.deps.watch_holdings(&request.account).await;
         let now = match &request.feed {
             Feed::Replay { bars } => bars.first().map_or_else(Utc::now, |b| b.time),
             Feed::Live { .. } => Utc::now(),
@@ -307,36 +365,6 @@ impl StrategyHost {
             },
         );
         Ok(id)
-    }
-
-    /// Keeps a market data line on each holding of the account (and on the underlying of
-    /// each option), so that the gate's margin check can value the account: without marks
-    /// the margin is unknown and every opening order is denied. Answers the instruments
-    /// watched, to release when the instance ends.
-    async fn watch_holdings(&self, session: &SessionHandle, account: &str) -> Vec<i64> {
-        let mut lines = Vec::new();
-        for (instrument_id, _) in self.deps.view.positions(account) {
-            let Ok(Some(instrument)) =
-                crate::store::instruments::get(&self.deps.pool, instrument_id).await
-            else {
-                continue;
-            };
-            let mut specs = vec![instrument.spec.clone()];
-            if instrument.spec.sec_type == crate::domain::SecType::Option {
-                specs.push(crate::domain::InstrumentSpec::stock(
-                    &instrument.spec.symbol,
-                ));
-            }
-            for spec in specs {
-                match session.watch(spec.clone()).await {
-                    Ok(id) => lines.push(id),
-                    Err(e) => {
-                        tracing::warn!(symbol = %spec.symbol, error = %e, "holding not watched")
-                    }
-                }
-            }
-        }
-        lines
     }
 
     /// Stops an instance: `on_stop`, then its working orders are cancelled; waits for it.

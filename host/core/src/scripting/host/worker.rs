@@ -3,22 +3,21 @@
 //! through the order router (the same risk gate and audit as the ticket, origin
 //! `script:<name>`), and applies the fault and stop policies.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use rust_decimal::Decimal;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::bars::BarBuilder;
+use super::desk::{Desk, Placed};
 use super::{Feed, HostDeps, HostEvent, RunRequest};
-use crate::domain::{ExecSide, Execution, OrderIntent, OrderSide, Origin, Tick, TickKind};
+use crate::domain::{Execution, Origin, Tick, TickKind};
 use crate::hub::OrderUpdate;
-use crate::risk::SubmitError;
 use crate::scripting::strategy::{
-    Fault, Intent, IntentStatus, OrderRequest, Output, ScriptBar, ScriptFill, ScriptOrderUpdate,
-    ScriptTick, StrategyInstance, StrategyScript, symbols,
+    Fault, Intent, IntentStatus, OrderRequest, Output, ScriptBar, ScriptOrderUpdate, ScriptTick,
+    StrategyInstance, StrategyScript,
 };
 use crate::store::script_runs::{self, InstanceStatus, SavedState};
 
@@ -26,8 +25,6 @@ use crate::store::script_runs::{self, InstanceStatus, SavedState};
 const INTENTS_PER_EVENT: usize = 100;
 /// How long a replayed bar waits for the market orders it caused to be filled.
 const REPLAY_SETTLE: Duration = Duration::from_secs(15);
-/// How long an order waits for the first quote of an instrument it had no line for.
-const QUOTE_WAIT: Duration = Duration::from_secs(5);
 /// How often a live instance's state is saved.
 const SAVE_EVERY: Duration = Duration::from_secs(5);
 
@@ -38,17 +35,6 @@ pub(super) enum WorkerCommand {
         keep_state: bool,
         reply: oneshot::Sender<Result<(), String>>,
     },
-}
-
-/// One of the instance's orders the host sent.
-struct Working {
-    intent_id: i64,
-    symbol: String,
-    quantity: Decimal,
-    filled: Decimal,
-    /// A market order: a replay waits for it (a resting limit or stop order it cannot wait
-    /// for: the venue's price does not follow the replayed bars).
-    market: bool,
 }
 
 /// The events an instance reacts to, queued so that each hook runs after the previous one.
@@ -66,11 +52,7 @@ pub(super) struct Worker {
     pub watched: HashMap<i64, String>,
     /// Holdings watched so the gate can value the account (released at the end).
     margin_lines: Vec<i64>,
-    /// Lines opened for instruments it ordered without receiving their bars (by symbol).
-    order_lines: HashMap<String, i64>,
-    working: HashMap<String, Working>,
-    by_intent: HashMap<i64, String>,
-    seen_executions: HashSet<String>,
+    desk: Desk,
     timers: HashMap<String, Instant>,
     last_save: Instant,
 }
@@ -85,6 +67,8 @@ impl Worker {
         watched: HashMap<i64, String>,
         margin_lines: Vec<i64>,
     ) -> Self {
+        let origin = Origin::Script(request.script.name.clone());
+        let desk = Desk::new(origin, request.account.clone());
         Self {
             id,
             request,
@@ -93,10 +77,7 @@ impl Worker {
             instance: Some(instance),
             watched,
             margin_lines,
-            order_lines: HashMap::new(),
-            working: HashMap::new(),
-            by_intent: HashMap::new(),
-            seen_executions: HashSet::new(),
+            desk,
             timers: HashMap::new(),
             last_save: Instant::now(),
         }
@@ -144,13 +125,13 @@ impl Worker {
         let mut settle_until: Option<Instant> = None;
         loop {
             // Replay: the next bar once the market orders of the last one are filled.
-            if replaying && !self.working.values().any(|w| w.market)
+            if replaying && !self.desk.market_working()
                 || settle_until.is_some_and(|t| Instant::now() > t)
             {
-                if settle_until.is_some() && self.working.values().any(|w| w.market) {
+                if settle_until.is_some() && self.desk.market_working() {
                     self.console(format!(
                         "replay: {} order(s) still working after {} s; going on",
-                        self.working.len(),
+                        self.desk.working_count(),
                         REPLAY_SETTLE.as_secs()
                     ));
                 }
@@ -276,71 +257,19 @@ impl Worker {
     }
 
     async fn order_update(&mut self, update: OrderUpdate) -> Result<(), Fault> {
-        let Some(order_ref) = update.order_ref else {
-            return Ok(());
-        };
-        let status = match update.status.as_str() {
-            "Cancelled" | "ApiCancelled" => IntentStatus::Cancelled,
-            "Inactive" => IntentStatus::Rejected,
-            // Fills drive `filled`; every other status is still working.
-            _ => return Ok(()),
-        };
-        let Some(working) = self.working.remove(&order_ref) else {
-            return Ok(());
-        };
-        self.by_intent.remove(&working.intent_id);
-        let event = ScriptOrderUpdate {
-            intent_id: working.intent_id,
-            symbol: working.symbol,
-            status,
-            filled: working.filled,
-            remaining: working.quantity - working.filled,
-            reason: format!("TWS status {}", update.status),
-        };
-        self.react(VecDeque::from([Event::Order(event)])).await
+        match self.desk.order_update(&update) {
+            // The script heard `working` when the order was sent.
+            Some(event) if event.status != IntentStatus::Working => {
+                self.react(VecDeque::from([Event::Order(event)])).await
+            }
+            _ => Ok(()),
+        }
     }
 
     async fn fill(&mut self, execution: Execution) -> Result<(), Fault> {
-        let Some(order_ref) = execution.order_ref.clone() else {
+        let Some((fill, update, _)) = self.desk.fill(&execution) else {
             return Ok(());
         };
-        let Some(working) = self.working.get_mut(&order_ref) else {
-            return Ok(());
-        };
-        // A replay after a reconnect repeats executions: each counts once.
-        if !self.seen_executions.insert(execution.exec_id.clone()) {
-            return Ok(());
-        }
-        working.filled += execution.quantity;
-        let fill = ScriptFill {
-            intent_id: working.intent_id,
-            symbol: working.symbol.clone(),
-            side: match execution.side {
-                ExecSide::Bought => OrderSide::Buy,
-                ExecSide::Sold => OrderSide::Sell,
-            },
-            quantity: execution.quantity,
-            price: execution.price,
-            commission: execution.commission.unwrap_or_default(),
-            time: execution.executed_at,
-        };
-        let done = working.filled >= working.quantity;
-        let update = ScriptOrderUpdate {
-            intent_id: working.intent_id,
-            symbol: working.symbol.clone(),
-            status: if done {
-                IntentStatus::Filled
-            } else {
-                IntentStatus::PartiallyFilled
-            },
-            filled: working.filled,
-            remaining: (working.quantity - working.filled).max(Decimal::ZERO),
-            reason: String::new(),
-        };
-        if done {
-            self.working.remove(&order_ref);
-            self.by_intent.remove(&fill.intent_id);
-        }
         self.dispatch(|i| i.on_fill(fill)).await?;
         self.react(VecDeque::from([Event::Order(update)])).await
     }
@@ -428,56 +357,21 @@ impl Worker {
                     let update = self.place(order).await;
                     queue.push_back(Event::Order(update));
                 }
-                Intent::Cancel { intent_id } => self.cancel(intent_id).await,
-                Intent::CancelAll => {
-                    let ids: Vec<i64> = self.by_intent.keys().copied().collect();
-                    for intent_id in ids {
-                        self.cancel(intent_id).await;
-                    }
-                }
+                Intent::Cancel { intent_id } => self.desk.cancel(&self.deps, intent_id).await,
+                Intent::CancelAll => self.desk.cancel_all(&self.deps).await,
             }
         }
+        self.notes();
     }
 
     /// Sends one order through the gate; answers the update the script gets at once.
     async fn place(&mut self, order: OrderRequest) -> ScriptOrderUpdate {
         let mut update = order.working();
-        let spec = match symbols::spec_of(&order.symbol) {
-            Ok(spec) => spec,
-            Err(e) => {
-                update.status = IntentStatus::Rejected;
-                update.reason = e;
-                return update;
-            }
-        };
-        let intent = OrderIntent {
-            origin: Origin::Script(self.name().to_owned()),
-            account: self.request.account.clone(),
-            instrument: spec,
-            side: order.side,
-            quantity: order.quantity,
-            order_type: order.order_type,
-            limit_price: order.limit,
-            stop_price: order.stop,
-            time_in_force: order.time_in_force,
-            parent_ref: None,
-        };
-        self.quote_for(&order.symbol, &intent.instrument).await;
-        let ctx = match self
-            .deps
-            .view
-            .context_for(&self.deps.pool, &intent, true, None)
-            .await
-        {
-            Ok(ctx) => ctx,
-            Err(e) => {
-                update.status = IntentStatus::Rejected;
-                update.reason = format!("not sent: {e}");
-                return update;
-            }
-        };
-        match self.deps.router.submit(intent, &ctx).await {
-            Ok(order_ref) => {
+        let watched = self.watched.values().any(|s| *s == order.symbol);
+        let placed = self.desk.place(&self.deps, &order, watched).await;
+        self.notes();
+        match placed {
+            Placed::Sent(order_ref) => {
                 self.console(format!(
                     "#{} {} {} {} {} sent as {order_ref}",
                     order.intent_id,
@@ -486,78 +380,32 @@ impl Worker {
                     order.symbol,
                     order.order_type.as_str()
                 ));
-                self.by_intent.insert(order.intent_id, order_ref.clone());
-                self.working.insert(
-                    order_ref,
-                    Working {
-                        intent_id: order.intent_id,
-                        symbol: order.symbol,
-                        quantity: order.quantity,
-                        filled: Decimal::ZERO,
-                        market: order.order_type == crate::domain::OrderType::Market,
-                    },
-                );
             }
-            Err(SubmitError::Denied(denial)) => {
-                self.console(format!("#{} denied: {denial}", order.intent_id));
+            Placed::Denied(reason) => {
+                self.console(format!("#{} denied: {reason}", order.intent_id));
                 update.status = IntentStatus::Denied;
-                update.reason = denial.to_string();
+                update.reason = reason;
             }
-            Err(other) => {
-                self.console(format!("#{} not sent: {other}", order.intent_id));
+            Placed::Rejected(reason) => {
+                self.console(format!("#{} not sent: {reason}", order.intent_id));
                 update.status = IntentStatus::Rejected;
-                update.reason = other.to_string();
+                update.reason = reason;
             }
         }
         update
     }
 
-    /// The gate needs a fresh quote of what an order trades: an instrument the strategy does
-    /// not receive bars of (an option it writes) gets a market data line first, and the order
-    /// waits up to [`QUOTE_WAIT`] for its first quote (then the gate decides without it).
-    async fn quote_for(&mut self, symbol: &str, spec: &crate::domain::InstrumentSpec) {
-        if self.watched.values().any(|s| s == symbol) || self.order_lines.contains_key(symbol) {
-            return;
-        }
-        let Some(session) = self.deps.session.clone() else {
-            return;
-        };
-        let id = match session.watch(spec.clone()).await {
-            Ok(id) => id,
-            Err(e) => {
-                self.console(format!("{symbol}: no market data line: {e}"));
-                return;
-            }
-        };
-        self.order_lines.insert(symbol.to_owned(), id);
-        let until = Instant::now() + QUOTE_WAIT;
-        while self.deps.view.quote(id).is_none() && Instant::now() < until {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Asks TWS to cancel one order; the script hears `cancelled` when TWS confirms.
-    async fn cancel(&mut self, intent_id: i64) {
-        let Some(order_ref) = self.by_intent.get(&intent_id).cloned() else {
-            return;
-        };
-        let actor = Origin::Script(self.name().to_owned()).to_string();
-        if let Err(e) = self.deps.router.cancel(&order_ref, &actor).await {
-            self.console(format!("#{intent_id}: cancel not sent: {e}"));
+    /// Shows what the desk noted on the console.
+    fn notes(&mut self) {
+        for line in self.desk.take_notes() {
+            self.console(line);
         }
     }
 
     /// Cancels every working order of the instance; answers how many.
     async fn cancel_working(&mut self) -> usize {
-        let refs: Vec<String> = self.working.keys().cloned().collect();
-        let actor = Origin::Script(self.name().to_owned()).to_string();
-        let mut cancelled = 0;
-        for order_ref in refs {
-            match self.deps.router.cancel(&order_ref, &actor).await {
-                Ok(()) => cancelled += 1,
-                Err(e) => self.console(format!("{order_ref}: cancel not sent: {e}")),
-            }
-        }
+        let cancelled = self.desk.cancel_working(&self.deps).await;
+        self.notes();
         cancelled
     }
 
@@ -645,11 +493,8 @@ impl Worker {
     }
 
     async fn unwatch(&self) {
-        if let Some(session) = &self.deps.session {
-            let lines = self.watched.keys().chain(&self.margin_lines);
-            for id in lines.chain(self.order_lines.values()) {
-                let _ = session.unwatch(*id).await;
-            }
-        }
+        let lines = self.watched.keys().chain(&self.margin_lines).copied();
+        let lines: Vec<i64> = lines.chain(self.desk.lines()).collect();
+        self.deps.unwatch(lines).await;
     }
 }
