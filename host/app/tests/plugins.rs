@@ -414,9 +414,13 @@ fn trust_then_load_puts_the_rule_in_the_explanation_and_a_changed_byte_untrusts(
     assert_eq!(result["initial"], baseline);
     let node = plugin_rule_node(&result).unwrap();
     assert_eq!(node["rule"], "custom rule failed: ignored");
-    assert_eq!(
-        node["detail"],
-        "compute returned TW_ERR_PANICKED (the plugin panicked)"
+    let detail = node["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with(
+            "compute returned TW_ERR_PANICKED (the plugin panicked); it logged: panic in \
+             margin.compute: zoo: panic in compute, as asked"
+        ),
+        "{detail}"
     );
 
     // Asking for more than was granted: untrusted until trusted again.
@@ -508,6 +512,22 @@ fn faults_are_counted_until_the_plugin_is_disabled_and_enable_forgets_them() {
         status_of(&sandbox, &db, &bundle),
         ("disabled".to_owned(), "disabled by the user".to_owned())
     );
+    // Trusting it again does not switch it back on.
+    let again = tickwork(
+        &sandbox,
+        Some(&db),
+        "ok",
+        &["plugins", "trust", bundle.to_str().unwrap()],
+    );
+    ok(&again);
+    assert!(
+        common::stderr(&again).contains(
+            "note: org.tickwork.zoo stays disabled (disabled by the user); `tickwork plugins \
+             enable org.tickwork.zoo` switches it on"
+        ),
+        "{}",
+        common::stderr(&again)
+    );
     ok(&tickwork(
         &sandbox,
         Some(&db),
@@ -521,7 +541,7 @@ fn faults_are_counted_until_the_plugin_is_disabled_and_enable_forgets_them() {
     let actions = db.psql("SELECT string_agg(action, ',' ORDER BY id) FROM audit_log");
     assert_eq!(
         actions,
-        "plugin.trust,plugin.enable,plugin.disable,plugin.revoke"
+        "plugin.trust,plugin.enable,plugin.disable,plugin.trust,plugin.revoke"
     );
 }
 
@@ -570,4 +590,88 @@ fn an_abort_in_init_kills_the_process_and_the_next_start_disables_the_plugin() {
     let (_, result) = margin_with_plugins(&sandbox, &db, "ok");
     assert_eq!(result.unwrap()["initial"], "5681.00");
     assert_eq!(std::fs::read_dir(&journals).unwrap().count(), 0);
+}
+
+/// Waits (bounded) for `child` to exit.
+fn wait_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "tickwork did not exit"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn headless_loads_trusted_plugins_at_start_and_a_crash_there_disables_them_next_time() {
+    let (sandbox, bundles) = sandbox();
+    let db = TestDatabase::create("plugins_headless");
+    let bundle = bundles.join("zoo");
+    pack_zoo(&sandbox, &bundle);
+    ok(&tickwork(
+        &sandbox,
+        Some(&db),
+        "ok",
+        &["plugins", "trust", bundle.to_str().unwrap()],
+    ));
+    let headless = |zoo: &str, log: &Path| {
+        let mut command = sandbox.command();
+        command
+            .env("TICKWORK_DATABASE_URL", db.url())
+            .env("XDG_CACHE_HOME", sandbox.path().join("cache"))
+            .env("TICKWORK_PLUGIN_PATH", &bundles)
+            .env("TICKWORK_ZOO", zoo)
+            // Nothing listens on port 1: the session keeps reconnecting, which is all we need.
+            .args(["headless", "--port", "1", "--client-id", "5"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap());
+        common::KillOnDrop(command.spawn().unwrap())
+    };
+    let journals = sandbox.path().join("state/tickwork/plugins");
+
+    let log = sandbox.path().join("ok.log");
+    let mut child = headless("ok", &log);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("plugin loaded")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no `plugin loaded` line: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(
+        std::fs::read_dir(&journals).unwrap().count(),
+        1,
+        "its journal"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.0.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = wait_exit(&mut child.0);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "{status:?}: {text}");
+    assert_eq!(
+        std::fs::read_dir(&journals).unwrap().count(),
+        0,
+        "a clean stop leaves no journal"
+    );
+
+    let log = sandbox.path().join("abort.log");
+    let mut child = headless("abort", &log);
+    use std::os::unix::process::ExitStatusExt as _;
+    assert_eq!(wait_exit(&mut child.0).signal(), Some(6));
+    let (status, reason) = status_of(&sandbox, &db, &bundle);
+    assert_eq!(status, "disabled");
+    assert!(reason.starts_with("crashed in `init` at "), "{reason}");
 }

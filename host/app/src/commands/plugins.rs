@@ -243,7 +243,7 @@ fn probe(bundle: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// Which bundle on the search path has `id`, if any.
+/// Whether `dir` is one of the bundles found on the search path.
 fn on_search_path(env: &PluginEnv, dir: &Path) -> bool {
     let wanted = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     discovery::discover(&env.search_path)
@@ -272,7 +272,7 @@ async fn trust_bundle(store: &Store, env: &PluginEnv, bundle: &Path) -> anyhow::
     let hash = trust::library_hash(bundle, &manifest)
         .map_err(|e| anyhow::anyhow!("{shown}: not trusted: {e}"))?;
     let permissions = manifest.permissions.to_strings();
-    allowlist::trust(
+    let stored = allowlist::trust(
         store.pool(),
         &manifest.id,
         &manifest.version,
@@ -302,6 +302,14 @@ async fn trust_bundle(store: &Store, env: &PluginEnv, bundle: &Path) -> anyhow::
             permissions.join(", ")
         }
     );
+    if !stored.enabled {
+        eprintln!(
+            "note: {} stays disabled ({}); `tickwork plugins enable {}` switches it on",
+            manifest.id,
+            stored.disabled_reason.as_deref().unwrap_or("disabled"),
+            manifest.id
+        );
+    }
     if !on_search_path(env, bundle) {
         eprintln!(
             "note: {shown} is not on the plugin search path ({}); install it there or add it \

@@ -20,7 +20,8 @@ use tickwork_plugin_api::abi::{
     TW_RIGHT_PUT, TwDecimal, TwMarginInput, TwMarginLeg, TwMarginResult, TwStr, v1_0_size,
 };
 
-use super::capability::PluginMarginRule;
+use super::capability::{HostApiRef, PluginMarginRule};
+use super::host_api;
 use super::journal;
 use super::library::status_name;
 use crate::risk::margin::SharedRule;
@@ -59,6 +60,8 @@ pub struct PluginRule {
     deadline: Duration,
     jobs: Mutex<mpsc::Sender<Job>>,
     hung: AtomicBool,
+    /// The plugin's host table, whose context keeps its last error line (quoted in failures).
+    host: Option<HostApiRef>,
 }
 
 impl std::fmt::Debug for PluginRule {
@@ -148,7 +151,16 @@ impl PluginRule {
             deadline,
             jobs: Mutex::new(tx),
             hung: AtomicBool::new(false),
+            host: None,
         })
+    }
+
+    /// Quotes the plugin's last error log line (its panic message) in a failed call's reason.
+    pub fn with_host(self, host: HostApiRef) -> Self {
+        Self {
+            host: Some(host),
+            ..self
+        }
     }
 
     /// Whether the rule missed its deadline and is no longer called.
@@ -337,6 +349,13 @@ impl CustomRule for PluginRule {
             }
             other => other,
         };
+        let answer = answer.map_err(|e| match self.host.map(host_api::ctx) {
+            Some(ctx) => match ctx.take_last_error() {
+                Some(line) => format!("{e}; it logged: {line}"),
+                None => e,
+            },
+            None => e,
+        });
         if let Err(e) = &answer {
             tracing::warn!(
                 plugin = %self.plugin_id,
@@ -353,8 +372,8 @@ static REGISTERED: RwLock<Vec<(String, SharedRule)>> = RwLock::new(Vec::new());
 
 /// Makes a loaded plugin's rule part of every margin figure from now on (the gate's check,
 /// the ticket, the calculator, `tickwork margin --plugins`).
-pub fn register(rule: &PluginMarginRule) -> std::io::Result<()> {
-    let adapter: SharedRule = Arc::new(PluginRule::new(rule)?);
+pub fn register(rule: &PluginMarginRule, host: HostApiRef) -> std::io::Result<()> {
+    let adapter: SharedRule = Arc::new(PluginRule::new(rule)?.with_host(host));
     REGISTERED
         .write()
         .unwrap_or_else(|p| p.into_inner())

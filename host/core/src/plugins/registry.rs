@@ -314,7 +314,7 @@ pub fn load_eligible(env: &PluginEnv, reports: &mut [PluginReport]) -> Vec<Loade
         match library::load(&request) {
             Ok(plugin) => {
                 for rule in &plugin.margin_rules {
-                    if let Err(e) = margin_rule::register(rule) {
+                    if let Err(e) = margin_rule::register(rule, plugin.host) {
                         tracing::error!(plugin = %report.id, "margin rule not registered: {e}");
                     }
                 }

@@ -248,7 +248,8 @@ fn lowering_needs_the_override_grant_and_the_users_setting() {
 #[sqlx::test(migrations = "../../migrations")]
 async fn registered_rules_count_wherever_margin_rules_load_while_enabled(pool: PgPool) {
     let loaded = rule("registered", seen, false);
-    register(&loaded).unwrap();
+    let host = crate::plugins::host_api::build("org.test.registered", &Permissions::default());
+    register(&loaded, host).unwrap();
     assert!(
         registered()
             .iter()
