@@ -58,3 +58,6 @@ fn guarded(body: impl FnOnce() -> u32) -> u32 {
         tickwork_plugin_api::abi::TW_ERR
     })
 }
+
+#[cfg(test)]
+mod tests;
