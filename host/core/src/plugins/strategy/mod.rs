@@ -60,6 +60,7 @@ impl PluginStrategyStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PluginStrategyEvent {
     /// What the host did for it (orders sent, denied, filled; subscriptions that failed).
+    /// `instance` is the instance's id (`<plugin id>/<name>`).
     Console { instance: String, line: String },
     Status {
         instance: String,
@@ -72,7 +73,10 @@ pub enum PluginStrategyEvent {
 /// A running instance as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PluginInstanceInfo {
-    /// The instance name (`mean-reversion@DU123/paper`).
+    /// `<plugin id>/<name>`: how the manager, its events and the audit log's
+    /// `plugin:<id>/<instance>` name it.
+    pub id: String,
+    /// The instance name (`mean-reversion@DU123/paper`), unique within the plugin.
     pub name: String,
     pub plugin_id: String,
     pub type_id: String,
@@ -157,7 +161,7 @@ impl PluginStrategies {
             .filter(|r| !r.task.is_finished())
             .map(|r| r.info.clone())
             .collect();
-        list.sort_by(|a, b| a.name.cmp(&b.name));
+        list.sort_by(|a, b| a.id.cmp(&b.id));
         list
     }
 
@@ -192,7 +196,8 @@ impl PluginStrategies {
     }
 
     /// Starts an instance of `strategy` with its parameters (a JSON object) on `account`:
-    /// checks, `create` on its worker thread, then events. Answers the instance name.
+    /// checks, `create` on its worker thread, then events. Answers the instance's id
+    /// (`<plugin id>/<name>`).
     pub async fn start(
         &self,
         strategy: PluginStrategy,
@@ -213,11 +218,12 @@ impl PluginStrategies {
         }
         self.may_run(&strategy, account, mode).await?;
         let name = Self::instance_name(&plugin_id, &type_id, account, mode);
+        let id = format!("{plugin_id}/{name}");
         {
             let mut running = self.running();
             running.retain(|_, r| !r.task.is_finished());
-            if running.contains_key(&name) {
-                return Err(format!("{name} is already running"));
+            if running.contains_key(&id) {
+                return Err(format!("{id} is already running"));
             }
         }
         let margin_lines = self.deps.watch_holdings(account).await;
@@ -250,11 +256,11 @@ impl PluginStrategies {
         };
         let refused = |detail: String| {
             let _ = self.events.send(PluginStrategyEvent::Status {
-                instance: name.clone(),
+                instance: id.clone(),
                 status: PluginStrategyStatus::Faulted,
                 detail: Some(detail.clone()),
             });
-            format!("{name}: {detail}")
+            format!("{id}: {detail}")
         };
         if let Err(e) = worker::spawn(calls, ctx, params_json.to_owned(), inbox, created_tx) {
             self.deps.unwatch(margin_lines).await;
@@ -283,7 +289,7 @@ impl PluginStrategies {
             instance: name.clone(),
         };
         let driver = Driver {
-            name: name.clone(),
+            name: id.clone(),
             deps: self.deps.clone(),
             life,
             desk: Desk::new(origin, account.to_owned()),
@@ -297,29 +303,30 @@ impl PluginStrategies {
         let (commands, command_inbox) = mpsc::channel(4);
         let task = tokio::spawn(driver.run(requests, command_inbox));
         let info = PluginInstanceInfo {
-            name: name.clone(),
+            id: id.clone(),
+            name,
             plugin_id,
             type_id,
             account: account.to_owned(),
             mode,
         };
         self.running().insert(
-            name.clone(),
+            id.clone(),
             Running {
                 info,
                 commands,
                 task,
             },
         );
-        Ok(name)
+        Ok(id)
     }
 
     /// Stops an instance: `destroy`, then its working orders are cancelled; waits for it.
-    pub async fn stop(&self, name: &str) -> Result<(), String> {
+    pub async fn stop(&self, id: &str) -> Result<(), String> {
         let running = self
             .running()
-            .remove(name)
-            .ok_or_else(|| format!("{name} is not running"))?;
+            .remove(id)
+            .ok_or_else(|| format!("{id} is not running"))?;
         let (done, stopped) = oneshot::channel();
         if running.commands.send(Command::Stop(done)).await.is_ok() {
             let _ = stopped.await;
@@ -330,15 +337,15 @@ impl PluginStrategies {
 
     /// Stops every instance (the session is going away).
     pub async fn stop_all(&self) {
-        let names: Vec<String> = self.running().keys().cloned().collect();
-        for name in names {
-            let _ = self.stop(&name).await;
+        let ids: Vec<String> = self.running().keys().cloned().collect();
+        for id in ids {
+            let _ = self.stop(&id).await;
         }
     }
 
     /// Waits until an instance has ended by itself (faulted or hung).
-    pub async fn finished(&self, name: &str) {
-        let task = self.running().remove(name).map(|r| r.task);
+    pub async fn finished(&self, id: &str) {
+        let task = self.running().remove(id).map(|r| r.task);
         if let Some(task) = task {
             let _ = task.await;
         }
