@@ -351,3 +351,6 @@ impl PluginStrategies {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
