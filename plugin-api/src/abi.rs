@@ -302,7 +302,8 @@ pub struct TwHostKvV1 {
             inst: *mut TwInstanceCtx,
             key: TwStr,
             user: *mut c_void,
-            write: Option<TwWriteFn>,
+            // A `TwWriteFn`, spelt out so the C header shows a nullable function pointer.
+            write: Option<unsafe extern "C" fn(user: *mut c_void, data: *const u8, len: usize)>,
         ) -> TwStatus,
     >,
 }
@@ -463,10 +464,11 @@ pub struct TwStrategyV1 {
         ) -> *mut TwInstance,
     >,
     /// Delivers one event; anything but `TW_OK` faults the instance.
-    pub on_event:
-        Option<unsafe extern "C" fn(this: *mut TwInstance, ev: *const TwEventHeader) -> TwStatus>,
+    pub on_event: Option<
+        unsafe extern "C" fn(instance: *mut TwInstance, ev: *const TwEventHeader) -> TwStatus,
+    >,
     /// Frees the instance; no call follows.
-    pub destroy: Option<unsafe extern "C" fn(this: *mut TwInstance)>,
+    pub destroy: Option<unsafe extern "C" fn(instance: *mut TwInstance)>,
 }
 
 /// [`TwMarginLeg::kind`]: shares.
@@ -557,8 +559,8 @@ pub struct TwMarginResult {
     pub maintenance: TwDecimal,
     /// Passed to `write_reason`.
     pub reason_user: *mut c_void,
-    /// Takes the reason shown in the explanation tree.
-    pub write_reason: Option<TwWriteFn>,
+    /// Takes the reason shown in the explanation tree (a [`TwWriteFn`]).
+    pub write_reason: Option<unsafe extern "C" fn(user: *mut c_void, data: *const u8, len: usize)>,
 }
 
 /// `tickwork.margin-rule/1`: pure, re-entrant, called on any thread; gets no host services.
@@ -598,10 +600,11 @@ pub struct TwPanelGtk4V1 {
         ) -> *mut TwInstance,
     >,
     /// Delivers events of the panel's subscriptions, batched per frame.
-    pub on_event:
-        Option<unsafe extern "C" fn(this: *mut TwInstance, ev: *const TwEventHeader) -> TwStatus>,
+    pub on_event: Option<
+        unsafe extern "C" fn(instance: *mut TwInstance, ev: *const TwEventHeader) -> TwStatus,
+    >,
     /// Frees the instance after its widget left the window.
-    pub destroy: Option<unsafe extern "C" fn(this: *mut TwInstance)>,
+    pub destroy: Option<unsafe extern "C" fn(instance: *mut TwInstance)>,
 }
 
 // ---------------------------------------------------------------------------------------------

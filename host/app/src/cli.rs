@@ -55,6 +55,62 @@ pub enum Command {
     /// Rhai scripts: check one before running it, backtest a strategy.
     #[command(subcommand)]
     Script(ScriptCommand),
+    /// Native plugins: list, verify, trust, revoke, enable, disable, pack (docs/operations.md).
+    #[command(subcommand)]
+    Plugins(PluginsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginsCommand {
+    /// Every plugin bundle on the search path, with its status and the reason.
+    List {
+        /// Print JSON: an array of {"dir", "id", "version", "abi", "sha256", "provides",
+        /// "permissions_asked", "permissions_granted", "status", "reason"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a bundle without loading it into the app: manifest, ABI, the library's hash against
+    /// the manifest, and a trial load in a throwaway process; exit 1 with `BUNDLE_DIR: reason`.
+    Verify {
+        /// The bundle directory (holding plugin.toml and the library).
+        bundle: PathBuf,
+    },
+    /// Trust a bundle: store its library's SHA-256 and the permissions it asks for in the
+    /// allowlist, and print what was trusted.
+    Trust {
+        /// The bundle directory.
+        bundle: PathBuf,
+    },
+    /// Remove a plugin from the allowlist: it is not loaded and asks for trust again.
+    Revoke {
+        /// The plugin id (com.example.pairs).
+        id: String,
+    },
+    /// Switch a trusted plugin on again (after a crash, repeated faults or `disable`).
+    Enable {
+        /// The plugin id.
+        id: String,
+    },
+    /// Switch a trusted plugin off without forgetting the trust.
+    Disable {
+        /// The plugin id.
+        id: String,
+    },
+    /// Write a bundle: the manifest with the library's sha256 filled in, and the library.
+    Pack {
+        /// The manifest template (plugin.toml, usually without sha256).
+        #[arg(long, value_name = "plugin.toml")]
+        manifest: PathBuf,
+        /// The built library (target/release/libexample.so).
+        #[arg(long, value_name = "PATH")]
+        library: PathBuf,
+        /// The bundle directory to create (must not exist or be empty).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Load a bundle in this process and print one line (the child process of `verify`).
+    #[command(hide = true)]
+    Probe { bundle: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +245,10 @@ pub struct MarginArgs {
     /// figure, as an add-on that cannot lower it; repeat for several, applied in order.
     #[arg(long = "rule", value_name = "FILE.rhai")]
     pub rules: Vec<PathBuf>,
+    /// Also apply the margin rules of the trusted, enabled native plugins (after the scripts);
+    /// needs the database (the allowlist).
+    #[arg(long)]
+    pub plugins: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -29,8 +29,14 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let command = match cli.command {
-        // The margin engine is pure: no config, database or logging needed.
-        Some(Command::Margin(args)) => return commands::margin::run(args),
+        // The margin engine is pure: no config, database or logging needed (unless it applies
+        // the plugins' rules, which the allowlist decides).
+        Some(Command::Margin(args)) if !args.plugins => return commands::margin::run(args),
+        // Checking or packing a bundle needs no config or database either.
+        Some(Command::Plugins(command)) => match commands::plugins::run_offline(&command) {
+            Some(result) => return result,
+            None => Some(Command::Plugins(command)),
+        },
         // The simulator sets up its own logging and runtime.
         Some(Command::Sim(args)) => return Ok(tickwork_sim::run_cli(args)?),
         other => other,
@@ -49,7 +55,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Profile(command)) => commands::profile::run(&ctx, command),
         Some(Command::Risk(command)) => commands::risk::run(&ctx, command),
         Some(Command::Script(command)) => commands::script::run(&ctx, command),
-        Some(Command::Margin(_) | Command::Sim(_)) => Ok(()),
+        Some(Command::Plugins(command)) => commands::plugins::run(&ctx, command),
+        Some(Command::Margin(args)) => commands::margin::run_with_plugins(&ctx, args),
+        Some(Command::Sim(_)) => Ok(()),
         None => {
             let target = if cli.demo {
                 ctx.embedded_target()

@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 
 /// The per-user directories Tickwork reads and writes.
 ///
-/// Resolved once from the XDG variables (`XDG_CONFIG_HOME`, `XDG_DATA_HOME`, `XDG_STATE_HOME`)
-/// or their defaults under `$HOME`, so tests and packagers can redirect every file at once.
+/// Resolved once from the XDG variables (`XDG_CONFIG_HOME`, `XDG_DATA_HOME`, `XDG_STATE_HOME`,
+/// `XDG_CACHE_HOME`) or their defaults under `$HOME`, so tests and packagers can redirect every
+/// file at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppPaths {
     /// `$XDG_CONFIG_HOME/tickwork`: the config file.
@@ -14,6 +15,8 @@ pub struct AppPaths {
     pub data_dir: PathBuf,
     /// `$XDG_STATE_HOME/tickwork`: logs and the recorder's spool journal.
     pub state_dir: PathBuf,
+    /// `$XDG_CACHE_HOME/tickwork`: copies that can be made again (plugin libraries as loaded).
+    pub cache_dir: PathBuf,
 }
 
 /// The home directory could not be determined, so no XDG default exists.
@@ -33,6 +36,7 @@ impl AppPaths {
             config_dir: dirs.config_dir().to_path_buf(),
             data_dir: dirs.data_dir().to_path_buf(),
             state_dir,
+            cache_dir: dirs.cache_dir().to_path_buf(),
         })
     }
 
@@ -44,6 +48,21 @@ impl AppPaths {
     /// Where rotated log files go.
     pub fn log_dir(&self) -> PathBuf {
         self.state_dir.join("logs")
+    }
+
+    /// The user's plugin bundles: `$XDG_DATA_HOME/tickwork/plugins`.
+    pub fn plugin_dir(&self) -> PathBuf {
+        self.data_dir.join("plugins")
+    }
+
+    /// Where plugin libraries are copied before loading: `$XDG_CACHE_HOME/tickwork/plugins`.
+    pub fn plugin_cache_dir(&self) -> PathBuf {
+        self.cache_dir.join("plugins")
+    }
+
+    /// Where the plugin crash journals are kept: `$XDG_STATE_HOME/tickwork/plugins`.
+    pub fn plugin_journal_dir(&self) -> PathBuf {
+        self.state_dir.join("plugins")
     }
 
     /// Where the embedded PostgreSQL cluster lives for a non-root user.

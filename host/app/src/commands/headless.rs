@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use tickwork_core::domain::InstrumentSpec;
 use tickwork_core::hub::Hub;
+use tickwork_core::plugins::PluginEnv;
 use tickwork_core::recorder::{Recorder, RecorderConfig};
 use tickwork_core::risk::{RiskGate, RiskLimits, RiskView, order_path};
 use tickwork_core::session::{self, SessionConfig};
@@ -29,11 +30,13 @@ pub fn run(ctx: &Context, args: HeadlessArgs) -> anyhow::Result<()> {
     }
     let target = ctx.database_target()?;
     let journal_dir = ctx.paths.state_dir.join("recorder");
+    // No display: plugin panels are skipped.
+    let plugin_env = PluginEnv::from_paths(&ctx.paths, None);
     let rt = runtime()?;
     rt.block_on(async move {
         let opened = open(target, true).await?;
         // Whatever happens next, the database (and the embedded server) is closed explicitly.
-        let result = record(&opened, args, journal_dir).await;
+        let result = record(&opened, args, journal_dir, plugin_env).await;
         let closed = opened.close().await;
         result?;
         closed?;
@@ -45,6 +48,7 @@ async fn record(
     opened: &OpenStore,
     args: HeadlessArgs,
     journal_dir: std::path::PathBuf,
+    plugin_env: PluginEnv,
 ) -> anyhow::Result<()> {
     let pool = opened.store.pool().clone();
     let profile = match (&args.profile, args.port) {
@@ -72,6 +76,7 @@ async fn record(
             profile.name
         );
     }
+    let plugins = load_plugins(&pool, &plugin_env).await?;
     // Headless mode trades only through strategies (none yet): the gate stays disarmed, but it
     // carries every account's stored limits from the start.
     // A read-only profile's gate can never be armed.
@@ -140,6 +145,9 @@ async fn record(
         // session can still send the cancels.
         strategies.stop_all().await;
     }
+    // The plugins' own shutdown, and the crash journal marked clean.
+    drop(plugins);
+    tickwork_core::plugins::shutdown_all();
     tracing::info!("stopping: disconnecting and flushing the recorder");
     session.stop().await;
     task.await.context("the session task failed")?;
@@ -171,6 +179,29 @@ async fn record(
         s.journal_segments
     );
     Ok(())
+}
+
+/// Loads the trusted, enabled native plugins (a plugin that crashed the last run is disabled
+/// first, with the reason): their margin rules count in the gate's margin check from here on.
+/// Every bundle that is not loaded is named on the console with the reason.
+async fn load_plugins(
+    pool: &sqlx::PgPool,
+    env: &PluginEnv,
+) -> anyhow::Result<tickwork_core::plugins::LoadedPlugins> {
+    let loaded = tickwork_core::plugins::load_all(pool, env)
+        .await
+        .context("cannot load the plugins")?;
+    for report in &loaded.reports {
+        match report.status.reason() {
+            None => tracing::info!(plugin = %report.id, "plugin {}", report.status.name()),
+            Some(reason) => eprintln!(
+                "tickwork: plugin {} {}: {reason}",
+                report.id,
+                report.status.name()
+            ),
+        }
+    }
+    Ok(loaded)
 }
 
 /// Counts the ticks the session publishes: the same ticks, in the same numbers, that it hands

@@ -5,6 +5,7 @@ pub mod db;
 pub mod headless;
 mod headless_strategies;
 pub mod margin;
+pub mod plugins;
 pub mod profile;
 pub mod risk;
 pub mod script;

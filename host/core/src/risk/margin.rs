@@ -63,6 +63,12 @@ impl MarginRules {
         Self { rules, policy }
     }
 
+    /// These rules followed by `more` (the loaded plugins' rules come after the scripts).
+    pub fn chain(mut self, more: Vec<SharedRule>) -> Self {
+        self.rules.extend(more);
+        self
+    }
+
     /// The same rules under another policy.
     pub fn with_policy(self, policy: margin::OverridePolicy) -> Self {
         Self { policy, ..self }

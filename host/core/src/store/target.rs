@@ -96,6 +96,7 @@ mod tests {
             config_dir: "/nonexistent/config".into(),
             data_dir: "/nonexistent/data".into(),
             state_dir: "/nonexistent/state".into(),
+            cache_dir: "/nonexistent/cache".into(),
         }
     }
 

@@ -27,6 +27,11 @@ pub fn with_equity<T>(equity: Option<Decimal>, call: impl FnOnce() -> T) -> T {
     call()
 }
 
+/// The equity set by [`with_equity`] on this thread (native plugin rules read it too).
+pub fn current_equity() -> Option<Decimal> {
+    EQUITY.with(Cell::get)
+}
+
 fn or_unit<T: Into<Dynamic>>(value: Option<T>) -> Dynamic {
     value.map_or(Dynamic::UNIT, Into::into)
 }

@@ -1,5 +1,6 @@
-//! The margin rules that apply: the enabled stored `margin_rule` scripts, compiled, with the
-//! policy the user chose (`margin.rules.allow_lowering`; rules only raise by default).
+//! The margin rules that apply: the enabled stored `margin_rule` scripts, compiled, then the
+//! margin rules of the loaded, enabled native plugins, with the policy the user chose
+//! (`margin.rules.allow_lowering`; rules only raise by default).
 
 use std::sync::{Arc, Mutex};
 
@@ -45,7 +46,8 @@ fn compile(stored: &[scripts::StoredScript]) -> Vec<SharedRule> {
 /// is kept as a failed node in the explanation instead of stopping the others.
 pub async fn load_margin_rules(pool: &PgPool) -> Result<MarginRules, StoreError> {
     let stored = scripts::enabled_margin_rules(pool).await?;
-    Ok(MarginRules::new(compile(&stored), policy(pool).await?))
+    Ok(MarginRules::new(compile(&stored), policy(pool).await?)
+        .chain(crate::plugins::margin_rule::active(pool).await?))
 }
 
 type Key = Vec<(String, DateTime<Utc>)>;
@@ -62,6 +64,7 @@ impl MarginRuleLoader {
     pub async fn load(&self, pool: &PgPool) -> Result<MarginRules, StoreError> {
         let stored = scripts::enabled_margin_rules(pool).await?;
         let policy = policy(pool).await?;
+        let plugins = crate::plugins::margin_rule::active(pool).await?;
         let key: Key = stored
             .iter()
             .map(|s| (s.name.clone(), s.updated_at))
@@ -75,6 +78,6 @@ impl MarginRuleLoader {
                 rules
             }
         };
-        Ok(rules.with_policy(policy))
+        Ok(rules.with_policy(policy).chain(plugins))
     }
 }

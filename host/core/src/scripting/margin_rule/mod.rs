@@ -15,7 +15,7 @@ use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Scope};
 use rust_decimal::Decimal;
 use tickwork_margin::{CustomRule, MarginResult, Portfolio, RuleOutcome};
 
-pub use input::{MarginInput, MarginLeg, with_equity};
+pub use input::{MarginInput, MarginLeg, current_equity, with_equity};
 pub use load::{ALLOW_LOWERING_SETTING, MarginRuleLoader, load_margin_rules};
 
 use super::{MARGIN_OPERATIONS, ScriptError, base_engine, with_deadline};
