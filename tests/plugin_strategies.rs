@@ -5,6 +5,7 @@
 //! trade beyond its permission.
 
 use std::ffi::c_void;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use tickwork_core::plugins::services::{self, decimal_from_abi, decimal_to_abi};
 use tickwork_core::plugins::strategy::{
     PluginStrategies, PluginStrategyEvent, PluginStrategyStatus,
 };
+use tickwork_core::plugins::{PluginEnv, trust};
 use tickwork_core::store::audit;
 use tickwork_core::store::script_runs::RunMode;
 use tickwork_e2e::{bounded, cancelled_at_the_simulator, eventually};
@@ -256,6 +258,68 @@ fn trader() -> Permissions {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Bundles built from the workspace's plugin crates, as `tickwork plugins pack` makes them.
+
+/// The built library of a workspace plugin crate, built now if it is not there yet.
+fn built_library(package: &str, file: &str) -> PathBuf {
+    // target/<profile>/deps/<this test> → target/<profile>
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let path = dir.join(file);
+    if !path.is_file() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "-p", package])
+            .status()
+            .unwrap();
+        assert!(status.success(), "cargo build -p {package}");
+    }
+    assert!(path.is_file(), "{} was not built", path.display());
+    path
+}
+
+/// A bundle of `plugin_dir`'s manifest template and its built library under `root`, with the
+/// library's hash added, trusted with `permissions`; answers the bundle's search path entry.
+async fn trusted_bundle(
+    pool: &PgPool,
+    root: &Path,
+    plugin_dir: &str,
+    package: &str,
+    permissions: &Permissions,
+) -> PathBuf {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let template = std::fs::read_to_string(repo.join(plugin_dir).join("plugin.toml")).unwrap();
+    let manifest: toml::Table = toml::from_str(&template).unwrap();
+    let library_file = manifest["library"].as_str().unwrap();
+    let library = built_library(package, library_file);
+    let sha256 = trust::sha256_file(&library).unwrap();
+    let bundles = root.join("bundles");
+    let bundle = bundles.join(plugin_dir.rsplit('/').next().unwrap());
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::copy(&library, bundle.join(library_file)).unwrap();
+    let packed = template.replace(
+        &format!("library = \"{library_file}\"\n"),
+        &format!("library = \"{library_file}\"\nsha256 = \"{sha256}\"\n"),
+    );
+    std::fs::write(bundle.join("plugin.toml"), packed).unwrap();
+    let id = manifest["id"].as_str().unwrap();
+    let version = manifest["version"].as_str().unwrap();
+    tickwork_core::store::plugins::trust(pool, id, version, &sha256, &permissions.to_strings())
+        .await
+        .unwrap();
+    bundles
+}
+
+fn plugin_env(root: &Path, search: PathBuf) -> PluginEnv {
+    PluginEnv {
+        search_path: vec![search],
+        cache_dir: root.join("cache"),
+        journal_dir: root.join("journal"),
+        gtk_minor: None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /// The manager on a live paper session; the watchdog allows each call 500 ms.
 async fn paper_manager(
@@ -484,6 +548,109 @@ async fn trading_beyond_the_permission_is_denied_and_audited(pool: PgPool) {
     manager.stop(&watcher_name).await.unwrap();
     manager.stop(&name).await.unwrap();
     assert!(sim.orders().is_empty());
+    bench.stop().await;
+    sim.shutdown().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_mean_reversion_example_loads_from_its_bundle_and_trades_through_the_gate(
+    pool: PgPool,
+) {
+    let root = tempfile::tempdir().unwrap();
+    let granted = Permissions {
+        market_data: true,
+        orders_paper: true,
+        storage: true,
+        ..Permissions::default()
+    };
+    let search = trusted_bundle(
+        &pool,
+        root.path(),
+        "plugins/mean-reversion",
+        "tickwork-example-mean-reversion",
+        &granted,
+    )
+    .await;
+    let loaded = tickwork_core::plugins::load_all(&pool, &plugin_env(root.path(), search))
+        .await
+        .unwrap();
+    let strategy = loaded
+        .strategies()
+        .into_iter()
+        .find(|s| s.type_id == "org.tickwork.example.mean-reversion")
+        .unwrap_or_else(|| panic!("not loaded: {:?}", loaded.reports));
+    let (sim, bench, manager, account) = paper_manager(&pool, 95).await;
+    // Closes a previous instance left in the plugin's kv namespace, far above the market: the
+    // first bar is more than 2 deviations below them, so it buys at once (no 20-minute warm-up).
+    let price = Decimal::try_from(sim.stock_quote("MSFT").unwrap().last).unwrap();
+    let high = (price * Decimal::TWO).round_dp(2);
+    let seeded: Vec<String> = (0..5)
+        .map(|i| (high + Decimal::new(i, 2)).to_string())
+        .collect();
+    let id = strategy.provider.plugin_id.clone();
+    tickwork_core::store::plugin_kv::put(&pool, &id, "closes/MSFT", seeded.join(",").as_bytes())
+        .await
+        .unwrap();
+    let mut events = manager.events();
+    let params = r#"{"symbol":"MSFT","window":5,"entry_z":"2.0","qty":"3"}"#;
+    let name = manager
+        .start(strategy, params, &account, RunMode::Paper)
+        .await
+        .unwrap();
+    assert_eq!(
+        name,
+        format!("{id}/org.tickwork.example.mean-reversion@{account}/paper")
+    );
+    // Its first 60-second bar closes within a minute and two seconds.
+    let fill = tokio::time::timeout(Duration::from_secs(90), async {
+        loop {
+            match events.recv().await.unwrap() {
+                PluginStrategyEvent::Console { instance, line }
+                    if instance == name && line.contains(" @ ") =>
+                {
+                    return line;
+                }
+                PluginStrategyEvent::Status {
+                    instance,
+                    status,
+                    detail,
+                } if instance == name && status != PluginStrategyStatus::Running => {
+                    panic!("{status:?}: {detail:?}")
+                }
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("a fill within 90 s");
+    assert!(fill.starts_with("#1 BUY 3 MSFT @ "), "{fill}");
+    let filter = audit::AuditFilter {
+        origin: Some(format!("plugin:{name}")),
+        action: Some("order.intent".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let rows = audit::filtered(&pool, &filter).await.unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].decision.as_deref(), Some("allowed"));
+    // It saved the new close beside the seeded ones.
+    let saved = tickwork_core::store::plugin_kv::get(&pool, &id, "closes/MSFT")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !String::from_utf8(saved).unwrap().starts_with(&seeded[0]),
+        "the window moved on"
+    );
+    manager.stop(&name).await.unwrap();
+    let truth = tickwork_e2e::truth(&sim, 195).await;
+    assert!(
+        truth
+            .positions
+            .iter()
+            .any(|(_, s, q)| s == "MSFT" && *q == Decimal::from(3)),
+        "{truth:?}"
+    );
     bench.stop().await;
     sim.shutdown().await;
 }

@@ -285,11 +285,12 @@ impl PluginStrategies {
             return Err(refused(detail));
         }
         let origin = crate::domain::Origin::Plugin {
-            id: plugin_id.clone(),
+            id: plugin_id.to_owned(),
             instance: name.clone(),
         };
         let driver = Driver {
             name: id.clone(),
+            plugin_id: plugin_id.clone(),
             deps: self.deps.clone(),
             life,
             desk: Desk::new(origin, account.to_owned()),
