@@ -1,6 +1,8 @@
 //! Shared pieces of the end-to-end tests: a simulator on an ephemeral port, a session wired to
 //! a test database, the simulator's own view of the truth, and bounded waits.
 
+pub mod plugins;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
