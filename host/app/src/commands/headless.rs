@@ -15,6 +15,7 @@ use tickwork_core::hub::Hub;
 use tickwork_core::plugins::PluginEnv;
 use tickwork_core::recorder::{Recorder, RecorderConfig};
 use tickwork_core::risk::{RiskGate, RiskLimits, RiskView, order_path};
+use tickwork_core::scripting::host::HostDeps;
 use tickwork_core::session::{self, SessionConfig};
 use tickwork_core::store::profiles::{self, ConnectionProfile};
 use tickwork_core::store::{OpenStore, open, risk_limits};
@@ -77,6 +78,15 @@ async fn record(
         );
     }
     let plugins = load_plugins(&pool, &plugin_env).await?;
+    // Plugin strategies are checked once their plugins are loaded, still before connecting.
+    let planned_plugins =
+        super::headless_plugins::plan(&args, profile.account.as_deref(), &plugins)?;
+    if planned_plugins.is_some() && args.arm && profile.read_only {
+        bail!(
+            "--arm: profile {} is read-only; strategies cannot trade through it (an ad hoc --port connection needs --allow-trading)",
+            profile.name
+        );
+    }
     // Headless mode trades only through strategies (none yet): the gate stays disarmed, but it
     // carries every account's stored limits from the start.
     // A read-only profile's gate can never be armed.
@@ -113,6 +123,14 @@ async fn record(
         profile.port,
         profile.client_id
     );
+    let deps = HostDeps {
+        hub: hub.clone(),
+        router: router.clone(),
+        session: Some(session.clone()),
+        pool: pool.clone(),
+        view: view.clone(),
+        simulator: false,
+    };
     let strategies = match planned {
         Some(planned) => {
             if args.arm {
@@ -121,17 +139,19 @@ async fn record(
                     .await
                     .context("--arm")?;
             }
-            Some(
-                super::headless_strategies::start(
-                    planned,
-                    hub.clone(),
-                    router.clone(),
-                    session.clone(),
-                    pool.clone(),
-                    view.clone(),
-                )
-                .await?,
-            )
+            Some(super::headless_strategies::start(planned, deps.clone()).await?)
+        }
+        None => None,
+    };
+    let plugin_strategies = match planned_plugins {
+        Some(planned) => {
+            if args.arm {
+                router
+                    .arm(planned.account(), "headless")
+                    .await
+                    .context("--arm")?;
+            }
+            Some(super::headless_plugins::start(planned, deps).await?)
         }
         None => None,
     };
@@ -144,6 +164,10 @@ async fn record(
         // Strategies stop first: `on_stop`, and their working orders cancelled while the
         // session can still send the cancels.
         strategies.stop_all().await;
+    }
+    if let Some(plugin_strategies) = plugin_strategies {
+        // The same for plugin strategies: `destroy`, then their working orders cancelled.
+        plugin_strategies.stop_all().await;
     }
     // The plugins' own shutdown, and the crash journal marked clean.
     drop(plugins);
