@@ -123,7 +123,8 @@ async fn record(
         profile.port,
         profile.client_id
     );
-    let deps = HostDeps {
+    // Made per manager, so that without strategies nothing outlives the session holding the hub.
+    let deps = || HostDeps {
         hub: hub.clone(),
         router: router.clone(),
         session: Some(session.clone()),
@@ -139,7 +140,7 @@ async fn record(
                     .await
                     .context("--arm")?;
             }
-            Some(super::headless_strategies::start(planned, deps.clone()).await?)
+            Some(super::headless_strategies::start(planned, deps()).await?)
         }
         None => None,
     };
@@ -151,7 +152,7 @@ async fn record(
                     .await
                     .context("--arm")?;
             }
-            Some(super::headless_plugins::start(planned, deps).await?)
+            Some(super::headless_plugins::start(planned, deps()).await?)
         }
         None => None,
     };
