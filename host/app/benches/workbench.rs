@@ -398,6 +398,7 @@ fn start(measure: bool) {
         target: ctx.embedded_target(),
         demo: true,
         profile: None,
+        plugins: None,
     };
     let first_frame = Rc::new(Cell::new(None::<Duration>));
     let first_price = Rc::new(Cell::new(None::<Duration>));

@@ -40,10 +40,21 @@ pub fn run(
     profile: Option<String>,
     screenshot: Option<PathBuf>,
 ) -> anyhow::Result<()> {
+    let plugins = match tickwork_core::paths::AppPaths::from_env() {
+        Ok(paths) => Some(tickwork_core::plugins::PluginEnv::from_paths(
+            &paths,
+            Some(gtk::minor_version()),
+        )),
+        Err(err) => {
+            tracing::warn!("plugins are off: {err}");
+            None
+        }
+    };
     let options = StartOptions {
         target,
         demo,
         profile,
+        plugins,
     };
     run_window(options, screenshot, panels::PanelRegistry::builtin())
 }

@@ -114,6 +114,7 @@ impl World {
             target: self.target(),
             demo,
             profile,
+            plugins: None,
         };
         tickwork::gui::run_window(options, None, PanelRegistry::builtin())
             .map_err(|e| format!("the workbench failed: {e:#}"))?;

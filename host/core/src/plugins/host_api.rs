@@ -25,6 +25,26 @@ pub struct HostCtx {
     pub plugin_id: String,
     /// What the user granted at trust time.
     pub permissions: Permissions,
+    /// The plugin's last error-level log line (its panic message, say): quoted in the reason
+    /// when a call into it fails.
+    last_error: std::sync::Mutex<Option<String>>,
+}
+
+impl HostCtx {
+    /// Takes the plugin's last error-level log line, if it logged one since the last take.
+    pub fn take_last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+}
+
+/// The context of a host table made by [`build`].
+pub fn ctx(api: HostApiRef) -> &'static HostCtx {
+    // SAFETY: every `HostApiRef` the loader hands out comes from `build`, whose context is
+    // leaked.
+    unsafe { ctx_of(api.0.ctx) }.expect("built with a context")
 }
 
 /// Builds the host table for a plugin; it lives for the rest of the process.
@@ -32,6 +52,7 @@ pub fn build(plugin_id: &str, permissions: &Permissions) -> HostApiRef {
     let ctx: &'static mut HostCtx = Box::leak(Box::new(HostCtx {
         plugin_id: plugin_id.to_owned(),
         permissions: permissions.clone(),
+        last_error: std::sync::Mutex::new(None),
     }));
     let api: &'static TwHostApi = Box::leak(Box::new(TwHostApi {
         struct_size: v1_0_size::HOST_API,
@@ -98,7 +119,10 @@ unsafe extern "C" fn log(ctx: *mut TwHostCtx, level: u32, msg: TwStr) {
         };
         let plugin = ctx.plugin_id.as_str();
         match level {
-            TW_LOG_ERROR => tracing::error!(plugin, "{text}"),
+            TW_LOG_ERROR => {
+                tracing::error!(plugin, "{text}");
+                *ctx.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(text);
+            }
             TW_LOG_WARN => tracing::warn!(plugin, "{text}"),
             TW_LOG_INFO => tracing::info!(plugin, "{text}"),
             TW_LOG_DEBUG => tracing::debug!(plugin, "{text}"),
@@ -149,6 +173,7 @@ mod tests {
         // SAFETY: valid context; a null message with a length is refused, not read.
         unsafe {
             log(api.ctx, TW_LOG_INFO, tw_str("hello"));
+            log(api.ctx, TW_LOG_ERROR, tw_str("it broke"));
             log(
                 api.ctx,
                 99,
@@ -159,6 +184,8 @@ mod tests {
             );
             log(std::ptr::null_mut(), TW_LOG_INFO, tw_str("nobody"));
         }
+        assert_eq!(ctx.take_last_error().as_deref(), Some("it broke"));
+        assert_eq!(ctx.take_last_error(), None);
         let get = api.get_service.unwrap();
         // SAFETY: as above.
         let unknown = unsafe { get(api.ctx, tw_str("tickwork.host.nothing/1")) };

@@ -122,10 +122,8 @@ impl LoadedPlugin {
 pub fn status_name(status: TwStatus) -> String {
     match status {
         TW_OK => "TW_OK".into(),
-        TW_ERR => "TW_ERR (see the plugin's log lines)".into(),
-        TW_ERR_PANICKED => {
-            "TW_ERR_PANICKED (the plugin panicked; its message is in the log)".into()
-        }
+        TW_ERR => "TW_ERR".into(),
+        TW_ERR_PANICKED => "TW_ERR_PANICKED (the plugin panicked)".into(),
         TW_ERR_BAD_ARG => "TW_ERR_BAD_ARG".into(),
         TW_ERR_UNSUPPORTED => "TW_ERR_UNSUPPORTED".into(),
         TW_ERR_DENIED => "TW_ERR_DENIED".into(),
@@ -175,8 +173,7 @@ fn read_table<T: Copy>(what: &str, ptr: *const c_void, min: u32) -> Result<T, Lo
     // with at least `struct_size` readable bytes.
     unsafe { read_prefixed(ptr.cast::<T>(), min) }.map_err(|e| match e {
         ReadError::Null => LoadError::Faulted(format!(
-            "get_capability(`{what}`) returned null though plugin.toml declares it (the plugin \
-             failed or panicked; see its log lines)"
+            "get_capability(`{what}`) returned null though plugin.toml declares it"
         )),
         ReadError::TooSmall { .. } => LoadError::Incompatible(format!("`{what}` table: {e}")),
     })
@@ -269,8 +266,9 @@ pub fn load(req: &LoadRequest<'_>) -> Result<LoadedPlugin, LoadError> {
     };
     if status != TW_OK {
         return Err(LoadError::Faulted(format!(
-            "init returned {}",
-            status_name(status)
+            "init returned {}{}",
+            status_name(status),
+            said(host)
         )));
     }
     let provider = Provider {
@@ -291,12 +289,25 @@ pub fn load(req: &LoadRequest<'_>) -> Result<LoadedPlugin, LoadError> {
     };
     match capabilities(&mut loaded, manifest, get_capability, req.gtk_minor) {
         Ok(()) => Ok(loaded),
+        Err(LoadError::Faulted(reason)) => {
+            let reason = format!("{reason}{}", said(host));
+            loaded.shutdown();
+            Err(LoadError::Faulted(reason))
+        }
         Err(e) => {
             // `init` ran: let the plugin stop what it started before it is set aside.
             loaded.shutdown();
             Err(e)
         }
     }
+}
+
+/// `: <the plugin's last error line>`, or nothing.
+fn said(host: HostApiRef) -> String {
+    host_api::ctx(host)
+        .take_last_error()
+        .map(|line| format!("; it logged: {line}"))
+        .unwrap_or_default()
 }
 
 fn check_descriptor(d: &TwPluginDescriptor, manifest: &Manifest) -> Result<(), LoadError> {
@@ -418,4 +429,57 @@ fn capabilities(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugins::manifest::{AbiVersion, Provides};
+
+    fn descriptor(flags: u32, version: &'static str) -> TwPluginDescriptor {
+        TwPluginDescriptor {
+            struct_size: v1_0_size::DESCRIPTOR,
+            abi_major: TW_ABI_MAJOR,
+            abi_minor: 0,
+            flags,
+            _reserved: 0,
+            id: tw_str("org.test.flags"),
+            version: tw_str(version),
+            build_info: tw_str(""),
+            init: None,
+            shutdown: None,
+            get_capability: None,
+        }
+    }
+
+    #[test]
+    fn a_panic_abort_build_and_a_version_mismatch_are_refused() {
+        let manifest = Manifest {
+            id: "org.test.flags".into(),
+            version: "1.0".into(),
+            abi: AbiVersion { major: 1, minor: 0 },
+            library: "lib.so".into(),
+            sha256: None,
+            gtk_minor: None,
+            provides: Provides::default(),
+            permissions: Permissions::default(),
+        };
+        assert_eq!(
+            check_descriptor(&descriptor(TW_FLAG_PANIC_UNWIND, "1.0"), &manifest),
+            Ok(())
+        );
+        let abort = check_descriptor(&descriptor(0, "1.0"), &manifest).unwrap_err();
+        assert!(
+            matches!(&abort, LoadError::Incompatible(r) if r.starts_with("built with panic = \"abort\"")),
+            "{abort}"
+        );
+        let version = check_descriptor(&descriptor(TW_FLAG_PANIC_UNWIND, "2.0"), &manifest);
+        assert_eq!(
+            version,
+            Err(LoadError::Incompatible(
+                "descriptor version `2.0` differs from plugin.toml's `1.0`".into()
+            ))
+        );
+        assert_eq!(status_name(77), "unknown status 77");
+    }
 }

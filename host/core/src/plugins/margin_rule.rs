@@ -391,3 +391,6 @@ pub async fn active(pool: &PgPool) -> Result<Vec<SharedRule>, StoreError> {
         .map(|(_, r)| r.clone())
         .collect())
 }
+
+#[cfg(test)]
+mod tests;

@@ -10,11 +10,13 @@
 
 pub mod capability;
 pub mod discovery;
+pub mod grant;
 pub mod host_api;
 pub mod journal;
 pub mod library;
 pub mod manifest;
 pub mod margin_rule;
+pub mod panel;
 pub mod permissions;
 pub mod registry;
 pub mod services;

@@ -12,6 +12,7 @@ pub mod backtest;
 mod margin;
 mod market;
 mod orders;
+mod plugins;
 mod records;
 pub mod scripts;
 mod session;
@@ -123,6 +124,8 @@ pub struct StartOptions {
     pub demo: bool,
     /// Connect to this stored profile at start.
     pub profile: Option<String>,
+    /// Where native plugins are looked for; `None` runs the window without plugins.
+    pub plugins: Option<tickwork_core::plugins::PluginEnv>,
 }
 
 /// The backend's task and the way to stop it.
@@ -190,6 +193,9 @@ async fn serve(
             }
         }
     };
+    if let Some(env) = options.plugins {
+        plugins::discover(opened.store.pool(), env, &notify).await;
+    }
     let mut backend = session::Backend::new(opened.store.pool().clone(), board, notify);
     backend.announce_profiles().await;
     backend.announce_ticket_defaults().await;
@@ -226,6 +232,9 @@ async fn serve(
             }
             Command::Scripts(command) => {
                 tokio::spawn(scripts::handle(services, command));
+            }
+            Command::Plugins(command) => {
+                tokio::spawn(plugins::handle(services, command));
             }
         }
     }

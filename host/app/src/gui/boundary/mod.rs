@@ -12,6 +12,7 @@ mod account;
 mod margin;
 mod market;
 mod orders;
+mod plugins;
 mod quotes;
 mod records;
 mod scripts;
@@ -23,6 +24,7 @@ pub use market::{
     DEFAULT_LIST, MarketCommand, MarketEvent, WATCHLISTS_KEY, WatchEntry, Watchlist, describe,
 };
 pub use orders::{OrderCommand, OrderEvent, OurMargin};
+pub use plugins::{PluginsCommand, PluginsEvent, PluginsFound};
 pub use quotes::QuoteBoard;
 pub use records::{RecordsCommand, RecordsEvent};
 pub use scripts::{
@@ -44,6 +46,7 @@ pub enum Command {
     Records(RecordsCommand),
     Account(AccountCommand),
     Scripts(ScriptsCommand),
+    Plugins(PluginsCommand),
 }
 
 /// From the backend to the window; the window forwards every one to the open panels.
@@ -56,6 +59,7 @@ pub enum Notification {
     Records(RecordsEvent),
     Account(AccountEvent),
     Scripts(ScriptsEvent),
+    Plugins(PluginsEvent),
     /// Quotes changed: the window drains the [`QuoteBoard`] at the next frame.
     QuotesPending,
     /// Something failed; the text says what and what to do about it (shown as a toast).
@@ -102,3 +106,4 @@ group!(Margin, MarginCommand, MarginEvent);
 group!(Records, RecordsCommand, RecordsEvent);
 group!(Account, AccountCommand, AccountEvent);
 group!(Scripts, ScriptsCommand, ScriptsEvent);
+group!(Plugins, PluginsCommand, PluginsEvent);

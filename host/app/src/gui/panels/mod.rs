@@ -14,6 +14,8 @@ pub mod connection;
 pub mod margin;
 pub mod orders;
 pub mod placeholder;
+pub mod plugin_panel;
+pub mod plugins;
 mod poll;
 pub mod positions;
 pub mod scripts;
@@ -187,6 +189,7 @@ fn builtin_providers() -> Vec<PanelProvider> {
         connection::provider(),
         audit::provider(),
         scripts::provider(),
+        plugins::provider(),
     ]
 }
 

@@ -2,6 +2,7 @@
 
 mod dialogs;
 mod header;
+mod plugins;
 mod preferences;
 mod profiles;
 mod sidebar;

@@ -17,7 +17,9 @@ use super::header::Header;
 use super::sidebar::Sidebar;
 use super::{dialogs, preferences, profiles};
 use crate::gui::backend::{self, Running, StartOptions};
-use crate::gui::boundary::{Commands, Notification, QuoteBoard, SessionCommand, SessionEvent};
+use crate::gui::boundary::{
+    Commands, Notification, PluginsEvent, QuoteBoard, SessionCommand, SessionEvent,
+};
 use crate::gui::frame::FrameDrain;
 use crate::gui::panels::{PanelContext, PanelEvent, PanelRegistry, Shared, WindowRequest};
 use crate::gui::screenshot;
@@ -63,6 +65,9 @@ pub struct MainWindow {
     workspace: Rc<Workspace>,
     header: Rc<Header>,
     toast_overlay: adw::ToastOverlay,
+    sidebar: Rc<Sidebar>,
+    /// The core runtime (plugin panels' services run on it).
+    runtime: tokio::runtime::Handle,
     drain: FrameDrain,
     /// The profiles as last stored (for the profile editor).
     profiles: Vec<ConnectionProfile>,
@@ -126,7 +131,7 @@ impl SimpleComponent for MainWindow {
             workspace.set_on_change(Rc::new(move || input.emit(MainMsg::LayoutChanged)));
         }
         let header = Rc::new(Header::new());
-        let toast_overlay = build(&window, &header, &workspace, &init.registry, &sender);
+        let (toast_overlay, sidebar) = build(&window, &header, &workspace, &init.registry, &sender);
         install_actions(&window, &header, &workspace, &sender);
         workspace.load(&Layout::default_workbench());
 
@@ -141,6 +146,8 @@ impl SimpleComponent for MainWindow {
             workspace,
             header,
             toast_overlay,
+            sidebar,
+            runtime: init.runtime.clone(),
             drain: FrameDrain::new(board.clone(), {
                 let workspace = workspace_for_drain;
                 let shared = shared_for_drain;
@@ -287,6 +294,18 @@ impl MainWindow {
                 self.toast(text);
             }
             Notification::Session(event) => self.session_event(event),
+            Notification::Plugins(PluginsEvent::Discovered(found)) => {
+                let summary = super::plugins::load(
+                    found,
+                    &self.runtime,
+                    &self.workspace,
+                    &self.sidebar,
+                    &self.commands,
+                );
+                if let Some(summary) = summary {
+                    self.toast(&summary);
+                }
+            }
             Notification::Market(crate::gui::boundary::MarketEvent::Watching(instrument)) => {
                 self.shared
                     .borrow_mut()
@@ -503,7 +522,7 @@ fn build(
     workspace: &Rc<Workspace>,
     registry: &PanelRegistry,
     sender: &ComponentSender<MainWindow>,
-) -> adw::ToastOverlay {
+) -> (adw::ToastOverlay, Rc<Sidebar>) {
     let sidebar = Rc::new(Sidebar::new(registry));
     {
         let input = sender.input_sender().clone();
@@ -556,7 +575,7 @@ fn build(
         input.emit(MainMsg::SaveLayout);
         glib::Propagation::Proceed
     });
-    toast_overlay
+    (toast_overlay, sidebar)
 }
 
 /// Application actions and their keyboard shortcuts.

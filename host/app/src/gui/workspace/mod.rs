@@ -17,7 +17,7 @@ use gtk::{gio, glib};
 pub use layout::{Layout, Orientation, PanelRef};
 
 use super::panels::placeholder::Placeholder;
-use super::panels::{Panel, PanelContext, PanelEvent, PanelRegistry};
+use super::panels::{Panel, PanelContext, PanelEvent, PanelProvider, PanelRegistry};
 use tickwork_core::domain::Quote;
 
 /// Makes the context of a new panel from its saved state.
@@ -37,7 +37,8 @@ struct Split {
 pub struct Workspace {
     /// Holds the layout's root widget.
     container: gtk::Box,
-    registry: PanelRegistry,
+    /// Grows once at start-up, when plugin panels are loaded.
+    registry: RefCell<PanelRegistry>,
     make_context: MakeContext,
     panels: RefCell<Vec<OpenPanel>>,
     views: RefCell<Vec<adw::TabView>>,
@@ -66,7 +67,7 @@ impl Workspace {
         menu.append(Some("_Close"), Some("tab.close"));
         let workspace = Rc::new(Self {
             container,
-            registry,
+            registry: RefCell::new(registry),
             make_context,
             panels: RefCell::default(),
             views: RefCell::default(),
@@ -86,8 +87,30 @@ impl Workspace {
         &self.container
     }
 
-    pub fn registry(&self) -> &PanelRegistry {
-        &self.registry
+    pub fn registry(&self) -> std::cell::Ref<'_, PanelRegistry> {
+        self.registry.borrow()
+    }
+
+    /// Registers panels that arrived after the window opened (plugins load once the database
+    /// is open) and builds the open ones that were waiting as placeholders. Answers the
+    /// providers registered (a clashing id is refused and logged).
+    pub fn add_providers(self: &Rc<Self>, providers: Vec<PanelProvider>) -> Vec<PanelProvider> {
+        let mut added = Vec::new();
+        for provider in providers {
+            let result = self.registry.borrow_mut().register(provider.clone());
+            match result {
+                Ok(()) => added.push(provider),
+                Err(err) => tracing::warn!("plugin panel not registered: {err}"),
+            }
+        }
+        let waiting = self
+            .open_providers()
+            .iter()
+            .any(|id| added.iter().any(|p| &p.id == id));
+        if waiting && let Some(layout) = self.layout() {
+            self.load(&layout);
+        }
+        added
     }
 
     pub fn set_on_change(&self, on_change: Rc<dyn Fn()>) {
@@ -136,7 +159,7 @@ impl Workspace {
 
     /// Opens a panel in the group used last, or shows it if it is open and single.
     pub fn open(self: &Rc<Self>, provider_id: &str) {
-        let provider = self.registry.get(provider_id).cloned();
+        let provider = self.registry.borrow().get(provider_id).cloned();
         let single = provider.as_ref().is_none_or(|p| !p.multiple);
         if single {
             let existing = self
@@ -348,14 +371,14 @@ impl Workspace {
 
     fn add_page(self: &Rc<Self>, view: &adw::TabView, panel: &PanelRef) -> adw::TabPage {
         let context = (self.make_context)(panel.state.clone());
-        let built: Box<dyn Panel> = match self.registry.get(&panel.provider) {
+        let provider = self.registry.borrow().get(&panel.provider).cloned();
+        let built: Box<dyn Panel> = match &provider {
             Some(provider) => (provider.build)(context),
             None => Box::new(Placeholder::new(&panel.provider, panel.state.clone())),
         };
         let widget = built.widget();
-        let title = self
-            .registry
-            .get(&panel.provider)
+        let title = provider
+            .as_ref()
             .map_or_else(|| panel.provider.clone(), |p| p.title.clone());
         // Named now and whenever shown again: some panels build parts of themselves lazily.
         super::a11y::name_controls(&widget, &title);
@@ -378,7 +401,8 @@ impl Workspace {
             .find(|p| p.widget == *widget)
             .map(|p| p.provider.clone())
             .unwrap_or_default();
-        match self.registry.get(&provider) {
+        let found = self.registry.borrow().get(&provider).cloned();
+        match found {
             Some(p) => {
                 page.set_title(&p.title);
                 page.set_tooltip(&p.description);

@@ -26,6 +26,7 @@ use tokio::task::JoinHandle;
 use self::driver::{Command, Driver, QUEUE};
 pub use self::watchdog::DEFAULT_CALL_LIMIT;
 use self::watchdog::Watchdog;
+pub(crate) use self::worker::describe as describe_status;
 use self::worker::{Calls, ThreadMsg};
 use crate::plugins::capability::PluginStrategy;
 use crate::plugins::services::{InstanceCtx, Lifecycle, MarketFeed, State, Trading};

@@ -46,7 +46,7 @@ impl Calls {
 }
 
 /// Why `on_event` faulted the instance, from its status.
-pub(super) fn describe(status: TwStatus, kind: u16) -> String {
+pub(crate) fn describe(status: TwStatus, kind: u16) -> String {
     let what = match status {
         TW_ERR_PANICKED => "panicked (the plugin's guard caught it)".to_owned(),
         TW_ERR => "failed (see the plugin's log)".to_owned(),
