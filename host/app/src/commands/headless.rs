@@ -71,7 +71,7 @@ async fn record(
     profile.validate()?;
     // Strategies are checked before anything connects: a bad script stops here.
     let planned = super::headless_strategies::plan(&args, profile.account.as_deref())?;
-    if planned.is_some() && args.arm && profile.read_only {
+    if (planned.is_some() || !args.plugin_strategies.is_empty()) && args.arm && profile.read_only {
         bail!(
             "--arm: profile {} is read-only; strategies cannot trade through it (an ad hoc --port connection needs --allow-trading)",
             profile.name
@@ -81,12 +81,7 @@ async fn record(
     // Plugin strategies are checked once their plugins are loaded, still before connecting.
     let planned_plugins =
         super::headless_plugins::plan(&args, profile.account.as_deref(), &plugins)?;
-    if planned_plugins.is_some() && args.arm && profile.read_only {
-        bail!(
-            "--arm: profile {} is read-only; strategies cannot trade through it (an ad hoc --port connection needs --allow-trading)",
-            profile.name
-        );
-    }
+
     // Headless mode trades only through strategies (none yet): the gate stays disarmed, but it
     // carries every account's stored limits from the start.
     // A read-only profile's gate can never be armed.
@@ -132,28 +127,20 @@ async fn record(
         view: view.clone(),
         simulator: false,
     };
+    // Both kinds trade the same account (`--account` or the profile's).
+    let account = planned
+        .as_ref()
+        .map(|p| p.account().to_owned())
+        .or_else(|| planned_plugins.as_ref().map(|p| p.account().to_owned()));
+    if let (true, Some(account)) = (args.arm, account) {
+        router.arm(&account, "headless").await.context("--arm")?;
+    }
     let strategies = match planned {
-        Some(planned) => {
-            if args.arm {
-                router
-                    .arm(planned.account(), "headless")
-                    .await
-                    .context("--arm")?;
-            }
-            Some(super::headless_strategies::start(planned, deps()).await?)
-        }
+        Some(planned) => Some(super::headless_strategies::start(planned, deps()).await?),
         None => None,
     };
     let plugin_strategies = match planned_plugins {
-        Some(planned) => {
-            if args.arm {
-                router
-                    .arm(planned.account(), "headless")
-                    .await
-                    .context("--arm")?;
-            }
-            Some(super::headless_plugins::start(planned, deps()).await?)
-        }
+        Some(planned) => Some(super::headless_plugins::start(planned, deps()).await?),
         None => None,
     };
     let mut sigterm = signal(SignalKind::terminate())?;

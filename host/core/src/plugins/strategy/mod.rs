@@ -16,12 +16,11 @@ mod watchdog;
 mod worker;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::PgPool;
 use tokio::sync::{broadcast, mpsc, oneshot};
-use tokio::task::JoinHandle;
 
 use self::driver::{Command, Driver, QUEUE};
 pub use self::watchdog::DEFAULT_CALL_LIMIT;
@@ -30,7 +29,7 @@ pub(crate) use self::worker::describe as describe_status;
 use self::worker::{Calls, ThreadMsg};
 use crate::plugins::capability::PluginStrategy;
 use crate::plugins::services::{InstanceCtx, Lifecycle, MarketFeed, State, Trading};
-use crate::scripting::host::{Desk, HostDeps};
+use crate::scripting::host::{Desk, HostDeps, Instances, Running};
 use crate::store::script_runs::{self, RunMode};
 use crate::store::{StoreError, plugins};
 
@@ -85,12 +84,6 @@ pub struct PluginInstanceInfo {
     pub mode: RunMode,
 }
 
-struct Running {
-    info: PluginInstanceInfo,
-    commands: mpsc::Sender<Command>,
-    task: JoinHandle<()>,
-}
-
 /// The subject of a plugin's live-trading grants (`script_grants`, beside the scripts').
 pub fn grant_subject(plugin_id: &str) -> String {
     format!("plugin:{plugin_id}")
@@ -113,7 +106,7 @@ pub async fn grant_live(
 #[derive(Clone)]
 pub struct PluginStrategies {
     deps: HostDeps,
-    running: Arc<Mutex<HashMap<String, Running>>>,
+    running: Instances<PluginInstanceInfo, Command>,
     events: broadcast::Sender<PluginStrategyEvent>,
     watchdog: Arc<Watchdog>,
     call_limit: Duration,
@@ -129,7 +122,7 @@ impl PluginStrategies {
     pub fn with_call_limit(deps: HostDeps, limit: Duration) -> Self {
         Self {
             deps,
-            running: Arc::default(),
+            running: Instances::default(),
             events: broadcast::channel(4096).0,
             watchdog: Arc::new(Watchdog::start(limit)),
             call_limit: limit,
@@ -151,19 +144,8 @@ impl PluginStrategies {
         format!("{short}@{account}/{}", mode.as_str())
     }
 
-    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, Running>> {
-        self.running.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     pub fn list(&self) -> Vec<PluginInstanceInfo> {
-        let mut list: Vec<PluginInstanceInfo> = self
-            .running()
-            .values()
-            .filter(|r| !r.task.is_finished())
-            .map(|r| r.info.clone())
-            .collect();
-        list.sort_by(|a, b| a.id.cmp(&b.id));
-        list
+        self.running.list()
     }
 
     /// Whether the plugin may trade `account` in `mode`; the error says what is missing.
@@ -220,13 +202,7 @@ impl PluginStrategies {
         self.may_run(&strategy, account, mode).await?;
         let name = Self::instance_name(&plugin_id, &type_id, account, mode);
         let id = format!("{plugin_id}/{name}");
-        {
-            let mut running = self.running();
-            running.retain(|_, r| !r.task.is_finished());
-            if running.contains_key(&id) {
-                return Err(format!("{id} is already running"));
-            }
-        }
+        self.running.check_free(&id)?;
         let margin_lines = self.deps.watch_holdings(account).await;
 
         let life = Arc::new(Lifecycle::default());
@@ -312,7 +288,7 @@ impl PluginStrategies {
             account: account.to_owned(),
             mode,
         };
-        self.running().insert(
+        self.running.insert(
             id.clone(),
             Running {
                 info,
@@ -325,32 +301,19 @@ impl PluginStrategies {
 
     /// Stops an instance: `destroy`, then its working orders are cancelled; waits for it.
     pub async fn stop(&self, id: &str) -> Result<(), String> {
-        let running = self
-            .running()
-            .remove(id)
-            .ok_or_else(|| format!("{id} is not running"))?;
-        let (done, stopped) = oneshot::channel();
-        if running.commands.send(Command::Stop(done)).await.is_ok() {
-            let _ = stopped.await;
-        }
-        let _ = running.task.await;
-        Ok(())
+        self.running.stop(id, Command::Stop).await
     }
 
     /// Stops every instance (the session is going away).
     pub async fn stop_all(&self) {
-        let ids: Vec<String> = self.running().keys().cloned().collect();
-        for id in ids {
+        for id in self.running.ids() {
             let _ = self.stop(&id).await;
         }
     }
 
     /// Waits until an instance has ended by itself (faulted or hung).
     pub async fn finished(&self, id: &str) {
-        let task = self.running().remove(id).map(|r| r.task);
-        if let Some(task) = task {
-            let _ = task.await;
-        }
+        self.running.finished(id).await;
     }
 }
 
