@@ -29,7 +29,7 @@ pub(crate) use self::worker::describe as describe_status;
 use self::worker::{Calls, ThreadMsg};
 use crate::plugins::capability::PluginStrategy;
 use crate::plugins::services::{InstanceCtx, Lifecycle, MarketFeed, State, Trading};
-use crate::scripting::host::{Desk, HostDeps, Instances, Running};
+use crate::scripting::host::{Desk, HostDeps, Instances};
 use crate::store::script_runs::{self, RunMode};
 use crate::store::{StoreError, plugins};
 
@@ -288,14 +288,7 @@ impl PluginStrategies {
             account: account.to_owned(),
             mode,
         };
-        self.running.insert(
-            id.clone(),
-            Running {
-                info,
-                commands,
-                task,
-            },
-        );
+        self.running.insert(id.clone(), info, commands, task);
         Ok(id)
     }
 
@@ -306,9 +299,7 @@ impl PluginStrategies {
 
     /// Stops every instance (the session is going away).
     pub async fn stop_all(&self) {
-        for id in self.running.ids() {
-            let _ = self.stop(&id).await;
-        }
+        self.running.stop_all(Command::Stop).await;
     }
 
     /// Waits until an instance has ended by itself (faulted or hung).

@@ -20,7 +20,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 pub use crate::store::script_runs::{InstanceStatus, RunMode};
 pub use bars::BarBuilder;
 pub(crate) use desk::{Desk, Placed, intent_of};
-pub(crate) use running::{Instances, Running};
+pub(crate) use running::Instances;
 
 use self::worker::{Worker, WorkerCommand};
 use crate::hub::Hub;
@@ -334,14 +334,7 @@ impl StrategyHost {
             margin_lines,
         );
         let task = tokio::spawn(worker.run(first, inbox));
-        self.running.insert(
-            id.clone(),
-            Running {
-                info,
-                commands,
-                task,
-            },
-        );
+        self.running.insert(id.clone(), info, commands, task);
         Ok(id)
     }
 
@@ -352,9 +345,7 @@ impl StrategyHost {
 
     /// Stops every instance (the session is going away).
     pub async fn stop_all(&self) {
-        for id in self.running.ids() {
-            let _ = self.stop(&id).await;
-        }
+        self.running.stop_all(WorkerCommand::Stop).await;
     }
 
     /// Swaps the script of a running instance between two hooks; `keep_state` keeps its

@@ -9,10 +9,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 /// One running instance: what is listed, where its commands go, its task.
-pub(crate) struct Running<I, C> {
-    pub info: I,
-    pub commands: mpsc::Sender<C>,
-    pub task: JoinHandle<()>,
+struct Running<I, C> {
+    info: I,
+    commands: mpsc::Sender<C>,
+    task: JoinHandle<()>,
 }
 
 /// The instances by id; cheap to clone.
@@ -63,7 +63,12 @@ impl<I: Clone, C> Instances<I, C> {
         Ok(())
     }
 
-    pub fn insert(&self, id: String, running: Running<I, C>) {
+    pub fn insert(&self, id: String, info: I, commands: mpsc::Sender<C>, task: JoinHandle<()>) {
+        let running = Running {
+            info,
+            commands,
+            task,
+        };
         self.lock().insert(id, running);
     }
 
@@ -81,8 +86,12 @@ impl<I: Clone, C> Instances<I, C> {
         }
     }
 
-    pub fn ids(&self) -> Vec<String> {
-        self.lock().keys().cloned().collect()
+    /// Stops every instance, one after the other.
+    pub async fn stop_all(&self, stop: impl Fn(oneshot::Sender<()>) -> C) {
+        let ids: Vec<String> = self.lock().keys().cloned().collect();
+        for id in ids {
+            let _ = self.stop(&id, &stop).await;
+        }
     }
 
     /// Sends the stop command `stop` makes and waits for the answer and the task.
