@@ -9,7 +9,7 @@ use tickwork_plugin_api::abi::{
     TW_OK, TwHostOrdersV1, TwInstanceCtx, TwOrderIntent, TwStatus, v1_0_size,
 };
 
-use super::ctx::{InstanceCtx, Request};
+use super::ctx::{INTENTS_PER_CALL, InstanceCtx, Request};
 use super::guarded;
 use super::values::{decimal_from_abi, read_str};
 use crate::domain::{OrderSide, OrderType, TimeInForce};
@@ -62,6 +62,13 @@ unsafe extern "C" fn submit(
         };
         if !granted {
             audit_denial(ctx, &trading.account, trading.mode, &order);
+            return TW_ERR_DENIED;
+        }
+        if !ctx.life.count_intent() {
+            tracing::warn!(
+                origin = %ctx.origin(),
+                "more than {INTENTS_PER_CALL} intents in one call: refused"
+            );
             return TW_ERR_DENIED;
         }
         let intent_id = ctx.next_intent_id();

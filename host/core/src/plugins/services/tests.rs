@@ -334,6 +334,28 @@ async fn intents_are_validated_before_they_are_queued(pool: PgPool) {
         .await;
     assert_eq!(null_out, TW_ERR_BAD_ARG);
     assert_eq!(cancels, [TW_ERR_NOT_FOUND, TW_OK]);
+    // A flood within one call is cut off; the next call may submit again.
+    let sendable = Sendable(good);
+    let statuses = h
+        .call(move |ctx| {
+            let good = { sendable }.0;
+            (0..INTENTS_PER_CALL + 1)
+                .map(|_| submit(ctx, good).0)
+                .collect::<Vec<_>>()
+        })
+        .await;
+    assert!(
+        statuses[..INTENTS_PER_CALL as usize - 1]
+            .iter()
+            .all(|s| *s == TW_OK)
+    );
+    assert_eq!(statuses.last(), Some(&TW_ERR_DENIED));
+    h.life.begin_call("strategy.on_event");
+    let sendable = Sendable(good);
+    assert_eq!(
+        h.call(move |ctx| submit(ctx, { sendable }.0).0).await,
+        TW_OK
+    );
     // Once the instance has ended, every call is refused.
     h.life
         .transition(&[State::Starting, State::Running], State::Faulted);
