@@ -341,8 +341,12 @@ async fn a_plugin_strategy_trades_from_headless_and_stops_with_it() {
     assert!(status.success(), "{stderr}");
     let prefix = format!("tickwork: org.tickwork.zoo/strategy@{account}/paper: ");
     assert!(stderr.contains(&format!("{prefix}running")), "{stderr}");
+    // The plugin's tag ("zoo") follows the order ref.
+    let sent = format!("{prefix}#1 BUY 1 MSFT MKT sent as ");
     assert!(
-        stderr.contains(&format!("{prefix}#1 BUY 1 MSFT MKT sent as ")),
+        stderr
+            .lines()
+            .any(|l| l.starts_with(&sent) && l.ends_with(" [zoo]")),
         "{stderr}"
     );
     assert!(stderr.contains(&format!("{prefix}stopped: ")), "{stderr}");

@@ -170,8 +170,14 @@ impl Driver {
                 self.notes();
                 let (status, reason) = match placed {
                     Placed::Sent(order_ref) => {
+                        // The plugin's own label of the intent, beside the host's order ref.
+                        let tag = if order.tag.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" [{}]", order.tag)
+                        };
                         self.console(format!(
-                            "#{intent_id} {} {} {} {} sent as {order_ref}",
+                            "#{intent_id} {} {} {} {} sent as {order_ref}{tag}",
                             order.side.as_str(),
                             order.quantity,
                             order.symbol,
