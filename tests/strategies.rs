@@ -9,45 +9,19 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use sqlx::PgPool;
 use tickwork_core::domain::OrderSide;
-use tickwork_core::risk::RiskView;
 use tickwork_core::scripting::host::{
-    Feed, HostDeps, HostEvent, InstanceStatus, RunMode, RunRequest, StrategyHost,
+    Feed, HostEvent, InstanceStatus, RunMode, RunRequest, StrategyHost,
 };
 use tickwork_core::scripting::strategy::{ScriptBar, StrategyScript, params};
 use tickwork_core::scripting::strategy_engine;
 use tickwork_core::store::{audit, script_runs};
-use tickwork_e2e::{Workbench, bounded, eventually};
+use tickwork_e2e::{Workbench, bounded, cancelled_at_the_simulator};
 use tickwork_sim::SimHandle;
 use tokio::sync::broadcast;
 
 /// A live session on a fresh simulator with its first account armed, and a strategy host.
 async fn paper_host(pool: &PgPool, client_id: i32) -> (SimHandle, Workbench, StrategyHost, String) {
-    let sim = tickwork_e2e::start_sim().await;
-    let bench = Workbench::start(&sim, pool, client_id);
-    // Following the hub before the first synchronisation, which publishes the account values.
-    let view = RiskView::follow(&bench.hub);
-    bench.wait_live().await;
-    let account = sim.accounts()[0].clone();
-    bench.router.arm(&account, "ui").await.unwrap();
-    let deps = HostDeps {
-        hub: bench.hub.clone(),
-        router: bench.router.clone(),
-        session: Some(bench.session.clone()),
-        pool: pool.clone(),
-        view,
-        simulator: true,
-    };
-    // The gate decides on the account's real values: wait until the view has them.
-    let probe = tickwork_e2e::market(&account, "MSFT", OrderSide::Buy, dec!(1));
-    bench.session.watch(probe.instrument.clone()).await.unwrap();
-    eventually("the risk view knows the account", || {
-        let (view, pool, probe) = (deps.view.clone(), pool.clone(), probe.clone());
-        async move {
-            let ctx = view.context_for(&pool, &probe, true, None).await.unwrap();
-            (ctx.daily_pnl.is_some() && ctx.last_price.is_some()).then_some(())
-        }
-    })
-    .await;
+    let (sim, bench, deps, account) = tickwork_e2e::paper_deps(pool, client_id).await;
     let host = StrategyHost::new(Arc::new(strategy_engine()), deps);
     (sim, bench, host, account)
 }
@@ -94,20 +68,6 @@ fn near_market(sim: &SimHandle, symbol: &str) -> Vec<ScriptBar> {
             ..b.clone()
         })
         .collect()
-}
-
-/// Waits until the simulator has cancelled an order for `symbol`.
-async fn cancelled_at_the_simulator(sim: &SimHandle, symbol: &str) {
-    eventually("an order cancelled at the simulator", || {
-        let orders = sim.orders();
-        async move {
-            orders
-                .iter()
-                .any(|o| o.symbol == symbol && o.status == "Cancelled")
-                .then_some(())
-        }
-    })
-    .await;
 }
 
 /// Waits for the instance's final status, collecting its console.

@@ -1,6 +1,8 @@
 //! Shared pieces of the end-to-end tests: a simulator on an ephemeral port, a session wired to
 //! a test database, the simulator's own view of the truth, and bounded waits.
 
+pub mod plugins;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +20,66 @@ use tickwork_core::session::{self, ConnectionState, SessionConfig, SessionHandle
 use tickwork_core::store::profiles::ConnectionProfile;
 use tickwork_sim::{SimConfig, SimHandle, Simulator};
 use tokio::task::JoinHandle;
+
+/// A live session on a fresh simulator with its first account armed, and what a strategy
+/// host needs of it, once the risk view knows the account's values (so the gate decides on
+/// them). Answers the simulator, the session, the host's dependencies and the account.
+pub async fn paper_deps(
+    pool: &PgPool,
+    client_id: i32,
+) -> (
+    SimHandle,
+    Workbench,
+    tickwork_core::scripting::host::HostDeps,
+    String,
+) {
+    use tickwork_core::risk::RiskView;
+    let sim = start_sim().await;
+    let bench = Workbench::start(&sim, pool, client_id);
+    // Following the hub before the first synchronisation, which publishes the account values.
+    let view = RiskView::follow(&bench.hub);
+    bench.wait_live().await;
+    let account = sim.accounts()[0].clone();
+    bench.router.arm(&account, "ui").await.unwrap();
+    let deps = tickwork_core::scripting::host::HostDeps {
+        hub: bench.hub.clone(),
+        router: bench.router.clone(),
+        session: Some(bench.session.clone()),
+        pool: pool.clone(),
+        view,
+        simulator: true,
+    };
+    let probe = market(
+        &account,
+        "MSFT",
+        tickwork_core::domain::OrderSide::Buy,
+        rust_decimal_macros::dec!(1),
+    );
+    bench.session.watch(probe.instrument.clone()).await.unwrap();
+    eventually("the risk view knows the account", || {
+        let (view, pool, probe) = (deps.view.clone(), pool.clone(), probe.clone());
+        async move {
+            let ctx = view.context_for(&pool, &probe, true, None).await.unwrap();
+            (ctx.daily_pnl.is_some() && ctx.last_price.is_some()).then_some(())
+        }
+    })
+    .await;
+    (sim, bench, deps, account)
+}
+
+/// Waits until the simulator has cancelled an order for `symbol`.
+pub async fn cancelled_at_the_simulator(sim: &SimHandle, symbol: &str) {
+    eventually("an order cancelled at the simulator", || {
+        let orders = sim.orders();
+        async move {
+            orders
+                .iter()
+                .any(|o| o.symbol == symbol && o.status == "Cancelled")
+                .then_some(())
+        }
+    })
+    .await;
+}
 
 /// Upper bound for any single wait in a test.
 pub const WAIT: Duration = Duration::from_secs(30);

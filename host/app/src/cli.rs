@@ -188,6 +188,7 @@ pub enum RiskCommand {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("any_strategy").multiple(true).args(["strategies", "plugin_strategies"])))]
 pub struct HeadlessArgs {
     /// A stored connection profile.
     #[arg(long, conflicts_with_all = ["port"])]
@@ -216,18 +217,30 @@ pub struct HeadlessArgs {
     /// A strategy parameter, NAME=VALUE (repeatable); applies to each strategy declaring NAME.
     #[arg(long = "param", value_name = "NAME=VALUE", requires = "strategies")]
     pub params: Vec<String>,
+    /// A strategy of a trusted native plugin, by its type id (repeatable); see
+    /// `tickwork plugins list`.
+    #[arg(long = "plugin-strategy", value_name = "TYPE_ID")]
+    pub plugin_strategies: Vec<String>,
+    /// The parameters of the plugin strategy at the same position, a JSON object (default {}).
+    #[arg(
+        long = "plugin-params",
+        value_name = "JSON",
+        requires = "plugin_strategies"
+    )]
+    pub plugin_params: Vec<String>,
     /// The account strategies trade (default: the profile's account).
-    #[arg(long, requires = "strategies")]
+    #[arg(long, requires = "any_strategy")]
     pub account: Option<String>,
-    /// paper (a paper account) or live (needs the grant for the script's text and account).
-    #[arg(long, default_value = "paper", requires = "strategies")]
+    /// paper (a paper account) or live (needs the grant for the script's text, or the plugin's
+    /// library, and the account).
+    #[arg(long, default_value = "paper", requires = "any_strategy")]
     pub mode: String,
     /// Bar length in seconds for the strategies' `on_bar` (1 to 86400).
     #[arg(long, default_value_t = 60, requires = "strategies")]
     pub bar_seconds: i32,
     /// Arm the strategies' account at start (refused on a read-only profile); without it every
     /// order is denied until the account is armed.
-    #[arg(long, requires = "strategies")]
+    #[arg(long, requires = "any_strategy")]
     pub arm: bool,
 }
 

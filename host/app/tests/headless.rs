@@ -224,3 +224,132 @@ async fn a_strategy_trades_beside_the_recorder_and_survives_a_restart() {
     assert!(!stderr.contains("faulted"), "{stderr}");
     sim.shutdown().await;
 }
+
+/// The built zoo plugin (`plugins/zoo`), built now if the test command did not build it.
+fn zoo_library() -> std::path::PathBuf {
+    // target/<profile>/deps/<this test> → target/<profile>
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(std::path::Path::parent).unwrap();
+    let library = dir.join("libtickwork_plugin_zoo.so");
+    if !library.is_file() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "-p", "tickwork-plugin-zoo"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "cargo build -p tickwork-plugin-zoo");
+    }
+    library
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_strategy_trades_from_headless_and_stops_with_it() {
+    let sim = Simulator::start(SimConfig {
+        port: 0,
+        tick_rate: 20.0,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let account = sim.accounts()[0].clone();
+    let port = sim.local_addr().port().to_string();
+    let sandbox = Sandbox::new();
+    let bundles = sandbox.path().join("bundles");
+    let bundle = bundles.join("zoo");
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../../plugins/zoo/plugin.toml");
+    let library = zoo_library();
+    let bundle_arg = bundle.to_str().unwrap();
+    for args in [
+        vec![
+            "plugins",
+            "pack",
+            "--manifest",
+            manifest,
+            "--library",
+            library.to_str().unwrap(),
+            "--out",
+            bundle_arg,
+        ],
+        vec!["plugins", "trust", bundle_arg],
+    ] {
+        let output = sandbox.run(&args);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            common::stderr(&output)
+        );
+    }
+    let args = [
+        "headless",
+        "--port",
+        &port,
+        "--client-id",
+        "9",
+        "--watch",
+        "MSFT",
+        "--plugin-strategy",
+        "org.tickwork.zoo.strategy",
+        "--plugin-params",
+        r#"{"symbol":"MSFT"}"#,
+        "--account",
+        &account,
+        "--arm",
+        "--allow-trading",
+    ];
+    let headless = |args: &[&str]| {
+        let mut command = sandbox.command();
+        command
+            .env("TICKWORK_PLUGIN_PATH", &bundles)
+            .env("TICKWORK_ZOO", "ok")
+            .args(args);
+        command
+    };
+    // Bad parameters and unknown types stop before anything connects, naming what is wrong.
+    let mut bad = args.to_vec();
+    bad[10] = "[1]";
+    let output = headless(&bad).output().unwrap();
+    assert!(!output.status.success());
+    assert!(
+        common::stderr(&output).contains("--plugin-params [1]: not a JSON object"),
+        "{}",
+        common::stderr(&output)
+    );
+    let mut unknown = args.to_vec();
+    unknown[8] = "org.tickwork.nope";
+    let output = headless(&unknown).output().unwrap();
+    assert!(!output.status.success());
+    assert!(
+        common::stderr(&output)
+            .contains("--plugin-strategy org.tickwork.nope: no trusted, enabled plugin offers it"),
+        "{}",
+        common::stderr(&output)
+    );
+    let log = sandbox.path().join("headless.log");
+    let child = headless(&args)
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut child = common::KillOnDrop(child);
+    let sandbox_ref = &sandbox;
+    tokio::task::block_in_place(|| {
+        wait_for("the plugin strategy's order", || {
+            table_rows(sandbox_ref, "orders") > 0
+        });
+    });
+    let status = tokio::task::block_in_place(|| stop_with_sigterm(&mut child.0));
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "{stderr}");
+    let prefix = format!("tickwork: org.tickwork.zoo/strategy@{account}/paper: ");
+    assert!(stderr.contains(&format!("{prefix}running")), "{stderr}");
+    // The plugin's tag ("zoo") follows the order ref.
+    let sent = format!("{prefix}#1 BUY 1 MSFT MKT sent as ");
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with(&sent) && l.ends_with(" [zoo]")),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("{prefix}stopped: ")), "{stderr}");
+    assert!(!stderr.contains("faulted"), "{stderr}");
+    sim.shutdown().await;
+}

@@ -15,6 +15,7 @@ use tickwork_core::hub::Hub;
 use tickwork_core::plugins::PluginEnv;
 use tickwork_core::recorder::{Recorder, RecorderConfig};
 use tickwork_core::risk::{RiskGate, RiskLimits, RiskView, order_path};
+use tickwork_core::scripting::host::HostDeps;
 use tickwork_core::session::{self, SessionConfig};
 use tickwork_core::store::profiles::{self, ConnectionProfile};
 use tickwork_core::store::{OpenStore, open, risk_limits};
@@ -70,13 +71,17 @@ async fn record(
     profile.validate()?;
     // Strategies are checked before anything connects: a bad script stops here.
     let planned = super::headless_strategies::plan(&args, profile.account.as_deref())?;
-    if planned.is_some() && args.arm && profile.read_only {
+    if (planned.is_some() || !args.plugin_strategies.is_empty()) && args.arm && profile.read_only {
         bail!(
             "--arm: profile {} is read-only; strategies cannot trade through it (an ad hoc --port connection needs --allow-trading)",
             profile.name
         );
     }
     let plugins = load_plugins(&pool, &plugin_env).await?;
+    // Plugin strategies are checked once their plugins are loaded, still before connecting.
+    let planned_plugins =
+        super::headless_plugins::plan(&args, profile.account.as_deref(), &plugins)?;
+
     // Headless mode trades only through strategies (none yet): the gate stays disarmed, but it
     // carries every account's stored limits from the start.
     // A read-only profile's gate can never be armed.
@@ -113,26 +118,29 @@ async fn record(
         profile.port,
         profile.client_id
     );
+    // Made per manager, so that without strategies nothing outlives the session holding the hub.
+    let deps = || HostDeps {
+        hub: hub.clone(),
+        router: router.clone(),
+        session: Some(session.clone()),
+        pool: pool.clone(),
+        view: view.clone(),
+        simulator: false,
+    };
+    // Both kinds trade the same account (`--account` or the profile's).
+    let account = planned
+        .as_ref()
+        .map(|p| p.account().to_owned())
+        .or_else(|| planned_plugins.as_ref().map(|p| p.account().to_owned()));
+    if let (true, Some(account)) = (args.arm, account) {
+        router.arm(&account, "headless").await.context("--arm")?;
+    }
     let strategies = match planned {
-        Some(planned) => {
-            if args.arm {
-                router
-                    .arm(planned.account(), "headless")
-                    .await
-                    .context("--arm")?;
-            }
-            Some(
-                super::headless_strategies::start(
-                    planned,
-                    hub.clone(),
-                    router.clone(),
-                    session.clone(),
-                    pool.clone(),
-                    view.clone(),
-                )
-                .await?,
-            )
-        }
+        Some(planned) => Some(super::headless_strategies::start(planned, deps()).await?),
+        None => None,
+    };
+    let plugin_strategies = match planned_plugins {
+        Some(planned) => Some(super::headless_plugins::start(planned, deps()).await?),
         None => None,
     };
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -144,6 +152,10 @@ async fn record(
         // Strategies stop first: `on_stop`, and their working orders cancelled while the
         // session can still send the cancels.
         strategies.stop_all().await;
+    }
+    if let Some(plugin_strategies) = plugin_strategies {
+        // The same for plugin strategies: `destroy`, then their working orders cancelled.
+        plugin_strategies.stop_all().await;
     }
     // The plugins' own shutdown, and the crash journal marked clean.
     drop(plugins);

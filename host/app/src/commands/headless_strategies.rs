@@ -6,15 +6,11 @@
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
-use sqlx::PgPool;
-use tickwork_core::hub::Hub;
-use tickwork_core::risk::{OrderRouter, RiskView};
 use tickwork_core::scripting::host::{
     Feed, HostDeps, HostEvent, RunMode, RunRequest, StrategyHost,
 };
 use tickwork_core::scripting::strategy::{ParamValues, StrategyScript, params};
 use tickwork_core::scripting::strategy_engine;
-use tickwork_core::session::SessionHandle;
 
 use crate::cli::HeadlessArgs;
 
@@ -34,23 +30,29 @@ impl Planned {
     }
 }
 
+/// The account and mode strategies (scripts and plugins) trade.
+pub fn account_and_mode(
+    args: &HeadlessArgs,
+    profile_account: Option<&str>,
+) -> anyhow::Result<(String, RunMode)> {
+    let mode: RunMode = args
+        .mode
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--mode {}: expected paper or live", args.mode))?;
+    let account = args
+        .account
+        .clone()
+        .or_else(|| profile_account.map(str::to_owned))
+        .context("a strategy needs --account (or a profile with an account)")?;
+    Ok((account, mode))
+}
+
 /// Compiles every `--strategy` and resolves its parameters; errors name the file.
 pub fn plan(args: &HeadlessArgs, profile_account: Option<&str>) -> anyhow::Result<Option<Planned>> {
     if args.strategies.is_empty() {
         return Ok(None);
     }
-    let mode: RunMode = args
-        .mode
-        .parse()
-        .map_err(|_| anyhow::anyhow!("--mode {}: expected paper or live", args.mode))?;
-    if !(1..=86_400).contains(&args.bar_seconds) {
-        bail!("--bar-seconds {}: expected 1 to 86400", args.bar_seconds);
-    }
-    let account = args
-        .account
-        .clone()
-        .or_else(|| profile_account.map(str::to_owned))
-        .context("--strategy needs --account (or a profile with an account)")?;
+    let (account, mode) = account_and_mode(args, profile_account)?;
     if args.watch.is_empty() {
         bail!("--strategy needs --watch SYMBOLS: the instruments it receives bars of and trades");
     }
@@ -100,46 +102,42 @@ pub fn plan(args: &HeadlessArgs, profile_account: Option<&str>) -> anyhow::Resul
     }))
 }
 
-/// Starts the planned strategies on the running session; their console goes to stderr.
-pub async fn start(
-    planned: Planned,
-    hub: Arc<Hub>,
-    router: OrderRouter,
-    session: SessionHandle,
-    pool: PgPool,
-    view: RiskView,
-) -> anyhow::Result<StrategyHost> {
-    let deps = HostDeps {
-        hub,
-        router,
-        session: Some(session),
-        pool,
-        view,
-        simulator: false,
-    };
-    let host = StrategyHost::new(Arc::new(strategy_engine()), deps);
-    let mut events = host.events();
+/// Prints what a strategy manager reports to stderr, one line each, until it is gone.
+pub fn print_events<E: Clone + Send + 'static>(
+    mut events: tokio::sync::broadcast::Receiver<E>,
+    line: impl Fn(E) -> String + Send + 'static,
+) {
     tokio::spawn(async move {
         loop {
             match events.recv().await {
-                Ok(HostEvent::Console { instance, line }) => {
-                    eprintln!("tickwork: {instance}: {line}")
-                }
-                Ok(HostEvent::Status {
-                    instance,
-                    status,
-                    detail,
-                }) => eprintln!(
-                    "tickwork: {instance}: {}{}",
-                    status.as_str(),
-                    detail.map(|d| format!(": {d}")).unwrap_or_default()
-                ),
+                Ok(event) => eprintln!("tickwork: {}", line(event)),
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                     eprintln!("tickwork: {n} strategy console lines skipped")
                 }
                 Err(_) => return,
             }
         }
+    });
+}
+
+/// `instance: status: detail` as a status line reads.
+pub fn status_line(instance: &str, status: &str, detail: Option<String>) -> String {
+    format!(
+        "{instance}: {status}{}",
+        detail.map(|d| format!(": {d}")).unwrap_or_default()
+    )
+}
+
+/// Starts the planned strategies on the running session; their console goes to stderr.
+pub async fn start(planned: Planned, deps: HostDeps) -> anyhow::Result<StrategyHost> {
+    let host = StrategyHost::new(Arc::new(strategy_engine()), deps);
+    print_events(host.events(), |event| match event {
+        HostEvent::Console { instance, line } => format!("{instance}: {line}"),
+        HostEvent::Status {
+            instance,
+            status,
+            detail,
+        } => status_line(&instance, status.as_str(), detail),
     });
     for (script, values) in planned.runs {
         let name = script.name.clone();

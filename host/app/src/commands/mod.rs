@@ -3,6 +3,7 @@
 pub mod backtest;
 pub mod db;
 pub mod headless;
+mod headless_plugins;
 mod headless_strategies;
 pub mod margin;
 pub mod plugins;

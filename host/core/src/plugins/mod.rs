@@ -5,7 +5,8 @@
 //! The order of things: [`discovery`] finds bundles and reads their [`manifest`]; [`trust`]
 //! checks versions, hashes and the allowlist; [`library`] loads one (with [`host_api`] as its
 //! host table, every call noted in the [`journal`]); [`registry`] does all of it for the
-//! installation; [`margin_rule`] plugs loaded margin rules into the margin check.
+//! installation; [`margin_rule`] plugs loaded margin rules into the margin check; [`services`] are the host
+//! tables plugins call, and [`strategy`] runs plugin strategies beside the scripts.
 
 pub mod capability;
 pub mod discovery;

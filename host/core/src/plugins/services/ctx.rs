@@ -19,6 +19,9 @@ use crate::plugins::permissions::Permissions;
 use crate::scripting::strategy::OrderRequest;
 use crate::store::script_runs::RunMode;
 
+/// Intents one call into the plugin may submit; beyond, `submit` answers `TW_ERR_DENIED` (a
+/// strategy that re-sends every denied order would otherwise flood the gate and the audit log).
+pub const INTENTS_PER_CALL: u32 = 100;
 /// How long a service call waits for the database.
 const DB_WAIT: Duration = Duration::from_secs(10);
 /// Marks a live context, so that a stray pointer (a plugin passing its own instance by
@@ -64,6 +67,8 @@ pub struct Lifecycle {
     call_started: AtomicU64,
     slot: Mutex<&'static str>,
     epoch: Instant,
+    /// Intents submitted during the current call.
+    submitted: AtomicU32,
 }
 
 impl Default for Lifecycle {
@@ -73,6 +78,7 @@ impl Default for Lifecycle {
             call_started: AtomicU64::new(0),
             slot: Mutex::new(""),
             epoch: Instant::now(),
+            submitted: AtomicU32::new(0),
         }
     }
 }
@@ -107,6 +113,7 @@ impl Lifecycle {
     /// Notes that a call into `slot` starts now (the watchdog times it).
     pub fn begin_call(&self, slot: &'static str) {
         *self.slot.lock().unwrap_or_else(|p| p.into_inner()) = slot;
+        self.submitted.store(0, Ordering::SeqCst);
         let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX - 1);
         self.call_started.store(ms + 1, Ordering::SeqCst);
     }
@@ -114,6 +121,11 @@ impl Lifecycle {
     /// Notes that the call returned.
     pub fn end_call(&self) {
         self.call_started.store(0, Ordering::SeqCst);
+    }
+
+    /// Counts an intent of the current call; false once it is past [`INTENTS_PER_CALL`].
+    pub fn count_intent(&self) -> bool {
+        self.submitted.fetch_add(1, Ordering::SeqCst) < INTENTS_PER_CALL
     }
 
     /// The slot and duration of a call in progress for longer than `limit`.

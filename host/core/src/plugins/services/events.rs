@@ -24,6 +24,19 @@ pub struct QuoteState {
     pub last_size: Option<Decimal>,
 }
 
+impl From<&crate::domain::Quote> for QuoteState {
+    fn from(quote: &crate::domain::Quote) -> Self {
+        Self {
+            bid: quote.bid,
+            ask: quote.ask,
+            last: quote.last,
+            bid_size: quote.bid_size,
+            ask_size: quote.ask_size,
+            last_size: quote.last_size,
+        }
+    }
+}
+
 /// An intent's status change (`TW_ORDER_*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderChange {

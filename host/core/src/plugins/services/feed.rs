@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use tickwork_plugin_api::abi::{TW_MD_BARS, TW_MD_TICKS};
 
 use super::events::{Event, QuoteState};
-use crate::domain::{Tick, TickKind};
+use crate::domain::{Quote, Tick, TickKind};
 use crate::scripting::host::BarBuilder;
 
 /// How long after its end a bar no tick closed is delivered anyway.
@@ -36,7 +36,7 @@ impl Subscription {
 #[derive(Debug, Default)]
 pub struct MarketFeed {
     subs: Vec<Subscription>,
-    quotes: HashMap<i64, QuoteState>,
+    quotes: HashMap<i64, Quote>,
     /// One builder per bar length.
     builders: BTreeMap<u32, BarBuilder>,
 }
@@ -82,24 +82,11 @@ impl MarketFeed {
             }
         }
         let quote = self.quotes.entry(line).or_default();
-        let field = match tick.kind {
-            TickKind::Bid => &mut quote.bid,
-            TickKind::Ask => &mut quote.ask,
-            TickKind::Last => &mut quote.last,
-            TickKind::BidSize => &mut quote.bid_size,
-            TickKind::AskSize => &mut quote.ask_size,
-            TickKind::LastSize => &mut quote.last_size,
-            _ => return out,
-        };
-        let value = match tick.kind {
-            TickKind::BidSize | TickKind::AskSize | TickKind::LastSize => tick.size,
-            _ => tick.price,
-        };
-        if value.is_none() {
+        let quoted = !matches!(tick.kind, TickKind::Volume | TickKind::Close);
+        if !quote.apply(tick) || !quoted {
             return out;
         }
-        *field = value;
-        let quote = *quote;
+        let quote = QuoteState::from(&*quote);
         for sub in self
             .subs
             .iter()

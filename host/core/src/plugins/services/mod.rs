@@ -22,7 +22,7 @@ use tickwork_plugin_api::abi::{
     TwHostOrdersV1,
 };
 
-pub use ctx::{InstanceCtx, Lifecycle, Request, State, Trading};
+pub use ctx::{INTENTS_PER_CALL, InstanceCtx, Lifecycle, Request, State, Trading};
 pub use events::{Event, FillData, OrderChange, QuoteState};
 pub use feed::{MarketFeed, Subscription};
 pub use kv::{MAX_KEY_BYTES, MAX_VALUE_BYTES};
@@ -58,3 +58,6 @@ fn guarded(body: impl FnOnce() -> u32) -> u32 {
         tickwork_plugin_api::abi::TW_ERR
     })
 }
+
+#[cfg(test)]
+mod tests;

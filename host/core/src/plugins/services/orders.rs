@@ -9,11 +9,12 @@ use tickwork_plugin_api::abi::{
     TW_OK, TwHostOrdersV1, TwInstanceCtx, TwOrderIntent, TwStatus, v1_0_size,
 };
 
-use super::ctx::{InstanceCtx, Request};
+use super::ctx::{INTENTS_PER_CALL, InstanceCtx, Request};
 use super::guarded;
 use super::values::{decimal_from_abi, read_str};
-use crate::domain::{OrderIntent, OrderSide, OrderType, TimeInForce};
+use crate::domain::{OrderSide, OrderType, TimeInForce};
 use crate::risk::{Denial, RiskRule};
+use crate::scripting::host::intent_of;
 use crate::scripting::strategy::{OrderRequest, symbols};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::script_runs::RunMode;
@@ -61,6 +62,13 @@ unsafe extern "C" fn submit(
         };
         if !granted {
             audit_denial(ctx, &trading.account, trading.mode, &order);
+            return TW_ERR_DENIED;
+        }
+        if !ctx.life.count_intent() {
+            tracing::warn!(
+                origin = %ctx.origin(),
+                "more than {INTENTS_PER_CALL} intents in one call: refused"
+            );
             return TW_ERR_DENIED;
         }
         let intent_id = ctx.next_intent_id();
@@ -174,19 +182,7 @@ fn audit_denial(ctx: &InstanceCtx, account: &str, mode: RunMode, order: &OrderRe
         ),
     };
     let details = match symbols::spec_of(&order.symbol) {
-        Ok(instrument) => OrderIntent {
-            origin: ctx.origin(),
-            account: account.to_owned(),
-            instrument,
-            side: order.side,
-            quantity: order.quantity,
-            order_type: order.order_type,
-            limit_price: order.limit,
-            stop_price: order.stop,
-            time_in_force: order.time_in_force,
-            parent_ref: None,
-        }
-        .audit_details(),
+        Ok(instrument) => intent_of(order, ctx.origin(), account, instrument).audit_details(),
         Err(_) => serde_json::json!({ "account": account, "symbol": order.symbol }),
     };
     let entry = AuditEntry {

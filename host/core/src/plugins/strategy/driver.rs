@@ -40,7 +40,9 @@ enum End {
 }
 
 pub(super) struct Driver {
+    /// The instance's id (`<plugin id>/<name>`).
     pub name: String,
+    pub plugin_id: String,
     pub deps: HostDeps,
     pub life: Arc<Lifecycle>,
     pub desk: Desk,
@@ -168,8 +170,14 @@ impl Driver {
                 self.notes();
                 let (status, reason) = match placed {
                     Placed::Sent(order_ref) => {
+                        // The plugin's own label of the intent, beside the host's order ref.
+                        let tag = if order.tag.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" [{}]", order.tag)
+                        };
                         self.console(format!(
-                            "#{intent_id} {} {} {} {} sent as {order_ref}",
+                            "#{intent_id} {} {} {} {} sent as {order_ref}{tag}",
                             order.side.as_str(),
                             order.quantity,
                             order.symbol,
@@ -349,7 +357,7 @@ impl Driver {
     }
 
     /// The fault policy (faulted or hung alike): no more events, the instance's working orders
-    /// cancelled, its positions left as they are.
+    /// cancelled, its positions left as they are; the fault counts against the plugin.
     async fn ended(mut self, end: End) {
         let (status, detail) = match end {
             End::Faulted(detail) => (PluginStrategyStatus::Faulted, detail),
@@ -357,6 +365,18 @@ impl Driver {
         };
         self.console(detail.clone());
         let cancelled = self.wind_down().await;
+        // Counted against the plugin: after a few it is disabled for the next start.
+        let reason = format!("{}: {detail}", self.name);
+        match crate::plugins::registry::record_fault(&self.deps.pool, &self.plugin_id, &reason)
+            .await
+        {
+            Ok(crate::store::plugins::FaultOutcome::Disabled(n)) => self.console(format!(
+                "{} is disabled after {n} faults; it will not load at the next start",
+                self.plugin_id
+            )),
+            Ok(_) => {}
+            Err(e) => self.console(format!("fault not recorded: {e}")),
+        }
         self.status(
             status,
             Some(format!("{detail}; {cancelled} working order(s) cancelled")),

@@ -16,12 +16,11 @@ mod watchdog;
 mod worker;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::PgPool;
 use tokio::sync::{broadcast, mpsc, oneshot};
-use tokio::task::JoinHandle;
 
 use self::driver::{Command, Driver, QUEUE};
 pub use self::watchdog::DEFAULT_CALL_LIMIT;
@@ -30,7 +29,7 @@ pub(crate) use self::worker::describe as describe_status;
 use self::worker::{Calls, ThreadMsg};
 use crate::plugins::capability::PluginStrategy;
 use crate::plugins::services::{InstanceCtx, Lifecycle, MarketFeed, State, Trading};
-use crate::scripting::host::{Desk, HostDeps};
+use crate::scripting::host::{Desk, HostDeps, Instances};
 use crate::store::script_runs::{self, RunMode};
 use crate::store::{StoreError, plugins};
 
@@ -61,6 +60,7 @@ impl PluginStrategyStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PluginStrategyEvent {
     /// What the host did for it (orders sent, denied, filled; subscriptions that failed).
+    /// `instance` is the instance's id (`<plugin id>/<name>`).
     Console { instance: String, line: String },
     Status {
         instance: String,
@@ -73,18 +73,15 @@ pub enum PluginStrategyEvent {
 /// A running instance as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PluginInstanceInfo {
-    /// The instance name (`mean-reversion@DU123/paper`).
+    /// `<plugin id>/<name>`: how the manager, its events and the audit log's
+    /// `plugin:<id>/<instance>` name it.
+    pub id: String,
+    /// The instance name (`mean-reversion@DU123/paper`), unique within the plugin.
     pub name: String,
     pub plugin_id: String,
     pub type_id: String,
     pub account: String,
     pub mode: RunMode,
-}
-
-struct Running {
-    info: PluginInstanceInfo,
-    commands: mpsc::Sender<Command>,
-    task: JoinHandle<()>,
 }
 
 /// The subject of a plugin's live-trading grants (`script_grants`, beside the scripts').
@@ -109,7 +106,7 @@ pub async fn grant_live(
 #[derive(Clone)]
 pub struct PluginStrategies {
     deps: HostDeps,
-    running: Arc<Mutex<HashMap<String, Running>>>,
+    running: Instances<PluginInstanceInfo, Command>,
     events: broadcast::Sender<PluginStrategyEvent>,
     watchdog: Arc<Watchdog>,
     call_limit: Duration,
@@ -125,7 +122,7 @@ impl PluginStrategies {
     pub fn with_call_limit(deps: HostDeps, limit: Duration) -> Self {
         Self {
             deps,
-            running: Arc::default(),
+            running: Instances::default(),
             events: broadcast::channel(4096).0,
             watchdog: Arc::new(Watchdog::start(limit)),
             call_limit: limit,
@@ -147,19 +144,8 @@ impl PluginStrategies {
         format!("{short}@{account}/{}", mode.as_str())
     }
 
-    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, Running>> {
-        self.running.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     pub fn list(&self) -> Vec<PluginInstanceInfo> {
-        let mut list: Vec<PluginInstanceInfo> = self
-            .running()
-            .values()
-            .filter(|r| !r.task.is_finished())
-            .map(|r| r.info.clone())
-            .collect();
-        list.sort_by(|a, b| a.name.cmp(&b.name));
-        list
+        self.running.list()
     }
 
     /// Whether the plugin may trade `account` in `mode`; the error says what is missing.
@@ -193,7 +179,8 @@ impl PluginStrategies {
     }
 
     /// Starts an instance of `strategy` with its parameters (a JSON object) on `account`:
-    /// checks, `create` on its worker thread, then events. Answers the instance name.
+    /// checks, `create` on its worker thread, then events. Answers the instance's id
+    /// (`<plugin id>/<name>`).
     pub async fn start(
         &self,
         strategy: PluginStrategy,
@@ -214,13 +201,8 @@ impl PluginStrategies {
         }
         self.may_run(&strategy, account, mode).await?;
         let name = Self::instance_name(&plugin_id, &type_id, account, mode);
-        {
-            let mut running = self.running();
-            running.retain(|_, r| !r.task.is_finished());
-            if running.contains_key(&name) {
-                return Err(format!("{name} is already running"));
-            }
-        }
+        let id = format!("{plugin_id}/{name}");
+        self.running.check_free(&id)?;
         let margin_lines = self.deps.watch_holdings(account).await;
 
         let life = Arc::new(Lifecycle::default());
@@ -251,11 +233,11 @@ impl PluginStrategies {
         };
         let refused = |detail: String| {
             let _ = self.events.send(PluginStrategyEvent::Status {
-                instance: name.clone(),
+                instance: id.clone(),
                 status: PluginStrategyStatus::Faulted,
                 detail: Some(detail.clone()),
             });
-            format!("{name}: {detail}")
+            format!("{id}: {detail}")
         };
         if let Err(e) = worker::spawn(calls, ctx, params_json.to_owned(), inbox, created_tx) {
             self.deps.unwatch(margin_lines).await;
@@ -280,11 +262,12 @@ impl PluginStrategies {
             return Err(refused(detail));
         }
         let origin = crate::domain::Origin::Plugin {
-            id: plugin_id.clone(),
+            id: plugin_id.to_owned(),
             instance: name.clone(),
         };
         let driver = Driver {
-            name: name.clone(),
+            name: id.clone(),
+            plugin_id: plugin_id.clone(),
             deps: self.deps.clone(),
             life,
             desk: Desk::new(origin, account.to_owned()),
@@ -298,50 +281,32 @@ impl PluginStrategies {
         let (commands, command_inbox) = mpsc::channel(4);
         let task = tokio::spawn(driver.run(requests, command_inbox));
         let info = PluginInstanceInfo {
-            name: name.clone(),
+            id: id.clone(),
+            name,
             plugin_id,
             type_id,
             account: account.to_owned(),
             mode,
         };
-        self.running().insert(
-            name.clone(),
-            Running {
-                info,
-                commands,
-                task,
-            },
-        );
-        Ok(name)
+        self.running.insert(id.clone(), info, commands, task);
+        Ok(id)
     }
 
     /// Stops an instance: `destroy`, then its working orders are cancelled; waits for it.
-    pub async fn stop(&self, name: &str) -> Result<(), String> {
-        let running = self
-            .running()
-            .remove(name)
-            .ok_or_else(|| format!("{name} is not running"))?;
-        let (done, stopped) = oneshot::channel();
-        if running.commands.send(Command::Stop(done)).await.is_ok() {
-            let _ = stopped.await;
-        }
-        let _ = running.task.await;
-        Ok(())
+    pub async fn stop(&self, id: &str) -> Result<(), String> {
+        self.running.stop(id, Command::Stop).await
     }
 
     /// Stops every instance (the session is going away).
     pub async fn stop_all(&self) {
-        let names: Vec<String> = self.running().keys().cloned().collect();
-        for name in names {
-            let _ = self.stop(&name).await;
-        }
+        self.running.stop_all(Command::Stop).await;
     }
 
     /// Waits until an instance has ended by itself (faulted or hung).
-    pub async fn finished(&self, name: &str) {
-        let task = self.running().remove(name).map(|r| r.task);
-        if let Some(task) = task {
-            let _ = task.await;
-        }
+    pub async fn finished(&self, id: &str) {
+        self.running.finished(id).await;
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -58,6 +58,27 @@ pub(crate) enum Placed {
     Rejected(String),
 }
 
+/// The intent of `order` on `account` (its symbol's contract `instrument`), from `origin`.
+pub(crate) fn intent_of(
+    order: &OrderRequest,
+    origin: Origin,
+    account: &str,
+    instrument: InstrumentSpec,
+) -> OrderIntent {
+    OrderIntent {
+        origin,
+        account: account.to_owned(),
+        instrument,
+        side: order.side,
+        quantity: order.quantity,
+        order_type: order.order_type,
+        limit_price: order.limit,
+        stop_price: order.stop,
+        time_in_force: order.time_in_force,
+        parent_ref: None,
+    }
+}
+
 /// The instance's working orders, by order ref.
 pub(crate) struct Desk {
     origin: Origin,
@@ -105,18 +126,7 @@ impl Desk {
             Ok(spec) => spec,
             Err(e) => return Placed::Rejected(e),
         };
-        let intent = OrderIntent {
-            origin: self.origin.clone(),
-            account: self.account.clone(),
-            instrument: spec,
-            side: order.side,
-            quantity: order.quantity,
-            order_type: order.order_type,
-            limit_price: order.limit,
-            stop_price: order.stop,
-            time_in_force: order.time_in_force,
-            parent_ref: None,
-        };
+        let intent = intent_of(order, self.origin.clone(), &self.account, spec);
         if !watched {
             self.quote_for(deps, &order.symbol, &intent.instrument)
                 .await;

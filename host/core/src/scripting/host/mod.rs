@@ -6,20 +6,21 @@
 
 mod bars;
 mod desk;
+mod running;
 mod worker;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::Utc;
 use rhai::Engine;
 use sqlx::PgPool;
 use tokio::sync::{broadcast, mpsc, oneshot};
-use tokio::task::JoinHandle;
 
 pub use crate::store::script_runs::{InstanceStatus, RunMode};
 pub use bars::BarBuilder;
-pub(crate) use desk::{Desk, Placed};
+pub(crate) use desk::{Desk, Placed, intent_of};
+pub(crate) use running::Instances;
 
 use self::worker::{Worker, WorkerCommand};
 use crate::hub::Hub;
@@ -185,18 +186,12 @@ pub struct InstanceInfo {
     pub content_sha256: String,
 }
 
-struct Running {
-    info: InstanceInfo,
-    commands: mpsc::Sender<WorkerCommand>,
-    task: JoinHandle<()>,
-}
-
 /// Runs strategies; cheap to clone.
 #[derive(Clone)]
 pub struct StrategyHost {
     engine: Arc<Engine>,
     deps: HostDeps,
-    running: Arc<Mutex<HashMap<String, Running>>>,
+    running: Instances<InstanceInfo, WorkerCommand>,
     events: broadcast::Sender<HostEvent>,
 }
 
@@ -205,7 +200,7 @@ impl StrategyHost {
         Self {
             engine,
             deps,
-            running: Arc::default(),
+            running: Instances::default(),
             events: broadcast::channel(4096).0,
         }
     }
@@ -219,19 +214,8 @@ impl StrategyHost {
         format!("{script}@{account}/{}", mode.as_str())
     }
 
-    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, Running>> {
-        self.running.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     pub fn list(&self) -> Vec<InstanceInfo> {
-        let mut list: Vec<InstanceInfo> = self
-            .running()
-            .values()
-            .filter(|r| !r.task.is_finished())
-            .map(|r| r.info.clone())
-            .collect();
-        list.sort_by(|a, b| a.id.cmp(&b.id));
-        list
+        self.running.list()
     }
 
     /// Whether the run may trade: the error says what is missing.
@@ -258,13 +242,7 @@ impl StrategyHost {
         self.may_run(&request).await?;
         let script = request.script.clone();
         let id = Self::instance_id(&script.name, &request.account, request.mode);
-        {
-            let mut running = self.running();
-            running.retain(|_, r| !r.task.is_finished());
-            if running.contains_key(&id) {
-                return Err(format!("{id} is already running"));
-            }
-        }
+        self.running.check_free(&id)?;
         let saved = script_runs::get(
             &self.deps.pool,
             &script.name,
@@ -356,42 +334,18 @@ impl StrategyHost {
             margin_lines,
         );
         let task = tokio::spawn(worker.run(first, inbox));
-        self.running().insert(
-            id.clone(),
-            Running {
-                info,
-                commands,
-                task,
-            },
-        );
+        self.running.insert(id.clone(), info, commands, task);
         Ok(id)
     }
 
     /// Stops an instance: `on_stop`, then its working orders are cancelled; waits for it.
     pub async fn stop(&self, id: &str) -> Result<(), String> {
-        let running = self
-            .running()
-            .remove(id)
-            .ok_or_else(|| format!("{id} is not running"))?;
-        let (done, stopped) = oneshot::channel();
-        if running
-            .commands
-            .send(WorkerCommand::Stop(done))
-            .await
-            .is_ok()
-        {
-            let _ = stopped.await;
-        }
-        let _ = running.task.await;
-        Ok(())
+        self.running.stop(id, WorkerCommand::Stop).await
     }
 
     /// Stops every instance (the session is going away).
     pub async fn stop_all(&self) {
-        let ids: Vec<String> = self.running().keys().cloned().collect();
-        for id in ids {
-            let _ = self.stop(&id).await;
-        }
+        self.running.stop_all(WorkerCommand::Stop).await;
     }
 
     /// Swaps the script of a running instance between two hooks; `keep_state` keeps its
@@ -404,9 +358,8 @@ impl StrategyHost {
         keep_state: bool,
     ) -> Result<(), String> {
         let (commands, info) = self
-            .running()
+            .running
             .get(id)
-            .map(|r| (r.commands.clone(), r.info.clone()))
             .ok_or_else(|| format!("{id} is not running"))?;
         // An edited script trades live only once the user allowed the new text.
         if info.mode == RunMode::Live {
@@ -430,17 +383,14 @@ impl StrategyHost {
             .await
             .map_err(|_| format!("{id} has stopped"))?;
         answer.await.map_err(|_| format!("{id} has stopped"))??;
-        if let Some(running) = self.running().get_mut(id) {
-            running.info.content_sha256 = script.content_sha256.clone();
-        }
+        self.running.update(id, |info| {
+            info.content_sha256 = script.content_sha256.clone();
+        });
         Ok(())
     }
 
     /// Waits until an instance has ended by itself (a replay finished, or a fault).
     pub async fn finished(&self, id: &str) {
-        let task = self.running().remove(id).map(|r| r.task);
-        if let Some(task) = task {
-            let _ = task.await;
-        }
+        self.running.finished(id).await;
     }
 }
