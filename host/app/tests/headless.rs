@@ -225,21 +225,9 @@ async fn a_strategy_trades_beside_the_recorder_and_survives_a_restart() {
     sim.shutdown().await;
 }
 
-/// The built zoo plugin (`plugins/zoo`), built now if the test command did not build it.
+/// The built zoo plugin (`plugins/zoo`).
 fn zoo_library() -> std::path::PathBuf {
-    // target/<profile>/deps/<this test> → target/<profile>
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(std::path::Path::parent).unwrap();
-    let library = dir.join("libtickwork_plugin_zoo.so");
-    if !library.is_file() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "-p", "tickwork-plugin-zoo"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "cargo build -p tickwork-plugin-zoo");
-    }
-    library
+    common::plugin_library("tickwork-plugin-zoo", "libtickwork_plugin_zoo.so")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

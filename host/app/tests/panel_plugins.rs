@@ -54,7 +54,8 @@ fn find(widget: &gtk::Widget, name: &str) -> Option<gtk::Widget> {
 /// The text of every label shown under `widget`, in tree order.
 fn texts(widget: &gtk::Widget) -> Vec<String> {
     let mut out = Vec::new();
-    if !widget.is_visible() {
+    // Hidden, or a stack page not shown.
+    if !widget.is_visible() || !widget.is_child_visible() {
         return out;
     }
     if let Some(label) = widget.downcast_ref::<gtk::Label>() {
@@ -394,6 +395,8 @@ fn plugins_panel_trusts_and_a_plugin_panel_renders() {
         .block_on(tickwork_core::plugins::grant::trust_bundle(
             &pool,
             &bundles.join("zoo"),
+            env.gtk_minor,
+            "test",
         ))
         .unwrap();
     let mut reports = h.runtime.block_on(plugins::scan(&pool, &env)).unwrap();

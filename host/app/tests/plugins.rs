@@ -7,43 +7,16 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::process::Output;
 
 use common::{Sandbox, TestDatabase};
 
 const ZOO_ID: &str = "org.tickwork.zoo";
 const ZOO_RULE: &str = "plugin:org.tickwork.zoo/org.tickwork.zoo.margin";
 
-/// The zoo library, built once per test run (`cargo build -p tickwork-plugin-zoo`, next to
-/// the `tickwork` binary under test).
-fn zoo_library() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let workspace = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.toml");
-        let exe = PathBuf::from(env!("CARGO_BIN_EXE_tickwork"));
-        let profile_dir = exe.parent().unwrap().to_path_buf();
-        let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cargo
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "tickwork-plugin-zoo",
-                "--manifest-path",
-            ])
-            .arg(workspace);
-        if profile_dir.ends_with("release") {
-            cargo.arg("--release");
-        }
-        let status = cargo
-            .status()
-            .expect("cargo must be runnable from the tests");
-        assert!(status.success(), "building the zoo failed");
-        let library = profile_dir.join("libtickwork_plugin_zoo.so");
-        assert!(library.is_file(), "{} missing", library.display());
-        library
-    })
+/// The zoo library, built once per test run next to the `tickwork` binary under test.
+fn zoo_library() -> PathBuf {
+    common::plugin_library("tickwork-plugin-zoo", "libtickwork_plugin_zoo.so")
 }
 
 /// A sandbox whose plugin search path is `<sandbox>/bundles`, with its own cache dir.

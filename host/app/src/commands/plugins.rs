@@ -10,13 +10,10 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use serde_json::json;
-use tickwork_core::plugins::discovery;
-use tickwork_core::plugins::manifest::{self, MANIFEST_FILE, Manifest};
+use tickwork_core::plugins::manifest::{self, MANIFEST_FILE};
 use tickwork_core::plugins::registry::{self, PluginEnv, PluginReport};
 use tickwork_core::plugins::trust;
-use tickwork_core::store::audit::{self, AuditEntry};
-use tickwork_core::store::plugins as allowlist;
+use tickwork_core::plugins::{discovery, grant};
 use tickwork_core::store::{Store, open};
 
 use crate::cli::PluginsCommand;
@@ -251,63 +248,28 @@ fn on_search_path(env: &PluginEnv, dir: &Path) -> bool {
         .any(|f| f.dir.canonicalize().is_ok_and(|d| d == wanted))
 }
 
-async fn audit(store: &Store, action: &str, id: &str, details: serde_json::Value) {
-    let entry = AuditEntry {
-        actor: "cli".into(),
-        action: action.into(),
-        decision: None,
-        reason: None,
-        details: json!({ "plugin": id, "details": details }),
-    };
-    if let Err(e) = audit::append(store.pool(), &entry).await {
-        tracing::warn!("{action} {id}: not audited: {e}");
-    }
-}
-
 async fn trust_bundle(store: &Store, env: &PluginEnv, bundle: &Path) -> anyhow::Result<()> {
     let shown = bundle.display();
-    let manifest: Manifest = manifest::load(&bundle.join(MANIFEST_FILE))?;
-    trust::check_compatible(&manifest, env.gtk_minor)
-        .map_err(|e| anyhow::anyhow!("{shown}: not trusted: {e}"))?;
-    let hash = trust::library_hash(bundle, &manifest)
-        .map_err(|e| anyhow::anyhow!("{shown}: not trusted: {e}"))?;
-    let permissions = manifest.permissions.to_strings();
-    let stored = allowlist::trust(
-        store.pool(),
-        &manifest.id,
-        &manifest.version,
-        &hash,
-        &permissions,
-    )
-    .await?;
-    audit(
-        store,
-        "plugin.trust",
-        &manifest.id,
-        json!({
-            "version": manifest.version,
-            "sha256": hash,
-            "permissions": permissions,
-            "bundle": bundle.display().to_string(),
-        }),
-    )
-    .await;
+    let trusted = grant::trust_bundle(store.pool(), bundle, env.gtk_minor, "cli")
+        .await
+        .map_err(anyhow::Error::msg)?;
     println!(
-        "trusted {} {} (sha256 {hash}) from {shown}; permissions: {}",
-        manifest.id,
-        manifest.version,
-        if permissions.is_empty() {
+        "trusted {} {} (sha256 {}) from {shown}; permissions: {}",
+        trusted.id,
+        trusted.version,
+        trusted.library_sha256,
+        if trusted.permissions.is_empty() {
             "none".to_owned()
         } else {
-            permissions.join(", ")
+            trusted.permissions.join(", ")
         }
     );
-    if !stored.enabled {
+    if !trusted.enabled {
         eprintln!(
             "note: {} stays disabled ({}); `tickwork plugins enable {}` switches it on",
-            manifest.id,
-            stored.disabled_reason.as_deref().unwrap_or("disabled"),
-            manifest.id
+            trusted.id,
+            trusted.disabled_reason.as_deref().unwrap_or("disabled"),
+            trusted.id
         );
     }
     if !on_search_path(env, bundle) {
@@ -326,25 +288,23 @@ async fn trust_bundle(store: &Store, env: &PluginEnv, bundle: &Path) -> anyhow::
 }
 
 async fn revoke(store: &Store, id: &str) -> anyhow::Result<()> {
-    if !allowlist::revoke(store.pool(), id).await? {
+    if !grant::revoke(store.pool(), id, "cli")
+        .await
+        .map_err(anyhow::Error::msg)?
+    {
         bail!("{id}: not in the allowlist");
     }
-    audit(store, "plugin.revoke", id, json!({})).await;
     println!("revoked {id}: it is no longer loaded and asks for trust again");
     Ok(())
 }
 
 async fn set_enabled(store: &Store, id: &str, enabled: bool) -> anyhow::Result<()> {
-    let reason = (!enabled).then_some("disabled by the user");
-    if !allowlist::set_enabled(store.pool(), id, enabled, reason).await? {
+    if !grant::set_enabled(store.pool(), id, enabled, "cli")
+        .await
+        .map_err(anyhow::Error::msg)?
+    {
         bail!("{id}: not in the allowlist (trust it first with `tickwork plugins trust DIR`)");
     }
-    let action = if enabled {
-        "plugin.enable"
-    } else {
-        "plugin.disable"
-    };
-    audit(store, action, id, json!({})).await;
     println!(
         "{} {id}; this takes effect at the next start of the workbench or `tickwork headless`",
         if enabled { "enabled" } else { "disabled" }

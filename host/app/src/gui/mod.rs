@@ -94,6 +94,9 @@ pub fn run_window(
     if let Some(running) = running {
         runtime.block_on(running.shutdown());
     }
+    // After the backend stopped: each plugin's `shutdown`, and the crash journal marked clean
+    // (an exit without it reads as a crash only if a plugin call was in progress).
+    tickwork_core::plugins::registry::shutdown_all();
     let mut exit = exit
         .lock()
         .map_err(|_| anyhow::anyhow!("exit lock poisoned"))?;

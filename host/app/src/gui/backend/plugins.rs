@@ -6,11 +6,13 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use sqlx::PgPool;
-use tickwork_core::plugins::{self, PluginEnv, PluginReport, PluginStatus};
-use tickwork_core::store::plugins as allowlist;
+use tickwork_core::plugins::{self, PluginEnv, PluginReport, PluginStatus, grant};
 
 use super::{Notify, Services};
 use crate::gui::boundary::{PluginsCommand, PluginsEvent, PluginsFound};
+
+/// Who the audit log names for the trader's changes in the window.
+const ACTOR: &str = "ui";
 
 /// Where this window's plugins are looked for; set once at start (plugins off when unset).
 static ENV: OnceLock<PluginEnv> = OnceLock::new();
@@ -52,19 +54,20 @@ pub async fn handle_with(env: &PluginEnv, services: &Services, command: PluginsC
             .await
             .map(|()| None)
             .map_err(|e| e.to_string()),
-        PluginsCommand::Trust { bundle } => trust(pool, &bundle).await.map(Some),
-        PluginsCommand::Revoke { id } => match allowlist::revoke(pool, &id).await {
-            Ok(true) => Ok(Some(format!("{id} is no longer trusted"))),
+        PluginsCommand::Trust { bundle } => trust(pool, env, &bundle).await.map(Some),
+        PluginsCommand::Revoke { id } => match grant::revoke(pool, &id, ACTOR).await {
+            Ok(true) => Ok(Some(restart_note(&id, "no longer trusted"))),
             Ok(false) => Err(format!("{id} was not trusted")),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e),
         },
         PluginsCommand::SetEnabled { id, enabled } => {
-            let reason = (!enabled).then_some("disabled by you in the Plugins panel");
-            match allowlist::set_enabled(pool, &id, enabled, reason).await {
-                Ok(true) if enabled => Ok(Some(format!("{id} is enabled"))),
+            match grant::set_enabled(pool, &id, enabled, ACTOR).await {
+                Ok(true) if enabled => {
+                    Ok(Some(format!("{id} is enabled; it loads at the next start")))
+                }
                 Ok(true) => Ok(Some(restart_note(&id, "disabled"))),
                 Ok(false) => Err(format!("{id} is not trusted yet: trust it first")),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(e),
             }
         }
     };
@@ -115,8 +118,8 @@ fn restart_note(id: &str, what: &str) -> String {
     }
 }
 
-async fn trust(pool: &PgPool, bundle: &Path) -> Result<String, String> {
-    let trusted = plugins::grant::trust_bundle(pool, bundle).await?;
+async fn trust(pool: &PgPool, env: &PluginEnv, bundle: &Path) -> Result<String, String> {
+    let trusted = grant::trust_bundle(pool, bundle, env.gtk_minor, ACTOR).await?;
     Ok(format!(
         "{} {} is trusted; it loads at the next start",
         trusted.id, trusted.version
@@ -138,6 +141,5 @@ pub async fn answer(
         live: None,
     };
     handle_with(env, &services, command).await;
-    let told = std::mem::take(&mut *told.lock().unwrap_or_else(|p| p.into_inner()));
-    told
+    std::mem::take(&mut *told.lock().unwrap_or_else(|p| p.into_inner()))
 }

@@ -265,20 +265,14 @@ impl Inner {
     }
 }
 
-/// A field of the bundle: the value selectable (hashes and paths get copied).
+/// A field of the bundle: its name, and the value below it (long hashes and paths wrap).
 fn detail(title: &str, value: &str) -> adw::ActionRow {
-    let row = adw::ActionRow::builder().title(title).build();
-    let shown = gtk::Label::builder()
-        .label(value)
-        .selectable(true)
-        .wrap(true)
-        .wrap_mode(gtk::pango::WrapMode::WordChar)
-        .max_width_chars(48)
-        .xalign(1.0)
+    let row = adw::ActionRow::builder()
+        .title(title)
+        .subtitle(value)
         .build();
-    shown.add_css_class("dim-label");
-    a11y::set_label(&shown, &format!("{title}: {value}"));
-    row.add_suffix(&shown);
+    row.add_css_class("property");
+    a11y::set_label(&row, &format!("{title}: {value}"));
     row
 }
 
