@@ -17,6 +17,8 @@ mod records;
 pub mod scripts;
 mod session;
 mod strategies;
+#[cfg(test)]
+mod test_support;
 
 use std::sync::Arc;
 
@@ -56,6 +58,8 @@ pub struct Live {
     pub view: tickwork_core::risk::RiskView,
     /// Strategies running on this connection (paper or live).
     pub host: tickwork_core::scripting::host::StrategyHost,
+    /// Plugin strategies running on this connection, on the same feed and order path.
+    pub plugin_strategies: tickwork_core::plugins::strategy::PluginStrategies,
 }
 
 impl Live {
@@ -70,17 +74,17 @@ impl Live {
         view: tickwork_core::risk::RiskView,
         pool: PgPool,
     ) -> Self {
-        let host = tickwork_core::scripting::host::StrategyHost::new(
-            scripts::engine(),
-            tickwork_core::scripting::host::HostDeps {
-                hub: hub.clone(),
-                router: router.clone(),
-                session: Some(session.clone()),
-                pool,
-                view: view.clone(),
-                simulator: demo,
-            },
-        );
+        let deps = tickwork_core::scripting::host::HostDeps {
+            hub: hub.clone(),
+            router: router.clone(),
+            session: Some(session.clone()),
+            pool,
+            view: view.clone(),
+            simulator: demo,
+        };
+        let plugin_strategies =
+            tickwork_core::plugins::strategy::PluginStrategies::new(deps.clone());
+        let host = tickwork_core::scripting::host::StrategyHost::new(scripts::engine(), deps);
         Self {
             profile,
             demo,
@@ -89,6 +93,7 @@ impl Live {
             hub,
             view,
             host,
+            plugin_strategies,
         }
     }
 }

@@ -8,7 +8,12 @@ use std::sync::{Arc, OnceLock};
 use sqlx::PgPool;
 use tickwork_core::plugins::{self, PluginEnv, PluginReport, PluginStatus, grant};
 
-use super::{Notify, Services};
+use tickwork_core::plugins::strategy::PluginStrategyEvent;
+use tickwork_core::scripting::host::RunMode;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::task::JoinHandle;
+
+use super::{Live, Notify, Services};
 use crate::gui::boundary::{PluginsCommand, PluginsEvent, PluginsFound};
 
 /// Who the audit log names for the trader's changes in the window.
@@ -49,6 +54,23 @@ pub async fn handle(services: Services, command: PluginsCommand) {
 pub async fn handle_with(env: &PluginEnv, services: &Services, command: PluginsCommand) {
     let pool = &services.pool;
     let outcome = match command {
+        PluginsCommand::RunStrategy {
+            type_id,
+            params_json,
+            account,
+        } => {
+            run_strategy(services, &type_id, &params_json, &account).await;
+            return;
+        }
+        PluginsCommand::StopStrategy { id } => {
+            if let Some(live) = services.live_or_refuse() {
+                if let Err(err) = live.plugin_strategies.stop(&id).await {
+                    services.tell(PluginsEvent::Changed(format!("{id}: {err}")));
+                }
+                tell_running(services, live, None);
+            }
+            return;
+        }
         PluginsCommand::List => Ok(None),
         PluginsCommand::Loaded(mut reports) => plugins::record(pool, &mut reports)
             .await
@@ -142,4 +164,192 @@ pub async fn answer(
     };
     handle_with(env, &services, command).await;
     std::mem::take(&mut *told.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
+/// Starts a loaded plugin's strategy on paper through the connection's manager (the same
+/// feed, risk gate and audit as scripts; live runs are for `tickwork headless`).
+async fn run_strategy(services: &Services, type_id: &str, params_json: &str, account: &str) {
+    let Some(live) = services.live_or_refuse() else {
+        return;
+    };
+    let Some(strategy) = plugins::registry::loaded()
+        .iter()
+        .flat_map(|p| p.strategies.clone())
+        .find(|s| s.type_id == type_id)
+    else {
+        services.tell(PluginsEvent::Changed(format!(
+            "{type_id} is not loaded in this window"
+        )));
+        return;
+    };
+    let params = if params_json.trim().is_empty() {
+        "{}"
+    } else {
+        params_json
+    };
+    let message = match live
+        .plugin_strategies
+        .start(strategy, params, account, RunMode::Paper)
+        .await
+    {
+        Ok(id) => format!("{id} runs on paper"),
+        Err(err) => format!("{type_id} did not start: {err}"),
+    };
+    services.tell(PluginsEvent::Changed(message));
+    tell_running(services, live, None);
+}
+
+fn tell_running(services: &Services, live: &Live, latest: Option<String>) {
+    services.tell(PluginsEvent::Strategies {
+        running: live.plugin_strategies.list(),
+        latest,
+    });
+}
+
+/// Forwards what the connection's plugin strategies report (their orders, faults, stops).
+pub fn follow(services: &Services, live: &Live) -> Vec<JoinHandle<()>> {
+    let mut events = live.plugin_strategies.events();
+    let services = services.clone();
+    let live = live.clone();
+    vec![tokio::spawn(async move {
+        loop {
+            let latest = match events.recv().await {
+                Ok(PluginStrategyEvent::Console { instance, line }) => {
+                    format!("{instance}: {line}")
+                }
+                Ok(PluginStrategyEvent::Status {
+                    instance,
+                    status,
+                    detail,
+                }) => match detail {
+                    Some(detail) => format!("{instance}: {} — {detail}", status.as_str()),
+                    None => format!("{instance}: {}", status.as_str()),
+                },
+                Err(RecvError::Lagged(missed)) => {
+                    format!("{missed} plugin strategy events skipped")
+                }
+                Err(RecvError::Closed) => return,
+            };
+            tell_running(&services, &live, Some(latest));
+        }
+    })]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use tickwork_core::plugins::strategy::PluginInstanceInfo;
+    use tickwork_core::store::audit;
+
+    use super::*;
+    use crate::gui::backend::market::tests::services;
+    use crate::gui::backend::test_support::OnSimulator;
+    use crate::gui::boundary::Notification;
+
+    /// The zoo test plugin (`plugins/zoo`), built next to this test binary.
+    fn zoo_library() -> PathBuf {
+        // target/<profile>/deps/<this test> → target/<profile>
+        let exe = std::env::current_exe().unwrap();
+        let dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut build = std::process::Command::new(cargo);
+        build.args(["build", "--quiet", "-p", "tickwork-plugin-zoo"]);
+        if dir.ends_with("release") {
+            build.arg("--release");
+        }
+        assert!(build.status().unwrap().success(), "building the zoo");
+        dir.join("libtickwork_plugin_zoo.so")
+    }
+
+    async fn running(
+        told: &Mutex<Vec<Notification>>,
+        wanted: impl Fn(&[PluginInstanceInfo]) -> bool,
+    ) {
+        for _ in 0..400 {
+            let seen = told.lock().unwrap().iter().any(|n| {
+                matches!(n, Notification::Plugins(PluginsEvent::Strategies { running, .. }) if wanted(running))
+            });
+            if seen {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("never told: {:?}", told.lock().unwrap());
+    }
+
+    /// A trusted, loaded plugin strategy started from the Plugins panel trades on paper
+    /// through the risk gate (audited as the plugin's instance) and stops on request.
+    #[sqlx::test(migrations = "../../migrations")]
+    async fn a_plugin_strategy_runs_on_paper_from_the_window(pool: PgPool) {
+        let home = tempfile::tempdir().unwrap();
+        let bundle = home.path().join("bundles/zoo");
+        std::fs::create_dir_all(&bundle).unwrap();
+        std::fs::copy(zoo_library(), bundle.join("libtickwork_plugin_zoo.so")).unwrap();
+        let template = concat!(env!("CARGO_MANIFEST_DIR"), "/../../plugins/zoo/plugin.toml");
+        std::fs::copy(template, bundle.join("plugin.toml")).unwrap();
+        let env = PluginEnv {
+            search_path: vec![home.path().join("bundles")],
+            cache_dir: home.path().join("cache"),
+            journal_dir: home.path().join("journal"),
+            gtk_minor: None,
+        };
+        grant::trust_bundle(&pool, &bundle, None, "test")
+            .await
+            .unwrap();
+        let mut reports = plugins::scan(&pool, &env).await.unwrap();
+        plugins::load_eligible(&env, &mut reports);
+        assert!(
+            reports.iter().any(|r| r.status == PluginStatus::Loaded),
+            "{reports:?}"
+        );
+
+        let on_sim = OnSimulator::start(&pool, "plugins").await;
+        let (services, told) = services(&pool, Some(on_sim.live.clone()));
+        let followers = follow(&services, &on_sim.live);
+        handle_with(
+            &env,
+            &services,
+            PluginsCommand::RunStrategy {
+                type_id: "org.tickwork.zoo.strategy".into(),
+                params_json: r#"{"symbol":"MSFT"}"#.into(),
+                account: on_sim.account.clone(),
+            },
+        )
+        .await;
+        running(&told, |r| r.len() == 1).await;
+        let id = on_sim.live.plugin_strategies.list()[0].id.clone();
+        assert!(id.starts_with("org.tickwork.zoo/"), "{id}");
+
+        // Its first order passes the gate, attributed to the instance.
+        let actor = format!("plugin:{id}");
+        let mut audited = false;
+        for _ in 0..400 {
+            let filter = audit::AuditFilter {
+                origin: Some(actor.clone()),
+                action: Some("order.intent".into()),
+                limit: 50,
+                ..audit::AuditFilter::default()
+            };
+            let entries = audit::filtered(&pool, &filter).await.unwrap();
+            if entries
+                .iter()
+                .any(|e| e.actor == actor && e.action == "order.intent")
+            {
+                audited = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(audited, "an order.intent by {actor} in the audit log");
+
+        handle_with(&env, &services, PluginsCommand::StopStrategy { id }).await;
+        running(&told, <[PluginInstanceInfo]>::is_empty).await;
+        for follower in followers {
+            follower.abort();
+        }
+        on_sim.stop().await;
+    }
 }

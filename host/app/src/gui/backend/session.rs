@@ -375,6 +375,7 @@ impl Backend {
             followers.extend(super::margin::follow(&services, live));
             followers.extend(super::records::follow(&services, live));
             followers.extend(super::strategies::follow(&services, live));
+            followers.extend(super::plugins::follow(&services, live));
             if let Some(connection) = &mut self.connection {
                 connection.forwarders.extend(followers);
             }
@@ -390,6 +391,7 @@ impl Backend {
             return;
         };
         connection.live.host.stop_all().await;
+        connection.live.plugin_strategies.stop_all().await;
         // Let the forwarder carry the strategies' last lines and statuses to the window.
         tokio::time::sleep(Duration::from_millis(150)).await;
         for forwarder in connection.forwarders {

@@ -266,17 +266,13 @@ fn forward(services: &Services, batch: Vec<HostEvent>) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
 
     use sqlx::PgPool;
-    use tickwork_core::hub::Hub;
-    use tickwork_core::risk::{RiskGate, RiskLimits, RiskView, order_path};
-    use tickwork_core::session::{self, ConnectionState, SessionConfig};
-    use tickwork_core::store::profiles::ConnectionProfile;
-    use tickwork_sim::{SimConfig, Simulator};
 
     use super::*;
     use crate::gui::backend::market::tests::services;
+    use crate::gui::backend::test_support::OnSimulator;
     use crate::gui::boundary::{Notification, ScriptsCommand};
 
     #[test]
@@ -323,42 +319,11 @@ mod tests {
 
     #[sqlx::test(migrations = "../../migrations")]
     async fn runs_on_the_simulator_reload_and_stop(pool: PgPool) {
-        let sim = Simulator::start(SimConfig {
-            port: 0,
-            ..SimConfig::default()
-        })
-        .await
-        .unwrap();
-        let account = sim.accounts()[0].clone();
-        let mut profile = ConnectionProfile::local_paper("scripts");
-        profile.port = i32::from(sim.local_addr().port());
-        profile.auto_client_id = true;
-        let hub = Arc::new(Hub::new());
-        let (router, inbox) = order_path(RiskGate::new(RiskLimits::default()), pool.clone());
-        let view = RiskView::follow(&hub);
-        let (session, task) = session::spawn(
-            SessionConfig::new(profile.clone()),
-            hub.clone(),
-            pool.clone(),
-            inbox,
-            None,
-        );
-        let mut state = hub.watch_connection();
-        tokio::time::timeout(Duration::from_secs(30), async {
-            while *state.borrow_and_update() != ConnectionState::Live {
-                state.changed().await.unwrap();
-            }
-        })
-        .await
-        .expect("live within 30 s");
-        let live = Live::new(
-            profile,
-            true,
-            session.clone(),
-            router,
-            hub,
-            view,
-            pool.clone(),
+        let on_sim = OnSimulator::start(&pool, "scripts").await;
+        let (live, account, session) = (
+            on_sim.live.clone(),
+            on_sim.account.clone(),
+            on_sim.live.session.clone(),
         );
         let (services, said) = services(&pool, Some(live.clone()));
         let followers = follow(&services, &live);
@@ -504,8 +469,7 @@ mod tests {
         for follower in followers {
             follower.abort();
         }
-        session.stop().await;
-        let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
-        sim.shutdown().await;
+        drop(session);
+        on_sim.stop().await;
     }
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use sqlx::PgPool;
+use tickwork_core::plugins::strategy::PluginInstanceInfo;
 use tickwork_core::plugins::{PluginEnv, PluginReport};
 
 /// What the backend found once the database was open: the window loads the eligible bundles.
@@ -35,6 +36,15 @@ pub enum PluginsCommand {
     },
     /// The window loaded the bundles of [`PluginsEvent::Discovered`]: record the outcome.
     Loaded(Vec<PluginReport>),
+    /// Run a loaded plugin's strategy on paper on `account` (parameters: a JSON object).
+    RunStrategy {
+        type_id: String,
+        params_json: String,
+        account: String,
+    },
+    StopStrategy {
+        id: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -48,4 +58,9 @@ pub enum PluginsEvent {
     },
     /// A change was made: what to tell the trader; the list follows.
     Changed(String),
+    /// The plugin strategies running now, and the latest thing one of them reported.
+    Strategies {
+        running: Vec<PluginInstanceInfo>,
+        latest: Option<String>,
+    },
 }

@@ -195,8 +195,13 @@ impl PluginStrategies {
             Ok(_) => return Err(format!("parameters of {type_id}: not a JSON object")),
             Err(e) => return Err(format!("parameters of {type_id}: {e}")),
         }
-        let table = strategy.table.0;
-        if table.create.is_none() || table.on_event.is_none() || table.destroy.is_none() {
+        // Read in place: a copy of the raw table held across an await would make this future
+        // not `Send`.
+        let complete = {
+            let table = &strategy.table.0;
+            table.create.is_some() && table.on_event.is_some() && table.destroy.is_some()
+        };
+        if !complete {
             return Err(format!("{type_id}: the strategy table has a null entry"));
         }
         self.may_run(&strategy, account, mode).await?;

@@ -13,6 +13,7 @@ use adw::prelude::*;
 
 use super::{Panel, PanelContext, PanelEvent, PanelProvider, WindowRequest};
 use crate::gui::a11y;
+use tickwork_core::plugins::strategy::PluginInstanceInfo;
 use tickwork_core::plugins::{PluginReport, PluginStatus};
 
 use crate::gui::boundary::{Notification, PluginsCommand, PluginsEvent};
@@ -37,6 +38,7 @@ struct Inner {
     root: gtk::ScrolledWindow,
     path_row: adw::ActionRow,
     list: gtk::ListBox,
+    running: gtk::ListBox,
     rows: RefCell<Vec<PluginReport>>,
 }
 
@@ -85,6 +87,20 @@ impl PluginsPanel {
 
         page.append(&where_group);
         page.append(&installed);
+        let strategies = adw::PreferencesGroup::builder()
+            .title("Running strategies")
+            .description(
+                "Plugin strategies on paper on this connection: their orders pass the risk gate \
+                 as plugin:<id>/<instance>, like every other order",
+            )
+            .build();
+        let running = gtk::ListBox::new();
+        running.set_widget_name("plugins-running");
+        running.add_css_class("boxed-list");
+        running.set_selection_mode(gtk::SelectionMode::None);
+        a11y::set_label(&running, "Running plugin strategies");
+        strategies.add(&running);
+        page.append(&strategies);
         let clamp = adw::Clamp::builder().maximum_size(900).child(&page).build();
         let root = gtk::ScrolledWindow::builder()
             .child(&clamp)
@@ -97,8 +113,10 @@ impl PluginsPanel {
             path_row,
             list,
             rows: RefCell::new(Vec::new()),
+            running,
         });
         inner.draw(&[], &[]);
+        inner.draw_running(&[], None);
         let weak = Rc::downgrade(&inner);
         rescan.connect_clicked(move |_| {
             if let Some(inner) = weak.upgrade() {
@@ -195,8 +213,92 @@ impl Inner {
             entry.sha256.as_deref().unwrap_or("unreadable"),
         ));
         expander.add_row(&detail("Bundle", &entry.dir.display().to_string()));
+        if entry.status == PluginStatus::Loaded {
+            for type_id in &entry.provides.strategies {
+                expander.add_row(&self.run_row(type_id));
+            }
+        }
         expander.add_row(&self.actions(entry));
         expander
+    }
+
+    /// Runs a loaded strategy on paper on the account chosen in the header.
+    fn run_row(self: &Rc<Self>, type_id: &str) -> adw::ActionRow {
+        let row = adw::ActionRow::builder()
+            .title(format!("Strategy {type_id}"))
+            .subtitle("Parameters as a JSON object; runs on paper on the account in the header")
+            .build();
+        let params = gtk::Entry::builder()
+            .placeholder_text("{}")
+            .width_chars(24)
+            .valign(gtk::Align::Center)
+            .build();
+        params.set_widget_name(&format!("plugin-params-{type_id}"));
+        a11y::set_label(&params, &format!("Parameters of {type_id}"));
+        let run = gtk::Button::with_mnemonic("Run on _paper");
+        run.set_valign(gtk::Align::Center);
+        run.set_widget_name(&format!("plugin-run-{type_id}"));
+        let weak = Rc::downgrade(self);
+        let type_id = type_id.to_owned();
+        let entry = params.clone();
+        run.connect_clicked(move |_| {
+            let Some(inner) = weak.upgrade() else { return };
+            let account = inner.ctx.shared.borrow().account.clone();
+            let Some(account) = account else {
+                inner.ctx.request(WindowRequest::Toast(
+                    "Connect and choose an account in the header first".into(),
+                ));
+                return;
+            };
+            inner.ctx.commands.send(PluginsCommand::RunStrategy {
+                type_id: type_id.clone(),
+                params_json: entry.text().to_string(),
+                account,
+            });
+        });
+        row.add_suffix(&params);
+        row.add_suffix(&run);
+        row
+    }
+
+    fn draw_running(self: &Rc<Self>, running: &[PluginInstanceInfo], latest: Option<&str>) {
+        while let Some(child) = self.running.first_child() {
+            self.running.remove(&child);
+        }
+        if running.is_empty() {
+            let empty = adw::ActionRow::builder()
+                .title("None running")
+                .subtitle(latest.unwrap_or(
+                    "Run a loaded plugin's strategy from its row above (needs a connection)",
+                ))
+                .build();
+            self.running.append(&empty);
+            return;
+        }
+        for info in running {
+            let row = adw::ActionRow::builder()
+                .title(&info.id)
+                .subtitle(match latest {
+                    Some(line) if line.starts_with(&info.id) => line.to_owned(),
+                    _ => format!(
+                        "{} on {} ({})",
+                        info.type_id,
+                        info.account,
+                        info.mode.as_str()
+                    ),
+                })
+                .build();
+            let stop = gtk::Button::with_mnemonic("_Stop");
+            stop.set_valign(gtk::Align::Center);
+            stop.set_widget_name(&format!("plugin-stop-{}", info.id));
+            let commands = self.ctx.commands.clone();
+            let id = info.id.clone();
+            stop.connect_clicked(move |_| {
+                commands.send(PluginsCommand::StopStrategy { id: id.clone() });
+            });
+            row.add_suffix(&stop);
+            self.running.append(&row);
+        }
     }
 
     /// Trust, revoke, enable or disable, as fits the entry's state.
@@ -322,6 +424,9 @@ impl Panel for PluginsPanel {
                 self.inner
                     .ctx
                     .request(WindowRequest::Toast(message.clone()));
+            }
+            PluginsEvent::Strategies { running, latest } => {
+                self.inner.draw_running(running, latest.as_deref())
             }
             PluginsEvent::Discovered(_) => {}
         }
