@@ -28,6 +28,9 @@ use crate::gui::boundary::{
 
 /// How long the form must stay unchanged before it is previewed.
 const DEBOUNCE: Duration = Duration::from_millis(300);
+/// How often, and how long after, an unknown margin is asked for again.
+const PREVIEW_RETRIES: u32 = 5;
+const PREVIEW_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 pub fn provider() -> PanelProvider {
     PanelProvider {
@@ -52,6 +55,9 @@ struct State {
     debounce: Option<glib::SourceId>,
     /// Set while the ticket writes its own fields (no preview for that).
     filling: bool,
+    /// Previews of the same intent asked again because our margin was unknown (its quotes
+    /// had not arrived yet).
+    retries: u32,
 }
 
 struct Inner {
@@ -263,6 +269,9 @@ impl Inner {
         };
         {
             let mut state = self.state.borrow_mut();
+            if state.previewed.as_ref() != Some(&intent) {
+                state.retries = 0;
+            }
             state.previewed = Some(intent.clone());
             state.ours = None;
             state.tws = None;
@@ -271,6 +280,28 @@ impl Inner {
         self.w.tws_note.set_text("Asking TWS…");
         self.ctx.commands.send(OrderCommand::Preview {
             intent: Box::new(intent),
+        });
+    }
+
+    /// Our margin was unknown, usually because a quote it needs (the order's instrument, or a
+    /// holding's) had not arrived when the preview was asked: ask again a little later, a few
+    /// times, as long as the ticket still shows the same order.
+    fn retry_preview(self: &Rc<Self>, intent: &OrderIntent) {
+        {
+            let mut state = self.state.borrow_mut();
+            if state.retries >= PREVIEW_RETRIES {
+                return;
+            }
+            state.retries += 1;
+        }
+        let weak = Rc::downgrade(self);
+        let intent = intent.clone();
+        glib::timeout_add_local_once(PREVIEW_RETRY_AFTER, move || {
+            if let Some(inner) = weak.upgrade()
+                && inner.is_current(&intent)
+            {
+                inner.send_preview();
+            }
         });
     }
 
@@ -406,6 +437,9 @@ impl Inner {
                     state.tws.clone()
                 };
                 self.draw_margin(shown.as_ref(), tws.as_ref());
+                if ours.is_err() {
+                    self.retry_preview(intent);
+                }
             }
             OrderEvent::PreviewTws { intent, tws } if self.is_current(intent) => {
                 let shown = tws.as_ref().ok().cloned();
